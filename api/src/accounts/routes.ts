@@ -1,0 +1,18 @@
+import { ApiKeyPage, CreateApiKeyRequest, CreatedApiKey, PageQuery } from '@e2a/sdk/wire';
+import type { RouteTable } from '../http/route.js';
+import type { ApiKeysService } from './api-keys.js';
+
+export function accountRoutes(routes: RouteTable, keys: ApiKeysService): void {
+  routes.add(
+    { method: 'get', path: '/v1/account/api-keys', summary: 'List API keys', tag: 'account', query: PageQuery, response: ApiKeyPage },
+    ({ principal, query }) => keys.list(principal, query),
+  );
+  routes.add(
+    { method: 'post', path: '/v1/account/api-keys', summary: 'Create an API key (shown once)', tag: 'account', body: CreateApiKeyRequest, response: CreatedApiKey, status: 201 },
+    ({ principal, body }) => keys.create(principal, body),
+  );
+  routes.add(
+    { method: 'delete', path: '/v1/account/api-keys/:id', summary: 'Revoke an API key', tag: 'account' },
+    ({ principal, params }) => keys.revoke(principal, params.id!),
+  );
+}

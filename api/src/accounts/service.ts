@@ -1,0 +1,94 @@
+/**
+ * Users and API keys. A key is `e2a_` + 32 random bytes (base64url); only its SHA-256 and a short
+ * display prefix are stored, so a database leak yields no usable key.
+ */
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/database.js';
+import { AppError } from '../http/errors.js';
+import { newId, randomToken, sha256Hex } from '../ids.js';
+import type { Principal } from './principal.js';
+import { AccountsRepo } from './repo.js';
+
+export const API_KEY_PREFIX = 'e2a_';
+
+export interface IssuedKey {
+  id: string;
+  key: string;
+  prefix: string;
+  createdAt: Date;
+}
+
+export class AccountsService {
+  private readonly repo: AccountsRepo;
+  private readonly db: Database;
+  private readonly clock: Clock;
+
+  constructor(deps: { db: Database; clock: Clock }) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+    this.repo = new AccountsRepo(deps.db);
+  }
+
+  hasUsers(): Promise<boolean> {
+    return this.repo.countUsers().then((n) => n > 0);
+  }
+
+  /** Create a user with an account-scoped key. An existing user gets a fresh key. */
+  async bootstrap(email: string): Promise<{ userId: string; email: string; apiKey: IssuedKey; created: boolean }> {
+    const normalized = email.trim().toLowerCase();
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalized)) throw new AppError('validation_error', `not an email address: ${email}`);
+    return this.db.transaction().execute(async (tx) => {
+      const existing = await tx.selectFrom('users').select('id').where('email', '=', normalized).executeTakeFirst();
+      const userId = existing?.id ?? newId('user');
+      if (!existing) await this.repo.insertUser(tx, { id: userId, email: normalized, created_at: this.clock.now() });
+      const apiKey = await this.issueKey(tx, userId, { name: 'bootstrap', scope: 'account', agentId: null });
+      return { userId, email: normalized, apiKey, created: !existing };
+    });
+  }
+
+  async issueKey(db: Database, userId: string, opts: { name: string; scope: 'account' | 'agent'; agentId: string | null }): Promise<IssuedKey> {
+    const key = `${API_KEY_PREFIX}${randomToken(32)}`;
+    const id = newId('apiKey');
+    const prefix = key.slice(0, 12);
+    const createdAt = this.clock.now();
+    await this.repo.insertKey(db, {
+      id,
+      user_id: userId,
+      name: opts.name,
+      prefix,
+      key_hash: sha256Hex(key),
+      scope: opts.scope,
+      agent_id: opts.agentId,
+      created_at: createdAt,
+    });
+    return { id, key, prefix, createdAt };
+  }
+
+  /** Resolve a Bearer token to a principal, or throw unauthorized with a reason that helps. */
+  async authenticate(token: string): Promise<Principal> {
+    if (!token.startsWith(API_KEY_PREFIX)) {
+      throw new AppError('unauthorized', 'API key must start with e2a_; send it as "Authorization: Bearer e2a_…"');
+    }
+    const row = await this.repo.findKeyByHash(sha256Hex(token));
+    if (!row) throw new AppError('unauthorized', 'unknown API key');
+    if (row.revoked_at) throw new AppError('unauthorized', 'API key has been revoked; create a new one');
+    const now = this.clock.now();
+    // Record use at most once a minute per key: a write on every request would serialise readers.
+    if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > 60_000) {
+      await this.repo.touchKey(row.id, now);
+    }
+    return {
+      userId: row.user_id,
+      email: row.email,
+      keyId: row.id,
+      scope: row.scope,
+      agentId: row.agent_id,
+      agentAddress: row.agent_address ?? null,
+    };
+  }
+
+  async revokeKey(principal: Principal, keyId: string): Promise<void> {
+    const res = await this.repo.revokeKey(principal.userId, keyId, this.clock.now());
+    if (Number(res.numUpdatedRows) === 0) throw new AppError('not_found', `API key ${keyId} not found`);
+  }
+}

@@ -1,0 +1,30 @@
+import type { Database } from '../db/database.js';
+
+export class AgentsRepo {
+  constructor(private readonly db: Database) {}
+
+  insert(agent: { id: string; user_id: string; address: string; domain: string; display_name: string | null; created_at: Date }) {
+    return this.db.insertInto('agents').values(agent).returningAll().executeTakeFirstOrThrow();
+  }
+
+  findByAddress(address: string) {
+    return this.db.selectFrom('agents').selectAll().where('address', '=', address).executeTakeFirst();
+  }
+
+  list(userId: string, opts: { limit: number; beforeId?: string; onlyId?: string | null }) {
+    let q = this.db.selectFrom('agents').selectAll().where('user_id', '=', userId);
+    if (opts.onlyId) q = q.where('id', '=', opts.onlyId);
+    if (opts.beforeId) q = q.where('id', '<', opts.beforeId);
+    return q.orderBy('id', 'desc').limit(opts.limit + 1).execute();
+  }
+
+  delete(id: string) {
+    return this.db.deleteFrom('agents').where('id', '=', id).execute();
+  }
+
+  isVerifiedDomainOf(userId: string | null, domain: string) {
+    let q = this.db.selectFrom('domains').select('id').where('name', '=', domain).where('verified_at', 'is not', null);
+    if (userId) q = q.where('user_id', '=', userId);
+    return q.executeTakeFirst().then((r) => r !== undefined);
+  }
+}

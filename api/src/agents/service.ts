@@ -1,0 +1,91 @@
+/**
+ * Agents: the mailboxes. An agent lives on the shared domain or on one of its owner's verified
+ * domains. Visibility: an account key sees its user's agents; an agent key sees only its agent;
+ * anything else is reported as not found, so ids of other tenants do not leak.
+ */
+import type { Agent, AgentPage, CreateAgentRequest } from '@e2a/sdk/wire';
+import { classifyAddress } from '@e2a/relay';
+import type { Principal } from '../accounts/principal.js';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/database.js';
+import { decodeCursor, toPage } from '../http/cursor.js';
+import { AppError } from '../http/errors.js';
+import { newId } from '../ids.js';
+import { AgentsRepo } from './repo.js';
+
+export type AgentRow = Awaited<ReturnType<AgentsRepo['findByAddress']>> & {};
+
+export function toWireAgent(row: AgentRow): Agent {
+  return {
+    id: row.id,
+    address: row.address,
+    domain: row.domain,
+    display_name: row.display_name,
+    created_at: new Date(row.created_at).toISOString(),
+  };
+}
+
+export class AgentsService {
+  private readonly repo: AgentsRepo;
+  private readonly sharedDomain: string;
+  private readonly clock: Clock;
+
+  constructor(deps: { db: Database; clock: Clock; sharedDomain: string }) {
+    this.repo = new AgentsRepo(deps.db);
+    this.sharedDomain = deps.sharedDomain;
+    this.clock = deps.clock;
+  }
+
+  async create(principal: Principal, req: CreateAgentRequest): Promise<Agent> {
+    if (principal.scope !== 'account') throw new AppError('forbidden', 'agent-scoped keys cannot create agents; use an account key');
+    const requested = (req.address ?? `${req.local_part}@${this.sharedDomain}`).trim();
+    // The same syntax rule the SMTP edge applies to RCPT TO, so every agent can receive mail.
+    const syntax = classifyAddress(requested);
+    if (syntax.kind !== 'clean') {
+      throw new AppError('validation_error', `invalid agent address ${requested}: use letters, digits and . _ + - before the @ and a domain name after it`);
+    }
+    const { address: raw, domain } = syntax;
+    if (domain !== this.sharedDomain && !(await this.repo.isVerifiedDomainOf(principal.userId, domain))) {
+      throw new AppError('validation_error', `domain ${domain} is neither the shared domain ${this.sharedDomain} nor one of your verified domains`);
+    }
+    if (await this.repo.findByAddress(raw)) throw new AppError('conflict', `agent ${raw} already exists`);
+    try {
+      const row = await this.repo.insert({
+        id: newId('agent'),
+        user_id: principal.userId,
+        address: raw,
+        domain,
+        display_name: req.display_name ?? null,
+        created_at: this.clock.now(),
+      });
+      return toWireAgent(row);
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `agent ${raw} already exists`);
+      throw err;
+    }
+  }
+
+  async list(principal: Principal, opts: { limit: number; cursor?: string | undefined }): Promise<AgentPage> {
+    const rows = await this.repo.list(principal.userId, {
+      limit: opts.limit,
+      beforeId: opts.cursor ? decodeCursor(opts.cursor) : undefined,
+      onlyId: principal.scope === 'agent' ? principal.agentId : null,
+    });
+    return toPage(rows, opts.limit, toWireAgent);
+  }
+
+  /** The agent at `address` if the principal may see it; otherwise not_found. */
+  async resolve(principal: Principal, address: string): Promise<AgentRow> {
+    const row = await this.repo.findByAddress(address.trim().toLowerCase());
+    if (!row || row.user_id !== principal.userId || (principal.scope === 'agent' && row.id !== principal.agentId)) {
+      throw new AppError('not_found', `agent ${address} not found`);
+    }
+    return row;
+  }
+
+  async delete(principal: Principal, address: string): Promise<void> {
+    if (principal.scope !== 'account') throw new AppError('forbidden', 'agent-scoped keys cannot delete agents; use an account key');
+    const row = await this.resolve(principal, address);
+    await this.repo.delete(row.id);
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Configuration: config.yaml (path from --config or E2A_CONFIG), every key overridable by
+ * E2A_<SECTION>_<KEY>. Parsed and validated once at start-up; the result is frozen. This is the only
+ * module that reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const hostPort = z.string().refine((v) => parseHostPort(v) !== null, 'expected host:port, e.g. 127.0.0.1:8080');
+const secret = z.string();
+const csv = z.union([z.array(z.string()), z.string().transform((v) => (v.trim() === '' ? [] : v.split(',').map((s) => s.trim())))]);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
+const schema = z.object({
+  env: z.enum(['development', 'production', 'test']).default('development'),
+  data_dir: z.string().min(1).default('./data'),
+  public_url: z.url().default('http://127.0.0.1:8080'),
+  shared_domain: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/, 'expected a lower-case domain name')
+    .default('agents.localhost'),
+  http: z
+    .object({
+      listen_addr: hostPort.default('127.0.0.1:8080'),
+      trust_proxy: bool.default(false),
+      max_body_bytes: z.coerce.number().int().positive().default(35 * 1024 * 1024),
+    })
+    .prefault({}),
+  smtp: z
+    .object({
+      listen_addr: hostPort.default('127.0.0.1:2525'),
+      hostname: z.string().min(1).default('localhost'),
+      max_message_bytes: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+      max_recipients: z.coerce.number().int().min(1).max(1000).default(100),
+      trusted_proxy_cidrs: csv.default([]),
+    })
+    .prefault({}),
+  database: z
+    .object({
+      url: z.string().default('').refine((v) => v === '' || /^postgres(ql)?:\/\//.test(v), 'expected postgres://… or empty for the embedded database'),
+      pool_size: z.coerce.number().int().min(1).max(200).default(10),
+    })
+    .prefault({}),
+  dns: z
+    .object({
+      servers: csv
+        .default([])
+        .refine((list) => list.every((s) => parseHostPort(s, 53) !== null), 'expected comma-separated ip[:port] entries'),
+      timeout_ms: z.coerce.number().int().min(100).max(60_000).default(5000),
+      cache_ttl_seconds: z.coerce.number().int().min(0).max(86_400).default(300),
+    })
+    .prefault({}),
+  signing: z
+    .object({
+      /** HMAC-SHA256 secret for the X-E2A-Auth-* claims. */
+      hmac_secret: secret.default(''),
+      /** Older secrets still accepted by verifiers during a rotation (not used to sign). */
+      previous_hmac_secrets: csv.default([]),
+    })
+    .prefault({}),
+  storage: z
+    .object({
+      /** 32 bytes, base64 or hex: AES-256-GCM key for bodies and secrets at rest. */
+      encryption_key: secret.default(''),
+    })
+    .prefault({}),
+  log: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+export type Config = Readonly<z.infer<typeof schema>> & { readonly configFile: string | null };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Placeholder values the example config ships with; production refuses them. */
+const PLACEHOLDERS = ['', 'change-me', 'changeme', 'secret', 'dev-secret'];
+
+export interface LoadConfigOptions {
+  /** Path from --config; falls back to E2A_CONFIG, then no file. */
+  configPath?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const path = options.configPath ?? env.E2A_CONFIG ?? null;
+  let fromFile: Record<string, unknown> = {};
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`config: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    try {
+      fromFile = (parseYaml(text) as Record<string, unknown> | null) ?? {};
+    } catch (err) {
+      throw new ConfigError(`config: ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new ConfigError(`config: ${path} must be a mapping of sections`);
+  }
+
+  const merged = applyEnv(structuredClone(fromFile), env);
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = issue.path.join('.');
+    throw new ConfigError(`config: ${key} (env ${envName(issue.path.map(String))}): ${issue.message}`);
+  }
+  const config = result.data;
+  if (config.env === 'production') {
+    if (PLACEHOLDERS.includes(config.signing.hmac_secret) || config.signing.hmac_secret.length < 32) {
+      throw new ConfigError('config: signing.hmac_secret (env E2A_SIGNING_HMAC_SECRET): production needs a random secret of at least 32 characters');
+    }
+    if (PLACEHOLDERS.includes(config.storage.encryption_key)) {
+      throw new ConfigError('config: storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY): production needs a 32-byte key (openssl rand -base64 32)');
+    }
+  }
+  if (config.storage.encryption_key !== '' && decodeKey(config.storage.encryption_key) === null) {
+    throw new ConfigError('config: storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY): expected 32 bytes as base64 or hex (openssl rand -base64 32)');
+  }
+  return deepFreeze({ ...config, configFile: path });
+}
+
+/** E2A_<SECTION>_<KEY> for every key the schema knows; top-level keys are E2A_<KEY>. */
+function applyEnv(target: Record<string, unknown>, env: Record<string, string | undefined>): Record<string, unknown> {
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const inner = unwrapObject(field);
+    if (inner) {
+      for (const sub of Object.keys(inner.shape)) {
+        const value = env[envName([key, sub])];
+        if (value === undefined) continue;
+        const section = (target[key] ??= {}) as Record<string, unknown>;
+        if (typeof section !== 'object' || section === null) throw new ConfigError(`config: ${key} must be a mapping`);
+        section[sub] = value;
+      }
+    } else {
+      const value = env[envName([key])];
+      if (value !== undefined) target[key] = value;
+    }
+  }
+  return target;
+}
+
+function unwrapObject(field: z.ZodType): z.ZodObject | null {
+  let current: z.ZodType = field;
+  for (let i = 0; i < 4; i++) {
+    if (current instanceof z.ZodObject) return current;
+    const def = (current as unknown as { def: { innerType?: z.ZodType } }).def;
+    if (!def.innerType) return null;
+    current = def.innerType;
+  }
+  return null;
+}
+
+function envName(path: string[]): string {
+  return `E2A_${path.map((p) => p.toUpperCase()).join('_')}`;
+}
+
+export function parseHostPort(value: string, defaultPort?: number): { host: string; port: number } | null {
+  const m = /^\[([^\]]+)\](?::(\d+))?$|^([^:]+)(?::(\d+))?$/.exec(value.trim());
+  if (!m) return null;
+  const host = m[1] ?? m[3]!;
+  const portText = m[2] ?? m[4];
+  const port = portText === undefined ? defaultPort : Number(portText);
+  if (port === undefined || !Number.isInteger(port) || port < 0 || port > 65535) return null;
+  if (m[1] && isIP(host) !== 6) return null;
+  return { host, port };
+}
+
+export function decodeKey(text: string): Buffer | null {
+  const hex = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : null;
+  if (hex) return hex;
+  const b64 = Buffer.from(text, 'base64');
+  return b64.length === 32 ? b64 : null;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,62 @@
+/**
+ * The database handle: kysely over PostgreSQL (`database.url` set) or over embedded PGlite in
+ * `data_dir/pg` (kysely's own PGliteDialect). Same SQL, same migrations on both.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DB } from './schema.js';
+
+export type Database = Kysely<DB>;
+
+export interface DatabaseHandle {
+  db: Database;
+  engine: 'pglite' | 'postgres';
+  /** For LISTEN/NOTIFY and diagnostics: the connection string, or null on PGlite. */
+  url: string | null;
+  pglite: PGlite | null;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres://… or empty for PGlite. */
+  url: string;
+  /** PGlite data directory; null keeps it in memory (tests). */
+  dataDir: string | null;
+  poolSize?: number;
+}
+
+// node-postgres returns int8 as string by default; counts and sequence numbers here fit in a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  if (options.url) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle client's network error must not crash the process; the next query reconnects.
+    pool.on('error', () => {});
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    await sql`select 1`.execute(db);
+    return { db, engine: 'postgres', url: options.url, pglite: null, close: () => db.destroy() };
+  }
+  let pglite: PGlite;
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    pglite = await PGlite.create(join(options.dataDir, 'pg'));
+  } else {
+    pglite = await PGlite.create();
+  }
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  return { db, engine: 'pglite', url: null, pglite, close: () => db.destroy() };
+}
+
+/** bytea comes back as Buffer from pg and as Uint8Array from PGlite. */
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** jsonb parameters are sent as text; both drivers parse jsonb results. */
+export function json(value: unknown): string {
+  return JSON.stringify(value);
+}

@@ -1,0 +1,38 @@
+/**
+ * Identifiers: a type prefix and a ULID (time-ordered, so newest-first listing is an index scan on
+ * the id and a cursor is just the last id seen).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { monotonicFactory } from 'ulid';
+
+const ulid = monotonicFactory();
+
+export const ID_PREFIX = {
+  user: 'usr',
+  apiKey: 'key',
+  agent: 'agt',
+  domain: 'dom',
+  message: 'msg',
+  conversation: 'conv',
+  queue: 'q',
+} as const;
+
+export function newId(kind: keyof typeof ID_PREFIX): string {
+  return `${ID_PREFIX[kind]}_${ulid().toLowerCase()}`;
+}
+
+/**
+ * Event ids are deterministic (DESIGN §5): the same message and type always give the same id, so a
+ * webhook retry, a WebSocket replay and the REST listing all agree, and re-emitting is a no-op.
+ */
+export function eventId(messageId: string, type: string): string {
+  return `evt_${createHash('sha256').update(`${messageId}\n${type}`).digest('hex').slice(0, 32)}`;
+}
+
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}

@@ -1,0 +1,146 @@
+/**
+ * e2a-server: the process entry. `serve` (default) runs the gateway; `bootstrap --email` creates a
+ * user and prints an API key; `migrate [--verify]` applies or checks the schema.
+ * Exit codes: 0 ok, 1 failure, 2 bad usage or configuration.
+ */
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { AccountsService } from './accounts/service.js';
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { migrate, verifyMigrations } from './db/migrator.js';
+import { acquirePidLock, DataDirLockedError } from './db/pid-lock.js';
+import { createGateway } from './gateway.js';
+
+const USAGE = `usage: e2a-server [serve|bootstrap|migrate] [options]
+
+  serve                       run SMTP relay + HTTP API (default)
+  bootstrap --email ADDRESS   create a user and print an account API key
+  migrate [--verify]          apply pending migrations, or only check them (exit 1 if not current)
+
+options:
+  --config PATH               config.yaml (or E2A_CONFIG); every key also reads E2A_<SECTION>_<KEY>
+  -h, --help                  this text`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        email: { type: 'string' },
+        verify: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? 'serve';
+  if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
+  const config = loadConfig({ configPath: values.config });
+
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'bootstrap':
+      if (!values.email) throw new UsageError('bootstrap needs --email you@example.com');
+      return withDatabase(config, async (handle) => {
+        await migrate(handle);
+        const accounts = new AccountsService({ db: handle.db, clock: systemClock });
+        const result = await accounts.bootstrap(values.email!);
+        process.stdout.write(`${result.created ? 'Created user' : 'User exists:'} ${result.email}\nAPI key: ${result.apiKey.key}\n`);
+        return 0;
+      });
+    case 'migrate':
+      return withDatabase(config, async (handle) => {
+        if (values.verify) {
+          const status = await verifyMigrations(handle);
+          for (const name of status.mismatched) process.stdout.write(`changed after apply: ${name}\n`);
+          for (const name of status.pending) process.stdout.write(`pending: ${name}\n`);
+          const ok = status.pending.length === 0 && status.mismatched.length === 0;
+          process.stdout.write(ok ? `schema current (${status.applied.length} migrations)\n` : 'schema not current\n');
+          return ok ? 0 : 1;
+        }
+        const status = await migrate(handle);
+        process.stdout.write(`schema current (${status.applied.length} migrations)\n`);
+        return 0;
+      });
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+async function withDatabase(config: Config, fn: (handle: DatabaseHandle) => Promise<number>): Promise<number> {
+  const release = config.database.url ? () => {} : acquirePidLock(config.data_dir);
+  let handle: DatabaseHandle | null = null;
+  try {
+    handle = await openDatabase({ url: config.database.url, dataDir: config.data_dir, poolSize: 2 });
+    return await fn(handle);
+  } finally {
+    await handle?.close();
+    release();
+  }
+}
+
+async function serve(config: Config): Promise<number> {
+  const logger = pino({ level: config.log.level, base: { service: 'e2a' } });
+  const gateway = await createGateway({ config, logger });
+  logger.info({ http: gateway.httpUrl, smtp: `${gateway.smtpHost}:${gateway.smtpPort}`, public_url: config.public_url }, 'e2a listening');
+
+  if (!(await gateway.accounts.hasUsers())) {
+    const admin = await gateway.accounts.bootstrap(`admin@${config.shared_domain}`);
+    process.stdout.write(
+      [
+        '',
+        `  e2a is running. An admin account was created: ${admin.email}`,
+        `  API URL: ${config.public_url}`,
+        `  API key: ${admin.apiKey.key}`,
+        '  This key is shown once. Keep it: export E2A_API_KEY=…',
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down: no new connections, finishing in-flight transactions');
+      // A second signal means "now".
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  await gateway.stop();
+  logger.info('stopped');
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`e2a-server: ${err.message}\n`);
+      if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
+      process.exit(2);
+    }
+    if (err instanceof DataDirLockedError) {
+      process.stderr.write(`e2a-server: ${err.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`e2a-server: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

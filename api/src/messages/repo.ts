@@ -1,0 +1,87 @@
+import type { ListMessagesQuery } from '@e2a/sdk/wire';
+import type { Database } from '../db/database.js';
+
+const SUMMARY_COLUMNS = [
+  'm.id',
+  'm.agent_id',
+  'm.direction',
+  'm.status',
+  'm.conversation_id',
+  'm.message_id_header',
+  'm.from_address',
+  'm.from_name',
+  'm.to_addresses',
+  'm.cc_addresses',
+  'm.subject',
+  'm.size_bytes',
+  'm.attachment_count',
+  'm.verified',
+  'm.received_at',
+  'm.read_at',
+] as const;
+
+export class MessagesRepo {
+  constructor(private readonly db: Database) {}
+
+  list(agentId: string, q: ListMessagesQuery & { beforeId?: string | undefined }) {
+    let query = this.db.selectFrom('messages as m').select(SUMMARY_COLUMNS).where('m.agent_id', '=', agentId);
+    if (q.beforeId) query = query.where('m.id', '<', q.beforeId);
+    if (q.direction) query = query.where('m.direction', '=', q.direction);
+    if (q.since) query = query.where('m.received_at', '>=', new Date(q.since));
+    if (q.until) query = query.where('m.received_at', '<', new Date(q.until));
+    if (q.from) query = query.where('m.from_address', '=', q.from.trim().toLowerCase());
+    if (q.subject_contains) {
+      const pattern = `%${q.subject_contains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where('m.subject', 'ilike', pattern);
+    }
+    if (q.conversation_id) query = query.where('m.conversation_id', '=', q.conversation_id);
+    if (q.unread === true) query = query.where('m.read_at', 'is', null);
+    if (q.unread === false) query = query.where('m.read_at', 'is not', null);
+    return query.orderBy('m.id', 'desc').limit(q.limit + 1).execute();
+  }
+
+  get(agentId: string, id: string) {
+    return this.db
+      .selectFrom('messages as m')
+      .select([
+        ...SUMMARY_COLUMNS,
+        'm.in_reply_to',
+        'm.references_header',
+        'm.headers',
+        'm.text_body',
+        'm.html_body',
+        'm.authentication',
+        'm.raw',
+        'm.content_hash',
+      ])
+      .where('m.agent_id', '=', agentId)
+      .where('m.id', '=', id)
+      .executeTakeFirst();
+  }
+
+  getRaw(agentId: string, id: string) {
+    return this.db
+      .selectFrom('messages as m')
+      .select([...SUMMARY_COLUMNS, 'm.raw', 'm.authentication'])
+      .where('m.agent_id', '=', agentId)
+      .where('m.id', '=', id)
+      .executeTakeFirst();
+  }
+
+  attachments(messageId: string) {
+    return this.db
+      .selectFrom('attachments')
+      .select(['idx', 'filename', 'content_type', 'size_bytes', 'content_id', 'disposition'])
+      .where('message_id', '=', messageId)
+      .orderBy('idx')
+      .execute();
+  }
+
+  attachment(messageId: string, idx: number) {
+    return this.db.selectFrom('attachments').selectAll().where('message_id', '=', messageId).where('idx', '=', idx).executeTakeFirst();
+  }
+
+  isAgentAddress(address: string) {
+    return this.db.selectFrom('agents').select('id').where('address', '=', address).executeTakeFirst().then((r) => r !== undefined);
+  }
+}

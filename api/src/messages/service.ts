@@ -1,0 +1,101 @@
+/** Reading an agent's mailbox: list, one message, its raw bytes, its attachments. */
+import { claimHeaderLines, type ListMessagesQuery, type Message, type MessagePage, type MessageSummary } from '@e2a/sdk';
+import type { Authentication } from '@e2a/sdk/wire';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Database } from '../db/database.js';
+import { toBuffer } from '../db/database.js';
+import type { StoredAddress } from '../db/schema.js';
+import { decodeCursor, toPage } from '../http/cursor.js';
+import { notFound } from '../http/errors.js';
+import type { ClaimsSigner } from './claims.js';
+import { MessagesRepo } from './repo.js';
+
+type SummaryRow = Awaited<ReturnType<MessagesRepo['list']>>[number];
+
+function toSummary(row: SummaryRow, agentAddress: string): MessageSummary {
+  return {
+    id: row.id,
+    agent_address: agentAddress,
+    direction: row.direction,
+    status: row.status as MessageSummary['status'],
+    conversation_id: row.conversation_id,
+    message_id_header: row.message_id_header,
+    from: row.from_address ? { address: row.from_address, name: row.from_name } : null,
+    to: row.to_addresses as StoredAddress[],
+    cc: row.cc_addresses as StoredAddress[],
+    subject: row.subject,
+    size: row.size_bytes,
+    attachment_count: row.attachment_count,
+    verified: row.verified,
+    received_at: new Date(row.received_at).toISOString(),
+    read_at: row.read_at ? new Date(row.read_at).toISOString() : null,
+  };
+}
+
+export class MessagesService {
+  private readonly repo: MessagesRepo;
+
+  constructor(private readonly deps: { db: Database; box: SecretBox; claims: ClaimsSigner }) {
+    this.repo = new MessagesRepo(deps.db);
+  }
+
+  async list(agent: { id: string; address: string }, query: ListMessagesQuery): Promise<MessagePage> {
+    const rows = await this.repo.list(agent.id, { ...query, beforeId: query.cursor ? decodeCursor(query.cursor) : undefined });
+    return toPage(rows, query.limit, (row) => toSummary(row, agent.address));
+  }
+
+  async get(agent: { id: string; address: string }, id: string): Promise<Message> {
+    const row = await this.repo.get(agent.id, id);
+    if (!row) throw notFound(`message ${id}`);
+    const { box } = this.deps;
+    const raw = box.open(row.raw);
+    const authentication = row.authentication as Authentication | null;
+    const [attachments, claims] = await Promise.all([this.repo.attachments(row.id), this.sign(row.id, raw, authentication)]);
+    return {
+      ...toSummary(row, agent.address),
+      in_reply_to: row.in_reply_to,
+      references: row.references_header as string[],
+      headers: row.headers as Array<{ name: string; value: string }>,
+      text: box.openText(row.text_body),
+      html: box.openText(row.html_body),
+      authentication,
+      auth_claims: claims,
+      attachments: attachments.map((a) => ({
+        index: a.idx,
+        filename: a.filename,
+        content_type: a.content_type,
+        size: a.size_bytes,
+        content_id: a.content_id,
+        disposition: a.disposition as 'attachment' | 'inline',
+      })),
+    };
+  }
+
+  /** The stored RFC 5322 bytes with freshly signed X-E2A-Auth-* lines prepended. */
+  async raw(agent: { id: string }, id: string): Promise<Buffer> {
+    const row = await this.repo.getRaw(agent.id, id);
+    if (!row) throw notFound(`message ${id}`);
+    const raw = this.deps.box.open(row.raw);
+    const claims = await this.sign(row.id, raw, row.authentication as Authentication | null);
+    return Buffer.concat([Buffer.from(claimHeaderLines(claims), 'utf8'), raw]);
+  }
+
+  async attachment(agent: { id: string }, id: string, index: number) {
+    const message = await this.repo.getRaw(agent.id, id);
+    if (!message) throw notFound(`message ${id}`);
+    const row = await this.repo.attachment(id, index);
+    if (!row) throw notFound(`attachment ${index} of message ${id}`);
+    return {
+      filename: row.filename,
+      contentType: row.content_type,
+      disposition: row.disposition,
+      content: this.deps.box.open(toBuffer(row.content)),
+    };
+  }
+
+  private async sign(messageId: string, raw: Buffer, authentication: Authentication | null) {
+    const sender = authentication?.sender;
+    const senderIsAgent = sender ? await this.repo.isAgentAddress(sender) : false;
+    return this.deps.claims.sign({ messageId, raw, authentication, senderIsAgent });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Boots a whole gateway in this process on ephemeral ports, on a fresh database of the given engine,
+ * with the outside world faked: a DNS resolver built from a zone object, and optionally a clock.
+ */
+import type { Resolver } from '@e2a/relay';
+import { pino } from 'pino';
+import type { Clock } from '../clock.js';
+import { loadConfig } from '../config.js';
+import { createGateway, type Gateway } from '../gateway.js';
+import { openTestDatabase, type Engine } from './databases.js';
+
+export const TEST_DOMAIN = 'agents.test';
+
+export interface TestGateway {
+  gateway: Gateway;
+  /** Account key of the test user. */
+  apiKey: string;
+  userId: string;
+  /** fetch against the API with the test key (or `key: null` for none). */
+  api(path: string, init?: RequestInit & { key?: string | null }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(opts: {
+  engine: Engine;
+  resolver: Resolver;
+  clock?: Clock;
+  env?: Record<string, string>;
+}): Promise<TestGateway> {
+  const db = await openTestDatabase(opts.engine);
+  const config = loadConfig({
+    env: {
+      E2A_ENV: 'test',
+      E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
+      E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
+      E2A_SHARED_DOMAIN: TEST_DOMAIN,
+      E2A_SMTP_HOSTNAME: 'mx.agents.test',
+      E2A_SIGNING_HMAC_SECRET: 'test-hmac-secret-0123456789abcdef0123',
+      E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      ...opts.env,
+    },
+  });
+  const gateway = await createGateway({
+    config,
+    logger: pino({ level: process.env.E2A_TEST_LOG ?? 'silent' }),
+    resolver: opts.resolver,
+    database: db.handle,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+  const boot = await gateway.accounts.bootstrap('owner@example.com');
+  const apiKey = boot.apiKey.key;
+  return {
+    gateway,
+    apiKey,
+    userId: boot.userId,
+    api(path, init = {}) {
+      const { key = apiKey, headers, ...rest } = init;
+      const h = new Headers(headers);
+      if (key) h.set('authorization', `Bearer ${key}`);
+      if (rest.body && !h.has('content-type')) h.set('content-type', 'application/json');
+      return fetch(`${gateway.httpUrl}${path}`, { ...rest, headers: h });
+    },
+    async close() {
+      await gateway.stop();
+      await db.drop();
+    },
+  };
+}

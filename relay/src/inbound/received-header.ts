@@ -1,0 +1,39 @@
+/**
+ * Our `Received:` trace field (RFC 5321 §4.4, RFC 5322 §3.6.7). Everything the client said is
+ * reduced to safe characters first: the HELO name is attacker-controlled text going into a header.
+ */
+
+export interface ReceivedInfo {
+  helo: string;
+  remoteAddress: string;
+  hostname: string;
+  /** ESMTP, ESMTPS (RFC 3848) … as smtp-server reports it. */
+  protocol: string;
+  id: string;
+  /** Named only for a single recipient: with several, a `for` clause leaks Bcc (RFC 5321 §7.2). */
+  recipients: string[];
+  date: Date;
+}
+
+export function receivedHeader(info: ReceivedInfo): string {
+  const helo = info.helo.replace(/[^A-Za-z0-9.\-_:[\]]/g, '') || 'unknown';
+  const protocol = /^[A-Z0-9]+$/i.test(info.protocol) ? info.protocol : 'ESMTP';
+  const forClause = info.recipients.length === 1 ? `\r\n\tfor <${info.recipients[0]}>` : '';
+  return (
+    `Received: from ${helo} ([${info.remoteAddress}])\r\n` +
+    `\tby ${info.hostname} (e2a) with ${protocol} id ${info.id}${forClause};\r\n` +
+    `\t${rfc5322Date(info.date)}`
+  );
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+/** RFC 5322 §3.3 date-time in UTC with a numeric zone (not the obsolete "GMT"). */
+export function rfc5322Date(d: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`
+  );
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { Timestamp } from './common.js';
+
+/** Every event type, in one table. */
+export const EVENT_TYPES = [
+  'email.received',
+  'email.sent',
+  'email.failed',
+  'email.review_requested',
+  'email.review_approved',
+  'email.review_rejected',
+  'email.flagged',
+  'email.blocked',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** Metadata about a message; the body is fetched over REST. */
+export const MessageEventData = z.object({
+  message_id: z.string(),
+  agent_address: z.string(),
+  conversation_id: z.string(),
+  direction: z.enum(['inbound', 'outbound']),
+  from: z.string().nullable(),
+  to: z.array(z.string()),
+  subject: z.string().nullable(),
+  verified: z.boolean(),
+  reason: z.string().nullable().optional(),
+});
+export type MessageEventData = z.infer<typeof MessageEventData>;
+
+export const Event = z
+  .object({
+    id: z.string(),
+    type: z.enum(EVENT_TYPES),
+    schema_version: z.number().int(),
+    created_at: Timestamp,
+    data: MessageEventData,
+  })
+  .meta({ id: 'Event' });
+export type Event = z.infer<typeof Event>;
