@@ -96,7 +96,6 @@ async function withDatabase(config: Config, fn: (handle: DatabaseHandle) => Prom
 async function serve(config: Config): Promise<number> {
   const logger = pino({ level: config.log.level, base: { service: 'e2a' } });
   const gateway = await createGateway({ config, logger });
-  logger.info({ http: gateway.httpUrl, smtp: `${gateway.smtpHost}:${gateway.smtpPort}`, public_url: config.public_url }, 'e2a listening');
 
   if (!(await gateway.accounts.hasUsers())) {
     const admin = await gateway.accounts.bootstrap(`admin@${config.shared_domain}`);
@@ -111,6 +110,7 @@ async function serve(config: Config): Promise<number> {
       ].join('\n') + '\n',
     );
   }
+  logger.info({ http: gateway.httpUrl, smtp: `${gateway.smtpHost}:${gateway.smtpPort}`, public_url: config.public_url }, 'e2a listening');
 
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

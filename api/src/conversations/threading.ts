@@ -5,6 +5,7 @@
  * never from a header an outside sender could write.
  */
 import type { Database } from '../db/database.js';
+import { pgText } from '../db/database.js';
 import { newId } from '../ids.js';
 
 export interface ThreadingInput {
@@ -41,7 +42,7 @@ export async function resolveConversation(tx: Database, input: ThreadingInput): 
   const id = newId('conversation');
   await tx
     .insertInto('conversations')
-    .values({ id, agent_id: input.agentId, subject: input.subject, message_count: 1, created_at: input.at, last_message_at: input.at })
+    .values({ id, agent_id: input.agentId, subject: pgText(input.subject), message_count: 1, created_at: input.at, last_message_at: input.at })
     .execute();
   return id;
 }

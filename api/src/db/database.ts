@@ -56,7 +56,15 @@ export function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000, and mail from the wild can carry NUL in any header.
+ * Such a character becomes U+FFFD in stored metadata; the raw bytes keep the original.
+ */
+export function pgText<T extends string | null>(value: T): T {
+  return (value === null ? null : value.replaceAll('\0', '\uFFFD')) as T;
+}
+
 /** jsonb parameters are sent as text; both drivers parse jsonb results. */
 export function json(value: unknown): string {
-  return JSON.stringify(value);
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? pgText(v) : v));
 }

@@ -7,7 +7,7 @@ import type { InboundMessage, InboundSink } from '@e2a/relay';
 import type { Clock } from '../clock.js';
 import { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
-import { json } from '../db/database.js';
+import { json, pgText } from '../db/database.js';
 import { resolveConversation } from '../conversations/threading.js';
 import { appendEvent } from '../events/outbox.js';
 import { newId, sha256Hex } from '../ids.js';
@@ -76,16 +76,16 @@ export class InboundService implements InboundSink {
         direction: 'inbound',
         status: 'received',
         queue_id: queueId,
-        message_id_header: message.messageId,
-        in_reply_to: parsed.inReplyTo,
+        message_id_header: pgText(message.messageId),
+        in_reply_to: pgText(parsed.inReplyTo),
         references_header: json(parsed.references),
         dedupe_key: dedupeKey,
         content_hash: message.contentHash,
-        from_address: parsed.from?.address.toLowerCase() ?? null,
-        from_name: parsed.from?.name || null,
+        from_address: pgText(parsed.from?.address.toLowerCase() ?? null),
+        from_name: pgText(parsed.from?.name || null),
         to_addresses: json(parsed.to),
         cc_addresses: json(parsed.cc),
-        subject: parsed.subject,
+        subject: pgText(parsed.subject),
         envelope: json({
           mail_from: message.envelope.mailFrom,
           remote_address: message.envelope.remoteAddress,

@@ -4,7 +4,7 @@
  */
 import type { AuthenticateResult } from 'mailauth';
 import { getDomain } from 'tldts';
-import type { Authentication, DkimVerdict, DmarcVerdict, SpfVerdict } from './verdict.js';
+import type { AuthStatus, Authentication, DkimVerdict, DmarcVerdict, SpfVerdict } from './verdict.js';
 import { normaliseStatus } from './verdict.js';
 
 // Same Public Suffix List options mailauth uses for its own relaxed guesses (ICANN + private).
@@ -54,13 +54,24 @@ function toDkim(result: AuthenticateResult): DkimVerdict[] {
   for (const row of rows) {
     if (!row.signingDomain) continue;
     out.push({
-      status: normaliseStatus(row.status.result),
+      status: dkimStatus(row),
       domain: row.signingDomain.toLowerCase(),
       selector: row.selector ?? '',
       aligned: Boolean(row.status.aligned),
     });
   }
   return out;
+}
+
+/**
+ * mailauth's lenient mode reports a body hash mismatch as `neutral`; RFC 6376 §6.1.3 makes it a
+ * failed verification (PERMFAIL), which RFC 8601 §2.7.1 reports as `fail`. A tampered body is
+ * exactly what a reader must see as fail.
+ */
+function dkimStatus(row: AuthenticateResult['dkim']['results'][number]): AuthStatus {
+  const status = normaliseStatus(row.status.result);
+  const mismatch = Boolean(row.bodyHash && row.bodyHashExpecting && row.bodyHash !== row.bodyHashExpecting);
+  return status === 'neutral' && mismatch ? 'fail' : status;
 }
 
 function toSpf(result: AuthenticateResult, fromDomain: string | null, dmarcAligned: string | undefined): SpfVerdict {

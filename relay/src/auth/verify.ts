@@ -58,6 +58,8 @@ export function createSenderVerifier(options: SenderVerifierOptions): SenderVeri
             trustReceived: false,
             // BIMI would fetch logos and certificates over HTTPS for every message: not our job.
             disableBimi: true,
+            // RFC 8301 §3.1: rsa-sha1 signatures must not be considered valid.
+            rejectRsaSha1: true,
           }),
           deadlineMs,
         );

@@ -2,6 +2,7 @@
  * Our `Received:` trace field (RFC 5321 §4.4, RFC 5322 §3.6.7). Everything the client said is
  * reduced to safe characters first: the HELO name is attacker-controlled text going into a header.
  */
+import { isIPv6 } from 'node:net';
 
 export interface ReceivedInfo {
   helo: string;
@@ -18,9 +19,11 @@ export interface ReceivedInfo {
 export function receivedHeader(info: ReceivedInfo): string {
   const helo = info.helo.replace(/[^A-Za-z0-9.\-_:[\]]/g, '') || 'unknown';
   const protocol = /^[A-Z0-9]+$/i.test(info.protocol) ? info.protocol : 'ESMTP';
+  // RFC 5321 §4.1.3: an IPv6 address literal is tagged "IPv6:".
+  const literal = isIPv6(info.remoteAddress) ? `IPv6:${info.remoteAddress}` : info.remoteAddress;
   const forClause = info.recipients.length === 1 ? `\r\n\tfor <${info.recipients[0]}>` : '';
   return (
-    `Received: from ${helo} ([${info.remoteAddress}])\r\n` +
+    `Received: from ${helo} ([${literal}])\r\n` +
     `\tby ${info.hostname} (e2a) with ${protocol} id ${info.id}${forClause};\r\n` +
     `\t${rfc5322Date(info.date)}`
   );

@@ -75,7 +75,21 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
     clock,
   });
   const transactions = new WeakMap<SMTPServerSession, TransactionRecipients>();
-  const inflight = new Set<Promise<unknown>>();
+  /**
+   * Transactions under way: MAIL accepted, DATA not yet answered. On close() they may finish (their
+   * client is mid-conversation and owed an answer); new transactions are refused with 421.
+   */
+  const open = new Map<string, { done: Promise<void>; finish: () => void }>();
+  const beginTransaction = (session: SMTPServerSession): void => {
+    if (open.has(session.id)) return;
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    open.set(session.id, { done, finish });
+  };
+  const endTransaction = (session: SMTPServerSession): void => {
+    open.get(session.id)?.finish();
+    open.delete(session.id);
+  };
   let closing = false;
 
   const reply = (callback: (err?: Error | null) => void, r: SmtpReply): void => callback(toSmtpError(r));
@@ -103,11 +117,16 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
       if (closing) return reply(callback, REPLY.shuttingDown);
       // A new transaction (RFC 5321 §4.1.4: MAIL starts one, RSET or a finished DATA ended the last).
       transactions.set(session, new Map());
+      beginTransaction(session);
       callback();
     },
 
+    onClose(session) {
+      endTransaction(session);
+    },
+
     onRcptTo(address: SMTPServerAddress, session, callback) {
-      if (closing) return reply(callback, REPLY.shuttingDown);
+      if (closing && !open.has(session.id)) return reply(callback, REPLY.shuttingDown);
       const accept = async (): Promise<SmtpReply | null> => {
         const verdict = await evaluateRecipient(address.address, directory);
         if (!verdict.ok) {
@@ -133,15 +152,15 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
     },
 
     onData(stream: SMTPServerDataStream, session, callback) {
-      const work = handleData(stream, session).then(
-        (r) => (r.code < 400 ? callback(null, replyText(r)) : callback(toSmtpError(r))),
-        (err: unknown) => {
-          logger.error({ err, session: session.id }, 'DATA failed');
-          callback(toSmtpError(REPLY.tryAgainLater));
-        },
-      );
-      inflight.add(work);
-      void work.finally(() => inflight.delete(work));
+      void handleData(stream, session)
+        .then(
+          (r) => (r.code < 400 ? callback(null, replyText(r)) : callback(toSmtpError(r))),
+          (err: unknown) => {
+            logger.error({ err, session: session.id }, 'DATA failed');
+            callback(toSmtpError(REPLY.tryAgainLater));
+          },
+        )
+        .finally(() => endTransaction(session));
     },
   };
 
@@ -183,9 +202,11 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
 
     async close() {
       closing = true;
-      const closed = new Promise<void>((resolve) => smtp.close(() => resolve()));
-      // Let transactions already in DATA finish (their 250 or 451 is owed), but not forever.
-      await Promise.race([Promise.allSettled([...inflight]), delay(drainTimeoutMs)]);
+      // Stop listening ourselves rather than through smtp.close(): once that is called,
+      // smtp-server answers every further command with 421, even inside a transaction we owe.
+      const closed = new Promise<void>((resolve) => smtp.server.close(() => resolve()));
+      // Let transactions under way finish (their 250 or 451 is owed), but not forever.
+      await Promise.race([Promise.all([...open.values()].map((t) => t.done)), delay(drainTimeoutMs)]);
       for (const connection of [...smtp.connections]) {
         connection.send(REPLY.shuttingDown.code, replyText(REPLY.shuttingDown));
         connection.close();

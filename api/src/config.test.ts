@@ -1,0 +1,91 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('config', () => {
+  it('works with no file and no env, on development defaults', () => {
+    const config = loadConfig({ env: {} });
+    expect(config).toMatchObject({
+      env: 'development',
+      data_dir: './data',
+      http: { listen_addr: '127.0.0.1:8080' },
+      smtp: { listen_addr: '127.0.0.1:2525', max_message_bytes: 25 * 1024 * 1024 },
+      database: { url: '' },
+    });
+    expect(Object.isFrozen(config.smtp)).toBe(true);
+  });
+
+  it('reads every documented E2A_* variable', () => {
+    const config = loadConfig({
+      env: {
+        E2A_DATA_DIR: '/var/lib/e2a',
+        E2A_DATABASE_URL: 'postgres://u@db:5432/e2a',
+        E2A_HTTP_LISTEN_ADDR: '0.0.0.0:80',
+        E2A_SMTP_LISTEN_ADDR: '[::]:25',
+        E2A_DNS_SERVERS: '127.0.0.1:5353, 10.0.0.2',
+        E2A_SHARED_DOMAIN: 'agents.example.com',
+        E2A_SIGNING_HMAC_SECRET: 's3cret',
+        E2A_PUBLIC_URL: 'https://e2a.example.com',
+        E2A_SMTP_MAX_MESSAGE_BYTES: '1048576',
+      },
+    });
+    expect(config).toMatchObject({
+      data_dir: '/var/lib/e2a',
+      database: { url: 'postgres://u@db:5432/e2a' },
+      http: { listen_addr: '0.0.0.0:80' },
+      smtp: { listen_addr: '[::]:25', max_message_bytes: 1048576 },
+      dns: { servers: ['127.0.0.1:5353', '10.0.0.2'] },
+      shared_domain: 'agents.example.com',
+      signing: { hmac_secret: 's3cret' },
+      public_url: 'https://e2a.example.com',
+    });
+  });
+
+  it('lets env override the file named by E2A_CONFIG', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'e2a-config-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'shared_domain: file.example.com\nsmtp:\n  listen_addr: 127.0.0.1:2626\n  hostname: mx.file.example.com\n');
+    const config = loadConfig({ env: { E2A_CONFIG: file, E2A_SMTP_LISTEN_ADDR: '127.0.0.1:2727' } });
+    expect(config).toMatchObject({ shared_domain: 'file.example.com', smtp: { listen_addr: '127.0.0.1:2727', hostname: 'mx.file.example.com' }, configFile: file });
+  });
+
+  it.each([
+    [{ E2A_HTTP_LISTEN_ADDR: 'nonsense' }, 'http.listen_addr (env E2A_HTTP_LISTEN_ADDR)'],
+    [{ E2A_SMTP_LISTEN_ADDR: '127.0.0.1:99999' }, 'smtp.listen_addr (env E2A_SMTP_LISTEN_ADDR)'],
+    [{ E2A_DATABASE_URL: 'mysql://x' }, 'database.url (env E2A_DATABASE_URL)'],
+    [{ E2A_DNS_SERVERS: '1.1.1.1:53,bad host:x' }, 'dns.servers (env E2A_DNS_SERVERS)'],
+    [{ E2A_SHARED_DOMAIN: 'Not A Domain' }, 'shared_domain (env E2A_SHARED_DOMAIN)'],
+    [{ E2A_PUBLIC_URL: 'not a url' }, 'public_url (env E2A_PUBLIC_URL)'],
+    [{ E2A_SMTP_MAX_MESSAGE_BYTES: 'lots' }, 'smtp.max_message_bytes (env E2A_SMTP_MAX_MESSAGE_BYTES)'],
+    [{ E2A_STORAGE_ENCRYPTION_KEY: 'too-short' }, 'storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY)'],
+  ])('names the bad key in one line: %o', (env, named) => {
+    let error: unknown;
+    try {
+      loadConfig({ env });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(named);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('refuses placeholder secrets in production', () => {
+    expect(() => loadConfig({ env: { E2A_ENV: 'production' } })).toThrow(/signing.hmac_secret/);
+    expect(() => loadConfig({ env: { E2A_ENV: 'production', E2A_SIGNING_HMAC_SECRET: 'change-me' } })).toThrow(/signing.hmac_secret/);
+    expect(() => loadConfig({ env: { E2A_ENV: 'production', E2A_SIGNING_HMAC_SECRET: 'x'.repeat(40) } })).toThrow(/storage.encryption_key/);
+    const ok = loadConfig({
+      env: { E2A_ENV: 'production', E2A_SIGNING_HMAC_SECRET: 'x'.repeat(40), E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') },
+    });
+    expect(ok.env).toBe('production');
+  });
+
+  it('reports an unreadable or invalid file', () => {
+    expect(() => loadConfig({ env: { E2A_CONFIG: '/nonexistent/e2a.yaml' } })).toThrow(/cannot read \/nonexistent\/e2a.yaml/);
+    const dir = mkdtempSync(join(tmpdir(), 'e2a-config-'));
+    writeFileSync(join(dir, 'bad.yaml'), 'smtp: [unclosed');
+    expect(() => loadConfig({ env: { E2A_CONFIG: join(dir, 'bad.yaml') } })).toThrow(/not valid YAML/);
+  });
+});

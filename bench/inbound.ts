@@ -1,0 +1,234 @@
+/**
+ * `bench inbound`: SMTP in → verified, parsed, encrypted, committed → 250, on one engine.
+ *
+ * The gateway runs in THIS process (createGateway, with a fake resolver serving the sender's DKIM
+ * key, SPF and DMARC, so verification does real RSA and hashing with no network). The load
+ * generator is a child process (smtp-load.ts) so its CPU and memory are not the gateway's.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFakeResolver, generateDkimKey } from '@e2a/relay/testing';
+import { sql } from 'kysely';
+import { pino } from 'pino';
+import { loadConfig } from '../api/src/config.js';
+import { createGateway } from '../api/src/gateway.js';
+import { createFreshPostgres, type Engine } from './bench-database.js';
+import { startProfile, type ProfileSummary } from './cpu-profile.js';
+import { cpuSince, markCpu, type CpuSpent } from './cpu-usage.js';
+import { forceGc } from './gc.js';
+import { measureStages, type StageTimes } from './inbound-stages.js';
+import { summarise, type LatencySummary } from './percentiles.js';
+import { maxRssBytes, MiB, sampleRss } from './rss-sampler.js';
+import type { LoadCommand, LoadEvent, PhaseReport } from './smtp-load.js';
+
+export interface InboundOptions {
+  engine: Engine;
+  messages: number;
+  concurrency: number;
+  sizeBytes: number;
+  /** The single large message; 20 MiB on the wire by default. */
+  largeBytes: number;
+  /** Messages per SMTP connection before the generator reconnects. */
+  perConnection: number;
+  warmup: number;
+  /** Serial per-stage timing samples (0 skips that part). */
+  stageSamples: number;
+  /** Write a CPU profile of the gateway during the load phase to this file (null: no profiling). */
+  profileFile: string | null;
+}
+
+export interface InboundResult {
+  engine: Engine;
+  options: InboundOptions;
+  load: {
+    acked: number;
+    stored: number;
+    failures: string[];
+    elapsedMs: number;
+    messagesPerSecond: number;
+    latencyMs: LatencySummary;
+    averageWireBytes: number;
+    cpu: CpuSpent & { gatewayMsPerMessage: number };
+    generatorCpuMs: number;
+    rss: { beforeMiB: number; peakSampledMiB: number; maxRssMiB: number; samples: number };
+  };
+  large: {
+    wireBytes: number;
+    code: string;
+    latencyMs: number;
+    rssBeforeMiB: number;
+    peakSampledMiB: number;
+    growthMiB: number;
+    growthPerWireByte: number;
+    maxRssAfterMiB: number;
+    gcForced: boolean;
+  };
+  stages: StageTimes | null;
+  profile: ProfileSummary | null;
+}
+
+const DOMAIN = 'agents.bench';
+const SENDER_DOMAIN = 'sender.example';
+
+export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
+  const runId = `${opts.engine}${Date.now().toString(36)}`;
+  // 2048-bit RSA: what large providers sign with, so verify costs what it costs in production.
+  const key = generateDkimKey(SENDER_DOMAIN, 'bench', 2048);
+  const resolver = createFakeResolver({
+    [SENDER_DOMAIN]: { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+    [`_dmarc.${SENDER_DOMAIN}`]: { TXT: ['v=DMARC1; p=reject'] },
+    [key.dnsName]: { TXT: [key.txt] },
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'e2a-bench-'));
+  const postgres = opts.engine === 'postgres' ? await createFreshPostgres() : null;
+  const config = loadConfig({
+    env: {
+      E2A_ENV: 'test',
+      E2A_DATA_DIR: dataDir,
+      E2A_DATABASE_URL: postgres?.url ?? '',
+      E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
+      E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
+      E2A_SHARED_DOMAIN: DOMAIN,
+      E2A_SMTP_HOSTNAME: `mx.${DOMAIN}`,
+      E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
+      E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+    },
+  });
+  // Info level as in production (one line per accepted message), written where it costs nothing
+  // but serialisation.
+  const logger = pino({ level: 'info', base: { service: 'e2a' } }, pino.destination({ dest: '/dev/null', sync: true }));
+  const gateway = await createGateway({ config, logger, resolver });
+  let child: ChildProcess | null = null;
+  try {
+    const admin = await gateway.accounts.bootstrap('bench@example.com');
+    const created = await fetch(`${gateway.httpUrl}/v1/agents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.apiKey.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ local_part: 'bot' }),
+    });
+    if (created.status !== 201) throw new Error(`creating the agent: HTTP ${created.status} ${await created.text()}`);
+    const agent = (await created.json()) as { id: string; address: string };
+    const envelope = { from: `alice@${SENDER_DOMAIN}`, to: agent.address };
+
+    child = fork(join(import.meta.dirname, 'smtp-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const generator = talkTo(child);
+    const prepared = await generator.ask({
+      type: 'prepare',
+      host: gateway.smtpHost,
+      port: gateway.smtpPort,
+      envelope,
+      key,
+      runId,
+      warmup: opts.warmup,
+      messages: opts.messages,
+      sizeBytes: opts.sizeBytes,
+      largeBytes: opts.largeBytes,
+    });
+    if (prepared.type !== 'prepared') throw new Error('load generator did not prepare');
+
+    // Warm-up: JIT, connection pool, first-use allocations. Not counted.
+    if (opts.warmup > 0) await generator.ask({ type: 'run', phase: 'warmup', concurrency: opts.concurrency, perConnection: opts.perConnection });
+
+    forceGc();
+    const rssBefore = process.memoryUsage.rss();
+    const sampler = sampleRss(50);
+    const stopProfile = opts.profileFile ? await startProfile() : null;
+    const cpuMark = markCpu();
+    const load = (await generator.ask({ type: 'run', phase: 'load', concurrency: opts.concurrency, perConnection: opts.perConnection })) as PhaseReport;
+    const cpu = cpuSince(cpuMark);
+    const profile = stopProfile ? await stopProfile(opts.profileFile!) : null;
+    const rssLoad = sampler.stop();
+    const maxRssAfterLoad = maxRssBytes();
+    const stored = await countStored(gateway.database.db, agent.id);
+
+    // The 20 MiB message, alone on a fresh connection. Growth = peak during it minus RSS just
+    // before, after a forced GC when --expose-gc is on (so garbage from the load phase is not
+    // mistaken for a baseline that later shrinks).
+    const gcForced = forceGc();
+    await new Promise((r) => setTimeout(r, 200));
+    forceGc();
+    const largeBefore = process.memoryUsage.rss();
+    const largeSampler = sampleRss(10);
+    const large = (await generator.ask({ type: 'large' })) as PhaseReport;
+    const largePeak = largeSampler.stop();
+    const maxRssAfterLarge = maxRssBytes();
+
+    const stages =
+      opts.stageSamples > 0
+        ? await measureStages({
+            gateway,
+            resolver,
+            recipient: { agentId: agent.id, address: agent.address },
+            envelope,
+            key,
+            sizeBytes: opts.sizeBytes,
+            samples: opts.stageSamples,
+            runId,
+          })
+        : null;
+
+    generator.tell({ type: 'exit' });
+    const growth = largePeak.peak - largeBefore;
+    return {
+      engine: opts.engine,
+      options: opts,
+      load: {
+        acked: load.acked,
+        stored,
+        failures: load.failures,
+        elapsedMs: load.elapsedMs,
+        messagesPerSecond: load.acked / (load.elapsedMs / 1000),
+        latencyMs: summarise(load.latenciesMs),
+        averageWireBytes: prepared.averageWireBytes,
+        cpu: { ...cpu, gatewayMsPerMessage: cpu.processMs / Math.max(1, load.acked) },
+        generatorCpuMs: load.generatorCpuMs,
+        rss: { beforeMiB: rssBefore / MiB, peakSampledMiB: rssLoad.peak / MiB, maxRssMiB: maxRssAfterLoad / MiB, samples: rssLoad.samples },
+      },
+      large: {
+        wireBytes: prepared.largeWireBytes,
+        code: large.acked === 1 ? '250' : (large.failures[0] ?? 'no reply'),
+        latencyMs: large.latenciesMs[0] ?? Number.NaN,
+        rssBeforeMiB: largeBefore / MiB,
+        peakSampledMiB: largePeak.peak / MiB,
+        growthMiB: growth / MiB,
+        growthPerWireByte: growth / prepared.largeWireBytes,
+        maxRssAfterMiB: maxRssAfterLarge / MiB,
+        gcForced,
+      },
+      stages,
+      profile,
+    };
+  } finally {
+    if (child && child.exitCode === null) child.kill();
+    await gateway.stop();
+    await postgres?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function countStored(db: Awaited<ReturnType<typeof createGateway>>['database']['db'], agentId: string): Promise<number> {
+  const row = await db.selectFrom('messages').select(sql<number>`count(*)::int`.as('n')).where('agent_id', '=', agentId).executeTakeFirstOrThrow();
+  return row.n;
+}
+
+/** One request, one answer at a time over the fork IPC channel; a dead child fails the wait. */
+function talkTo(child: ChildProcess): { ask(cmd: LoadCommand): Promise<LoadEvent>; tell(cmd: LoadCommand): void } {
+  return {
+    ask(cmd) {
+      return new Promise((resolve, reject) => {
+        const onExit = (code: number | null): void => reject(new Error(`load generator exited (code ${code})`));
+        child.once('exit', onExit);
+        child.once('message', (event: LoadEvent) => {
+          child.off('exit', onExit);
+          resolve(event);
+        });
+        child.send(cmd);
+      });
+    },
+    tell(cmd) {
+      child.send(cmd);
+    },
+  };
+}

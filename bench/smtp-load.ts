@@ -1,0 +1,129 @@
+/**
+ * The load generator, run as a child process (child_process.fork) so that its CPU and memory are
+ * not counted as the gateway's. It builds and DKIM-signs every message before the clock starts, then
+ * on command sends them over parallel connections and reports per-message latencies over IPC.
+ */
+import type { DkimKey } from '@e2a/relay/testing';
+import { buildLargeMessage, buildSizedMessage, signed, toWire, type Envelope } from './bench-messages.js';
+import { PipelinedSmtpClient } from './pipelined-smtp-client.js';
+
+export interface PrepareCommand {
+  type: 'prepare';
+  host: string;
+  port: number;
+  envelope: Envelope;
+  key: DkimKey;
+  runId: string;
+  warmup: number;
+  messages: number;
+  sizeBytes: number;
+  largeBytes: number;
+}
+
+export type LoadCommand =
+  | PrepareCommand
+  | { type: 'run'; phase: 'warmup' | 'load'; concurrency: number; perConnection: number }
+  | { type: 'large' }
+  | { type: 'exit' };
+
+export interface PhaseReport {
+  type: 'phase-done';
+  phase: 'warmup' | 'load' | 'large';
+  acked: number;
+  failures: string[];
+  latenciesMs: number[];
+  elapsedMs: number;
+  wireBytes: number;
+  /** The generator's own CPU time for the phase, so a reader can see it did not starve the gateway. */
+  generatorCpuMs: number;
+}
+
+export type LoadEvent = { type: 'prepared'; prepareMs: number; averageWireBytes: number; largeWireBytes: number } | PhaseReport;
+
+let prepared: PrepareCommand | null = null;
+let warmupWire: Buffer[] = [];
+let loadWire: Buffer[] = [];
+let largeWire: Buffer = Buffer.alloc(0);
+
+function emit(event: LoadEvent): void {
+  process.send!(event);
+}
+
+async function prepare(cmd: PrepareCommand): Promise<void> {
+  const started = performance.now();
+  prepared = cmd;
+  const build = async (i: number): Promise<Buffer> =>
+    toWire(await signed(buildSizedMessage(i, cmd.runId, cmd.envelope, cmd.sizeBytes), cmd.key));
+  warmupWire = [];
+  for (let i = 0; i < cmd.warmup; i++) warmupWire.push(await build(1_000_000 + i));
+  loadWire = [];
+  for (let i = 0; i < cmd.messages; i++) loadWire.push(await build(i));
+  largeWire = toWire(await signed(buildLargeMessage(cmd.runId, cmd.envelope, cmd.largeBytes), cmd.key));
+  const averageWireBytes = loadWire.reduce((a, b) => a + b.length, 0) / Math.max(1, loadWire.length);
+  emit({ type: 'prepared', prepareMs: performance.now() - started, averageWireBytes, largeWireBytes: largeWire.length });
+}
+
+async function runPhase(phase: 'warmup' | 'load' | 'large', wires: Buffer[], concurrency: number, perConnection: number): Promise<void> {
+  const cmd = prepared!;
+  const latenciesMs: number[] = [];
+  const failures: string[] = [];
+  let acked = 0;
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
+  // Each worker takes messages from one shared queue and reconnects every `perConnection`
+  // messages: reuse as an MTA with a queue for one destination does, plus regular connection setup.
+  const worker = async (): Promise<void> => {
+    while (next < wires.length) {
+      const client = await PipelinedSmtpClient.open(cmd.host, cmd.port, 'load.sender.example');
+      try {
+        for (let n = 0; n < perConnection && next < wires.length; n++) {
+          const wire = wires[next++]!;
+          const { reply, latencyMs } = await client.send(cmd.envelope.from, cmd.envelope.to, wire);
+          if (reply.code === 250) {
+            acked++;
+            latenciesMs.push(latencyMs);
+          } else if (failures.length < 20) failures.push(reply.text);
+        }
+      } finally {
+        await client.quit();
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, wires.length) }, worker));
+  } catch (err) {
+    failures.push(`connection failed: ${(err as Error).message}`);
+  }
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpu0);
+  emit({
+    type: 'phase-done',
+    phase,
+    acked,
+    failures,
+    latenciesMs,
+    elapsedMs,
+    wireBytes: wires.reduce((a, b) => a + b.length, 0),
+    generatorCpuMs: (cpu.user + cpu.system) / 1000,
+  });
+}
+
+process.on('message', (cmd: LoadCommand) => {
+  const done = (p: Promise<void>): void => {
+    p.catch((err: unknown) => {
+      process.stderr.write(`smtp-load: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    });
+  };
+  switch (cmd.type) {
+    case 'prepare':
+      return done(prepare(cmd));
+    case 'run':
+      return done(runPhase(cmd.phase, cmd.phase === 'warmup' ? warmupWire : loadWire, cmd.concurrency, cmd.perConnection));
+    case 'large':
+      return done(runPhase('large', [largeWire], 1, 1));
+    case 'exit':
+      process.exit(0);
+  }
+});

@@ -1,0 +1,13 @@
+/**
+ * Shared fakes for tests of relay and api (`@e2a/relay/testing`). Never imported by production code.
+ */
+export type { Zone, ZoneRecords, FakeResolver, FakeResolverOptions } from './fake-resolver.js';
+export { createFakeResolver } from './fake-resolver.js';
+export type { DkimKey } from './dkim.js';
+export { generateDkimKey, signMessage } from './dkim.js';
+export type { MessageSpec } from './messages.js';
+export { MALFORMED, buildMessage } from './messages.js';
+export type { MemoryDirectory, MemorySink } from './fake-ports.js';
+export { createMemoryDirectory, createMemorySink, createTestLogger } from './fake-ports.js';
+export type { Reply, SendResult } from './smtp-client.js';
+export { SmtpTestClient } from './smtp-client.js';
