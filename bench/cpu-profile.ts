@@ -20,7 +20,7 @@ interface Profile {
 export interface ProfileSummary {
   file: string;
   totalMs: number;
-  /** Self time by bucket, largest first, in ms and share of non-idle time. */
+  /** CPU time by pipeline stage, largest first, in ms and share of non-idle time. */
   buckets: Array<{ bucket: string; ms: number; share: number }>;
   /** The heaviest functions by self time. */
   top: Array<{ fn: string; ms: number }>;
@@ -42,6 +42,8 @@ export async function startProfile(): Promise<(file: string) => Promise<ProfileS
 
 function summariseProfile(profile: Profile, file: string): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const buckets = new Map<string, number>();
@@ -49,11 +51,11 @@ function summariseProfile(profile: Profile, file: string): ProfileSummary {
   let total = 0;
   for (const [id, us] of selfUs) {
     const frame = byId.get(id)!.callFrame;
-    const bucket = bucketOf(frame.url, frame.functionName);
-    if (bucket === '(idle)') continue;
+    if (frame.functionName === '(idle)' || frame.functionName === '(program)') continue;
     total += us;
+    const bucket = ownerOf(id, byId, parent);
     buckets.set(bucket, (buckets.get(bucket) ?? 0) + us);
-    const fn = `${frame.functionName || '(anonymous)'} ${shortUrl(frame.url)}`;
+    const fn = `${frame.functionName || '(anonymous)'} ${shortUrl(frame.url)} [${bucket}]`;
     fns.set(fn, (fns.get(fn) ?? 0) + us);
   }
   const ms = (us: number): number => Math.round(us / 100) / 10;
@@ -65,14 +67,39 @@ function summariseProfile(profile: Profile, file: string): ProfileSummary {
   };
 }
 
-function bucketOf(url: string, fn: string): string {
-  if (!url) return fn.startsWith('(') ? fn : '(native)';
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg) return pkg[1]!;
-  const ours = /\/(relay|api|sdk-ts|bench)\/src\/([^/]+)/.exec(url) ?? /\/(bench)\/()/.exec(url);
-  if (ours) return ours[2] ? `${ours[1]}/${ours[2]}` : ours[1]!;
-  if (url.startsWith('node:')) return url.split('/')[0]!.replace(/^node:internal.*/, 'node:internal');
-  return url;
+/**
+ * Native and node:internal frames (a socket writev, a crypto one-shot) are charged to the nearest
+ * caller that is a package or our own source, then packages are rolled up into pipeline stages:
+ * "SQL" then includes the syscalls the pg driver makes, which is the question a reader asks.
+ */
+function ownerOf(id: number, byId: Map<number, ProfileNode>, parent: Map<number, number>): string {
+  const leaf = byId.get(id)!.callFrame;
+  if (leaf.functionName === '(garbage collector)') return 'GC';
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const stage = stageOf(byId.get(cur)!.callFrame.url);
+    if (stage) return stage;
+  }
+  return 'node internals / event loop';
+}
+
+const STAGES: Array<[RegExp, string]> = [
+  [/node_modules\/(mailauth|punycode|psl|ipaddr\.js)\//, 'verify: mailauth (DKIM, SPF, DMARC, ARC)'],
+  [/node_modules\/(mailparser|@zone-eu|libmime|libqp|libbase64|iconv-lite|encoding-japanese|html-to-text|linkify-it|tlds|he|@selderee|selderee|htmlparser2|domhandler|dom-serializer|leac|parseley|peberminta|deepmerge)\//, 'parse: mailparser'],
+  [/node_modules\/(kysely|pg|pg-protocol|pg-pool|pg-types|pg-connection-string|pgpass|postgres-[a-z]+|@electric-sql)\//, 'SQL: kysely + driver'],
+  [/node_modules\/(smtp-server|nodemailer|ipv6-normalize|base32\.js)\//, 'SMTP: smtp-server'],
+  [/node_modules\/(pino|sonic-boom|thread-stream|fast-redact|quick-format-unescaped|safe-stable-stringify|@pinojs|atomic-sleep)\//, 'logging: pino'],
+  [/node_modules\/ulid\//, 'ids: ulid'],
+  [/\/api\/src\/crypto\//, 'encryption: AES-256-GCM'],
+  [/\/relay\/src\/mime\/sanitize/, 'sanitize (relay/mime)'],
+  [/\/(relay|api)\/src\//, 'e2a code (relay, api)'],
+  [/\/bench\//, 'bench harness'],
+  [/^node:inspector/, 'profiler'],
+  [/node_modules\//, 'other packages'],
+];
+
+function stageOf(url: string): string | null {
+  for (const [re, stage] of STAGES) if (re.test(url)) return stage;
+  return null;
 }
 
 function shortUrl(url: string): string {

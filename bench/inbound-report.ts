@@ -26,21 +26,25 @@ export function printInbound(results: InboundResult[], machine: { cores: number;
     ]),
   );
   for (const r of results) if (r.load.failures.length) out(`  ${r.engine} failures: ${r.load.failures.slice(0, 3).join(' | ')}`);
-  out();
-  out('one large message (base64 attachment) on a fresh connection; growth = peak RSS (10 ms samples) − RSS before (after a full GC)');
-  table(
-    ['engine', 'wire MiB', 'reply', 'latency ms', 'RSS before MiB', 'peak MiB', 'growth MiB', 'growth / size'],
-    results.map((r) => [
-      r.engine,
-      f(r.large.wireBytes / 1024 / 1024, 1),
-      r.large.code,
-      f(r.large.latencyMs, 0),
-      f(r.large.rssBeforeMiB, 0),
-      f(r.large.peakSampledMiB, 0),
-      f(r.large.growthMiB, 0),
-      `${f(r.large.growthPerWireByte, 2)}×`,
-    ]),
-  );
+  const large = results.flatMap((r) => (r.large ? [{ engine: r.engine, ...r.large }] : []));
+  if (large.length) {
+    out();
+    out('one large message (base64 attachment) on a fresh connection; growth = peak RSS (10 ms samples) − RSS before (after a full GC)');
+    table(
+      ['engine', 'wire MiB', 'reply', 'latency ms', 'RSS before MiB', 'peak MiB', 'growth MiB', 'growth / size', 'maxRSS after MiB'],
+      large.map((l) => [
+        l.engine,
+        f(l.wireBytes / 1024 / 1024, 1),
+        l.code,
+        f(l.latencyMs, 0),
+        f(l.rssBeforeMiB, 0),
+        f(l.peakSampledMiB, 0),
+        f(l.growthMiB, 0),
+        `${f(l.growthPerWireByte, 2)}×`,
+        f(l.maxRssAfterMiB, 0),
+      ]),
+    );
+  }
   const withStages = results.filter((r) => r.stages);
   if (withStages.length) {
     out();
@@ -51,7 +55,7 @@ export function printInbound(results: InboundResult[], machine: { cores: number;
   for (const r of results) {
     if (!r.profile) continue;
     out();
-    out(`${r.engine}: gateway CPU profile of the load phase, self time by location (${f(r.profile.totalMs, 0)} ms non-idle; ${r.profile.file})`);
+    out(`${r.engine}: gateway CPU during the load phase by stage, native and node-internal time charged to the calling package (${f(r.profile.totalMs, 0)} ms non-idle; ${r.profile.file})`);
     table(['where', 'ms', 'share'], r.profile.buckets.slice(0, 14).map((b) => [b.bucket, f(b.ms, 0), `${f(b.share * 100, 1)}%`]));
     table(['heaviest functions (self)', 'ms'], r.profile.top.slice(0, 10).map((t) => [t.fn.slice(0, 90), f(t.ms, 0)]));
   }

@@ -54,6 +54,7 @@ export interface InboundResult {
     generatorCpuMs: number;
     rss: { beforeMiB: number; peakSampledMiB: number; maxRssMiB: number; samples: number };
   };
+  /** null when run with --large-mib 0. */
   large: {
     wireBytes: number;
     code: string;
@@ -64,7 +65,7 @@ export interface InboundResult {
     growthPerWireByte: number;
     maxRssAfterMiB: number;
     gcForced: boolean;
-  };
+  } | null;
   stages: StageTimes | null;
   profile: ProfileSummary | null;
 }
@@ -131,6 +132,7 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
     // Warm-up: JIT, connection pool, first-use allocations. Not counted.
     if (opts.warmup > 0) await generator.ask({ type: 'run', phase: 'warmup', concurrency: opts.concurrency, perConnection: opts.perConnection });
 
+    const storedBefore = await countStored(gateway.database.db, agent.id);
     forceGc();
     const rssBefore = process.memoryUsage.rss();
     const sampler = sampleRss(50);
@@ -141,19 +143,9 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
     const profile = stopProfile ? await stopProfile(opts.profileFile!) : null;
     const rssLoad = sampler.stop();
     const maxRssAfterLoad = maxRssBytes();
-    const stored = await countStored(gateway.database.db, agent.id);
+    const stored = (await countStored(gateway.database.db, agent.id)) - storedBefore;
 
-    // The 20 MiB message, alone on a fresh connection. Growth = peak during it minus RSS just
-    // before, after a forced GC when --expose-gc is on (so garbage from the load phase is not
-    // mistaken for a baseline that later shrinks).
-    const gcForced = forceGc();
-    await new Promise((r) => setTimeout(r, 200));
-    forceGc();
-    const largeBefore = process.memoryUsage.rss();
-    const largeSampler = sampleRss(10);
-    const large = (await generator.ask({ type: 'large' })) as PhaseReport;
-    const largePeak = largeSampler.stop();
-    const maxRssAfterLarge = maxRssBytes();
+    const large = opts.largeBytes > 0 ? await measureLarge(generator, prepared.largeWireBytes) : null;
 
     const stages =
       opts.stageSamples > 0
@@ -170,7 +162,6 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
         : null;
 
     generator.tell({ type: 'exit' });
-    const growth = largePeak.peak - largeBefore;
     return {
       engine: opts.engine,
       options: opts,
@@ -186,17 +177,7 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
         generatorCpuMs: load.generatorCpuMs,
         rss: { beforeMiB: rssBefore / MiB, peakSampledMiB: rssLoad.peak / MiB, maxRssMiB: maxRssAfterLoad / MiB, samples: rssLoad.samples },
       },
-      large: {
-        wireBytes: prepared.largeWireBytes,
-        code: large.acked === 1 ? '250' : (large.failures[0] ?? 'no reply'),
-        latencyMs: large.latenciesMs[0] ?? Number.NaN,
-        rssBeforeMiB: largeBefore / MiB,
-        peakSampledMiB: largePeak.peak / MiB,
-        growthMiB: growth / MiB,
-        growthPerWireByte: growth / prepared.largeWireBytes,
-        maxRssAfterMiB: maxRssAfterLarge / MiB,
-        gcForced,
-      },
+      large,
       stages,
       profile,
     };
@@ -206,6 +187,33 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
     await postgres?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The large message, alone on a fresh connection. Growth = peak RSS while it is received, verified,
+ * parsed, encrypted and committed, minus RSS just before, taken after full GCs so garbage from the
+ * load phase is not mistaken for a baseline that later shrinks.
+ */
+async function measureLarge(generator: ReturnType<typeof talkTo>, wireBytes: number): Promise<NonNullable<InboundResult['large']>> {
+  const gcForced = forceGc();
+  await new Promise((r) => setTimeout(r, 200));
+  forceGc();
+  const before = process.memoryUsage.rss();
+  // 10 ms, not 50: one message's peak lasts well under a second.
+  const sampler = sampleRss(10);
+  const report = (await generator.ask({ type: 'large' })) as PhaseReport;
+  const peak = sampler.stop().peak;
+  return {
+    wireBytes,
+    code: report.acked === 1 ? '250' : (report.failures[0] ?? 'no reply'),
+    latencyMs: report.latenciesMs[0] ?? Number.NaN,
+    rssBeforeMiB: before / MiB,
+    peakSampledMiB: peak / MiB,
+    growthMiB: (peak - before) / MiB,
+    growthPerWireByte: (peak - before) / wireBytes,
+    maxRssAfterMiB: maxRssBytes() / MiB,
+    gcForced,
+  };
 }
 
 async function countStored(db: Awaited<ReturnType<typeof createGateway>>['database']['db'], agentId: string): Promise<number> {

@@ -8,11 +8,12 @@
  *
  * PostgreSQL runs create a fresh database on E2A_BENCH_DATABASE_URL (or TEST_DATABASE_URL).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveEngines } from './bench-database.js';
+import { resolveEngines, type Engine } from './bench-database.js';
 import { printInbound } from './inbound-report.js';
 import { runInbound, type InboundResult } from './inbound.js';
 import { MiB } from './rss-sampler.js';
@@ -36,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       warmup: { type: 'string', default: '200' },
       stages: { type: 'string', default: '200' },
       profile: { type: 'boolean', default: false },
+      // Internal: run one engine and write its result here (see runEngineInChild).
+      'result-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -55,22 +58,27 @@ async function main(argv: string[]): Promise<number> {
   };
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   mkdirSync(RESULTS_DIR, { recursive: true });
+  const engines = resolveEngines(values.engine);
+  const runOne = (engine: Engine): Promise<InboundResult> =>
+    runInbound({
+      engine,
+      messages: int('messages', values.messages, 1),
+      concurrency: int('concurrency', values.concurrency, 1),
+      sizeBytes: int('size', values.size, 512),
+      largeBytes: int('large-mib', values['large-mib'], 0) * MiB,
+      perConnection: int('per-connection', values['per-connection'], 1),
+      warmup: int('warmup', values.warmup, 0),
+      stageSamples: int('stages', values.stages, 0),
+      profileFile: values.profile ? join(RESULTS_DIR, `inbound-${engine}-${stamp}.cpuprofile`) : null,
+    });
+  if (values['result-file']) {
+    writeFileSync(values['result-file'], JSON.stringify(await runOne(engines[0]!)));
+    return 0;
+  }
   const results: InboundResult[] = [];
-  for (const engine of resolveEngines(values.engine)) {
+  for (const engine of engines) {
     process.stderr.write(`bench inbound: ${engine} …\n`);
-    results.push(
-      await runInbound({
-        engine,
-        messages: int('messages', values.messages, 1),
-        concurrency: int('concurrency', values.concurrency, 1),
-        sizeBytes: int('size', values.size, 512),
-        largeBytes: int('large-mib', values['large-mib'], 0) * MiB,
-        perConnection: int('per-connection', values['per-connection'], 1),
-        warmup: int('warmup', values.warmup, 0),
-        stageSamples: int('stages', values.stages, 0),
-        profileFile: values.profile ? join(RESULTS_DIR, `inbound-${engine}-${stamp}.cpuprofile`) : null,
-      }),
-    );
+    results.push(engines.length === 1 ? await runOne(engine) : await runEngineInChild(engine, argv));
   }
   const machine = {
     cores: availableParallelism(),
@@ -84,6 +92,26 @@ async function main(argv: string[]): Promise<number> {
   writeFileSync(file, `${JSON.stringify({ scenario, machine, at: new Date().toISOString(), results }, null, 2)}\n`);
   process.stdout.write(`\nfull results: ${file}\n`);
   return 0;
+}
+
+/**
+ * With several engines each runs in a fresh process: PGlite's WebAssembly heap is not given back
+ * after close, and one engine's RSS (and JIT state) must not become the next one's baseline.
+ */
+async function runEngineInChild(engine: Engine, argv: string[]): Promise<InboundResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'e2a-bench-run-'));
+  const file = join(dir, 'result.json');
+  try {
+    const args = [...argv.filter((a, i) => a !== '--engine' && argv[i - 1] !== '--engine' && !a.startsWith('--engine=')), '--engine', engine, '--result-file', file];
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, ...args], { stdio: 'inherit' });
+      child.once('exit', (c) => resolve(c));
+    });
+    if (code !== 0) throw new Error(`bench inbound --engine ${engine} exited with ${code}`);
+    return JSON.parse(readFileSync(file, 'utf8')) as InboundResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main(process.argv.slice(2)).then(

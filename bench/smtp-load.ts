@@ -58,7 +58,7 @@ async function prepare(cmd: PrepareCommand): Promise<void> {
   for (let i = 0; i < cmd.warmup; i++) warmupWire.push(await build(1_000_000 + i));
   loadWire = [];
   for (let i = 0; i < cmd.messages; i++) loadWire.push(await build(i));
-  largeWire = toWire(await signed(buildLargeMessage(cmd.runId, cmd.envelope, cmd.largeBytes), cmd.key));
+  largeWire = cmd.largeBytes > 0 ? toWire(await signed(buildLargeMessage(cmd.runId, cmd.envelope, cmd.largeBytes), cmd.key)) : Buffer.alloc(0);
   const averageWireBytes = loadWire.reduce((a, b) => a + b.length, 0) / Math.max(1, loadWire.length);
   emit({ type: 'prepared', prepareMs: performance.now() - started, averageWireBytes, largeWireBytes: largeWire.length });
 }

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, configEnvNames, loadConfig } from './config.js';
 
 describe('config', () => {
   it('works with no file and no env, on development defaults', () => {
@@ -87,5 +89,12 @@ describe('config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'e2a-config-'));
     writeFileSync(join(dir, 'bad.yaml'), 'smtp: [unclosed');
     expect(() => loadConfig({ env: { E2A_CONFIG: join(dir, 'bad.yaml') } })).toThrow(/not valid YAML/);
+  });
+
+  it('documents every key and its env name in config.yaml.example, which loads as is', () => {
+    const example = fileURLToPath(new URL('../../config.yaml.example', import.meta.url));
+    const text = readFileSync(example, 'utf8');
+    for (const name of configEnvNames()) expect(text, name).toContain(name);
+    expect(loadConfig({ configPath: example, env: {} }).shared_domain).toBe('agents.localhost');
   });
 });

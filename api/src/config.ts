@@ -149,6 +149,17 @@ function applyEnv(target: Record<string, unknown>, env: Record<string, string | 
   return target;
 }
 
+/** Every environment variable the config reads, in schema order (documented in config.yaml.example). */
+export function configEnvNames(): string[] {
+  const names = ['E2A_CONFIG'];
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const inner = unwrapObject(field);
+    if (inner) for (const sub of Object.keys(inner.shape)) names.push(envName([key, sub]));
+    else names.push(envName([key]));
+  }
+  return names;
+}
+
 function unwrapObject(field: z.ZodType): z.ZodObject | null {
   let current: z.ZodType = field;
   for (let i = 0; i < 4; i++) {

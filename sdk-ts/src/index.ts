@@ -3,3 +3,4 @@
  */
 export * from './wire/index.js';
 export * from './signing/auth-claims.js';
+export { AUTH_CLAIM_VECTOR } from './signing/vectors.js';
