@@ -1,13 +1,17 @@
 /** The human-readable side of `bench inbound`: one table per concern, engines side by side. */
 import type { InboundResult } from './inbound.js';
 
-export function printInbound(results: InboundResult[], machine: { cores: number; cpu: string; node: string }): void {
+export function printInbound(results: InboundResult[], machine: { cores: number; cpu: string; node: string; loadAverageBefore: number }): void {
   const out = (line = ''): void => void process.stdout.write(`${line}\n`);
   const f = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
   const o = results[0]?.options;
   out();
   out(`inbound: ${o?.messages} messages of ~${Math.round(results[0]?.load.averageWireBytes ?? 0)} B (DKIM rsa-sha256 2048, SPF, DMARC), ` +
     `${o?.concurrency} connections, ${o?.perConnection} per connection; ${machine.cores} cores, ${machine.cpu}, node ${machine.node}`);
+  if (machine.loadAverageBefore > 0.5 * machine.cores) {
+    out(`WARNING: 1-minute load average was ${machine.loadAverageBefore} on ${machine.cores} cores before the run; other work skews these figures`);
+  }
+  if (o?.experiment) out(`EXPERIMENT ${o.experiment}: not the gateway as shipped (see bench/${o.experiment}.ts)`);
   table(
     ['engine', 'msg/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'acked', 'stored', 'gw CPU ms/msg', 'machine busy cores', 'peak RSS MiB', 'maxRSS MiB'],
     results.map((r) => [

@@ -4,13 +4,13 @@
  *
  *   npm run bench -- inbound [--engine pglite|postgres|both] [--messages 2000] [--concurrency 16]
  *                            [--size 4096] [--large-mib 20] [--per-connection 20] [--stages 200]
- *                            [--profile]
+ *                            [--warmup 200] [--profile] [--experiment pglite-hex-bytea]
  *
  * PostgreSQL runs create a fresh database on E2A_BENCH_DATABASE_URL (or TEST_DATABASE_URL).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveEngines, type Engine } from './bench-database.js';
@@ -19,7 +19,8 @@ import { runInbound, type InboundResult } from './inbound.js';
 import { MiB } from './rss-sampler.js';
 
 const USAGE = `usage: npm run bench -- inbound [--engine pglite|postgres|both] [--messages N] [--concurrency C]
-                              [--size BYTES] [--large-mib M] [--per-connection K] [--stages S] [--profile]`;
+                              [--size BYTES] [--large-mib M] [--per-connection K] [--warmup W] [--stages S]
+                              [--profile] [--experiment pglite-hex-bytea]`;
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
       warmup: { type: 'string', default: '200' },
       stages: { type: 'string', default: '200' },
       profile: { type: 'boolean', default: false },
+      experiment: { type: 'string' },
       // Internal: run one engine and write its result here (see runEngineInChild).
       'result-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -59,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   mkdirSync(RESULTS_DIR, { recursive: true });
   const engines = resolveEngines(values.engine);
+  // Figures from a machine something else is loading are not figures: say so up front.
+  const loadBefore = loadavg()[0]!;
   const runOne = (engine: Engine): Promise<InboundResult> =>
     runInbound({
       engine,
@@ -69,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
       perConnection: int('per-connection', values['per-connection'], 1),
       warmup: int('warmup', values.warmup, 0),
       stageSamples: int('stages', values.stages, 0),
+      experiment: experimentOf(values.experiment),
       profileFile: values.profile ? join(RESULTS_DIR, `inbound-${engine}-${stamp}.cpuprofile`) : null,
     });
   if (values['result-file']) {
@@ -86,12 +91,19 @@ async function main(argv: string[]): Promise<number> {
     memoryGiB: Math.round(totalmem() / 1024 ** 3),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
+    loadAverageBefore: Math.round(loadBefore * 100) / 100,
   };
   printInbound(results, machine);
   const file = join(RESULTS_DIR, `inbound-${stamp}.json`);
   writeFileSync(file, `${JSON.stringify({ scenario, machine, at: new Date().toISOString(), results }, null, 2)}\n`);
   process.stdout.write(`\nfull results: ${file}\n`);
   return 0;
+}
+
+function experimentOf(flag: string | undefined): 'pglite-hex-bytea' | null {
+  if (flag === undefined) return null;
+  if (flag === 'pglite-hex-bytea') return flag;
+  throw new Error(`--experiment: unknown ${flag} (have: pglite-hex-bytea)`);
 }
 
 /**

@@ -23,7 +23,8 @@ export interface TestGateway {
 
 export async function startTestGateway(opts: {
   engine: Engine;
-  resolver: Resolver;
+  /** Fake DNS; without one the gateway uses node:dns (point it somewhere with E2A_DNS_SERVERS). */
+  resolver?: Resolver;
   clock?: Clock;
   env?: Record<string, string>;
 }): Promise<TestGateway> {
@@ -43,8 +44,8 @@ export async function startTestGateway(opts: {
   const gateway = await createGateway({
     config,
     logger: pino({ level: process.env.E2A_TEST_LOG ?? 'silent' }),
-    resolver: opts.resolver,
     database: db.handle,
+    ...(opts.resolver ? { resolver: opts.resolver } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const boot = await gateway.accounts.bootstrap('owner@example.com');

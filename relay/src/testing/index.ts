@@ -11,3 +11,5 @@ export type { MemoryDirectory, MemorySink } from './fake-ports.js';
 export { createMemoryDirectory, createMemorySink, createTestLogger } from './fake-ports.js';
 export type { Reply, SendResult } from './smtp-client.js';
 export { SmtpTestClient } from './smtp-client.js';
+export type { TestDnsServer } from './dns-server.js';
+export { startDnsServer } from './dns-server.js';
