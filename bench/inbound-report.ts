@@ -1,15 +1,15 @@
 /** The human-readable side of `bench inbound`: one table per concern, engines side by side. */
 import type { InboundResult } from './inbound.js';
 
-export function printInbound(results: InboundResult[], machine: { cores: number; cpu: string; node: string; loadAverageBefore: number }): void {
+export function printInbound(results: InboundResult[], machine: { cores: number; cpu: string; node: string; busyCoresBefore: number }): void {
   const out = (line = ''): void => void process.stdout.write(`${line}\n`);
   const f = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
   const o = results[0]?.options;
   out();
   out(`inbound: ${o?.messages} messages of ~${Math.round(results[0]?.load.averageWireBytes ?? 0)} B (DKIM rsa-sha256 2048, SPF, DMARC), ` +
     `${o?.concurrency} connections, ${o?.perConnection} per connection; ${machine.cores} cores, ${machine.cpu}, node ${machine.node}`);
-  if (machine.loadAverageBefore > 0.5 * machine.cores) {
-    out(`WARNING: 1-minute load average was ${machine.loadAverageBefore} on ${machine.cores} cores before the run; other work skews these figures`);
+  if (machine.busyCoresBefore > 0.25) {
+    out(`WARNING: ${machine.busyCoresBefore} of ${machine.cores} cores were busy with other work in the second before the run; figures are skewed`);
   }
   if (o?.experiment) out(`EXPERIMENT ${o.experiment}: not the gateway as shipped (see bench/${o.experiment}.ts)`);
   table(

@@ -10,10 +10,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveEngines, type Engine } from './bench-database.js';
+import { cpuSince, markCpu } from './cpu-usage.js';
 import { printInbound } from './inbound-report.js';
 import { runInbound, type InboundResult } from './inbound.js';
 import { MiB } from './rss-sampler.js';
@@ -61,8 +62,11 @@ async function main(argv: string[]): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   mkdirSync(RESULTS_DIR, { recursive: true });
   const engines = resolveEngines(values.engine);
-  // Figures from a machine something else is loading are not figures: say so up front.
-  const loadBefore = loadavg()[0]!;
+  // Figures from a machine something else is loading are not figures: say so up front. (Not the
+  // load average: it still remembers the previous bench run for minutes.)
+  const idleMark = markCpu();
+  await new Promise((r) => setTimeout(r, 1000));
+  const busyBefore = cpuSince(idleMark).machineBusyCores ?? 0;
   const runOne = (engine: Engine): Promise<InboundResult> =>
     runInbound({
       engine,
@@ -91,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
     memoryGiB: Math.round(totalmem() / 1024 ** 3),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
-    loadAverageBefore: Math.round(loadBefore * 100) / 100,
+    busyCoresBefore: Math.round(busyBefore * 100) / 100,
   };
   printInbound(results, machine);
   const file = join(RESULTS_DIR, `inbound-${stamp}.json`);

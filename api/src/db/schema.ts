@@ -112,6 +112,40 @@ export interface EventsTable {
   schema_version: number;
   data: Json<Record<string, unknown>>;
   created_at: Generated<Date>;
+  acked_at: Date | null;
+}
+
+export interface WebhooksTable {
+  id: string;
+  user_id: string;
+  url: string;
+  events: Json<string[]>;
+  filter_agent_addresses: Json<string[]>;
+  filter_conversation_ids: Json<string[]>;
+  description: string;
+  enabled: boolean;
+  disabled_reason: string | null;
+  secret: Uint8Array;
+  previous_secret: Uint8Array | null;
+  previous_secret_expires_at: Date | null;
+  failing_since: Date | null;
+  last_success_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  status: 'pending' | 'succeeded' | 'dead';
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  locked_until: Date | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  completed_at: Date | null;
 }
 
 export interface SettingsTable {
@@ -134,6 +168,8 @@ export interface DB {
   messages: MessagesTable;
   attachments: AttachmentsTable;
   events: EventsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   settings: SettingsTable;
   e2a_migrations: MigrationsTable;
 }

@@ -51,6 +51,16 @@ describe.each(ENGINES)('inbound persistence (%s)', (engine) => {
     expect(await count('events')).toBe(before.events + 1);
   });
 
+  it('answers 250 to every copy of a message sent on several connections at once, and stores it once', async () => {
+    for (let round = 0; round < 5; round++) {
+      const raw = buildMessage({ to: bot, subject: `race ${round}`, messageId: `race-${round}@example.com` });
+      const results = await Promise.all([1, 2, 3, 4].map(() => sendMail(gw.gateway.smtpPort, 'alice@example.com', [bot], raw)));
+      expect(results.map((r) => r.data?.code)).toEqual([250, 250, 250, 250]);
+      const { items } = await (await gw.api(`/v1/agents/${bot}/messages?subject_contains=race%20${round}`)).json();
+      expect(items).toHaveLength(1);
+    }
+  });
+
   it('refuses unknown mailboxes and foreign domains at RCPT', async () => {
     const result = await sendMail(gw.gateway.smtpPort, 'alice@example.com', [`nobody@${TEST_DOMAIN}`, 'someone@gmail.com', `"x@gmail.com"@${TEST_DOMAIN}`], buildMessage());
     expect(result.rcpt.slice(0, 2).map((r) => `${r.code} ${r.enhanced}`)).toEqual(['550 5.1.1', '550 5.7.1']);

@@ -3,20 +3,23 @@
  * conversation and its email.received event, in ONE transaction. The relay answers 250 only after
  * this resolves, so a 250 always means committed (DESIGN §4); any throw becomes 451.
  */
-import type { InboundMessage, InboundSink } from '@e2a/relay';
+import type { InboundMessage, InboundSink, ParsedAttachment, Recipient } from '@e2a/relay';
+import { EVENT_SCHEMA_VERSION, type MessageEventData } from '@e2a/sdk/wire';
 import type { Clock } from '../clock.js';
-import { SecretBox } from '../crypto/secret-box.js';
+import { findConversation } from '../conversations/threading.js';
+import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json, pgText } from '../db/database.js';
-import { resolveConversation } from '../conversations/threading.js';
-import { appendEvent } from '../events/outbox.js';
-import { newId, sha256Hex } from '../ids.js';
+import { eventId, newId, sha256Hex } from '../ids.js';
+import { insertInboundCopy } from './repo.js';
 
 export interface InboundServiceDeps {
   db: Database;
   box: SecretBox;
   clock: Clock;
 }
+
+type SealedAttachment = ParsedAttachment & { sealed: Buffer; sha256: string };
 
 export class InboundService implements InboundSink {
   constructor(private readonly deps: InboundServiceDeps) {}
@@ -30,67 +33,61 @@ export class InboundService implements InboundSink {
       html: message.parsed.html === null ? null : box.seal(message.parsed.html),
       attachments: message.parsed.attachments.map((a) => ({ ...a, sealed: box.seal(a.content), sha256: sha256Hex(a.content) })),
     };
-    await this.deps.db.transaction().execute(async (tx) => {
-      for (const recipient of message.envelope.recipients) {
-        await this.storeFor(tx, recipient.agentId, message, queueId, sealed);
-      }
-    });
+    const recipients = message.envelope.recipients;
+    // The common case, one recipient and no attachments, is a single statement (its own
+    // transaction); anything more is wrapped so every copy commits together.
+    if (recipients.length === 1 && sealed.attachments.length === 0) {
+      await this.storeFor(this.deps.db, recipients[0]!, message, queueId, sealed);
+    } else {
+      await this.deps.db.transaction().execute(async (tx) => {
+        for (const recipient of recipients) await this.storeFor(tx, recipient, message, queueId, sealed);
+      });
+    }
     return { queueId };
   }
 
   private async storeFor(
-    tx: Database,
-    agentId: string,
+    db: Database,
+    recipient: Recipient,
     message: InboundMessage,
     queueId: string,
-    sealed: { raw: Buffer; text: Buffer | null; html: Buffer | null; attachments: Array<InboundMessage['parsed']['attachments'][number] & { sealed: Buffer; sha256: string }> },
+    sealed: { raw: Buffer; text: Buffer | null; html: Buffer | null; attachments: SealedAttachment[] },
   ): Promise<void> {
-    const agent = await tx.selectFrom('agents').select(['id', 'user_id', 'address']).where('id', '=', agentId).executeTakeFirst();
-    // The agent was deleted between RCPT and DATA: nothing to deliver to.
-    if (!agent) return;
-    const dedupeKey = sha256Hex(`${agent.address}\n${message.messageId ?? ''}\n${message.contentHash}`);
-    const duplicate = await tx
-      .selectFrom('messages')
-      .select('id')
-      .where('agent_id', '=', agent.id)
-      .where('dedupe_key', '=', dedupeKey)
-      .executeTakeFirst();
-    if (duplicate) return;
-
     const parsed = message.parsed;
     const at = message.receivedAt;
-    const conversationId = await resolveConversation(tx, {
-      agentId: agent.id,
+    const conversationId = await findConversation(db, {
+      agentId: recipient.agentId,
       inReplyTo: parsed.inReplyTo,
       references: parsed.references,
-      subject: parsed.subject,
-      at,
     });
     const id = newId('message');
-    await tx
-      .insertInto('messages')
-      .values({
+    const conversation = conversationId ?? newId('conversation');
+    const from = pgText(parsed.from?.address.toLowerCase() ?? null);
+    const subject = pgText(parsed.subject);
+    const stored = await insertInboundCopy(
+      db,
+      {
         id,
-        agent_id: agent.id,
-        conversation_id: conversationId,
+        agent_id: recipient.agentId,
+        conversation_id: conversation,
         direction: 'inbound',
         status: 'received',
         queue_id: queueId,
         message_id_header: pgText(message.messageId),
         in_reply_to: pgText(parsed.inReplyTo),
         references_header: json(parsed.references),
-        dedupe_key: dedupeKey,
+        dedupe_key: sha256Hex(`${recipient.address}\n${message.messageId ?? ''}\n${message.contentHash}`),
         content_hash: message.contentHash,
-        from_address: pgText(parsed.from?.address.toLowerCase() ?? null),
+        from_address: from,
         from_name: pgText(parsed.from?.name || null),
         to_addresses: json(parsed.to),
         cc_addresses: json(parsed.cc),
-        subject: pgText(parsed.subject),
+        subject,
         envelope: json({
           mail_from: message.envelope.mailFrom,
           remote_address: message.envelope.remoteAddress,
           helo: message.envelope.helo,
-          rcpt_to: agent.address,
+          rcpt_to: recipient.address,
         }),
         authentication: json(message.authentication),
         verified: message.authentication.verified,
@@ -100,21 +97,38 @@ export class InboundService implements InboundSink {
         raw: sealed.raw,
         size_bytes: message.raw.length,
         attachment_count: sealed.attachments.length,
+        read_at: null,
         received_at: at,
         created_at: this.deps.clock.now(),
-      })
-      .execute();
-    if (sealed.attachments.length > 0) {
-      await tx
+      },
+      { subject },
+      {
+        id: eventId(id, 'email.received'),
+        type: 'email.received',
+        schema_version: EVENT_SCHEMA_VERSION,
+        data: json({
+          message_id: id,
+          agent_address: recipient.address,
+          conversation_id: conversation,
+          direction: 'inbound',
+          from,
+          to: parsed.to.map((a) => a.address),
+          subject,
+          verified: message.authentication.verified,
+        } satisfies MessageEventData),
+      },
+    );
+    if (stored && sealed.attachments.length > 0) {
+      await db
         .insertInto('attachments')
         .values(
           sealed.attachments.map((a, idx) => ({
             message_id: id,
             idx,
-            filename: a.filename,
-            content_type: a.contentType,
+            filename: pgText(a.filename),
+            content_type: pgText(a.contentType),
             size_bytes: a.size,
-            content_id: a.contentId,
+            content_id: pgText(a.contentId),
             disposition: a.disposition,
             sha256: a.sha256,
             content: a.sealed,
@@ -122,22 +136,5 @@ export class InboundService implements InboundSink {
         )
         .execute();
     }
-    await appendEvent(tx, {
-      type: 'email.received',
-      userId: agent.user_id,
-      agentId: agent.id,
-      messageId: id,
-      createdAt: at,
-      data: {
-        message_id: id,
-        agent_address: agent.address,
-        conversation_id: conversationId,
-        direction: 'inbound',
-        from: parsed.from?.address.toLowerCase() ?? null,
-        to: parsed.to.map((a) => a.address),
-        subject: parsed.subject,
-        verified: message.authentication.verified,
-      },
-    });
   }
 }

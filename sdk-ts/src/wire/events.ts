@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp } from './common.js';
+import { PageQuery, Timestamp, page } from './common.js';
 
 /** Every event type, in one table. */
 export const EVENT_TYPES = [
@@ -40,3 +40,13 @@ export const Event = z
   })
   .meta({ id: 'Event' });
 export type Event = z.infer<typeof Event>;
+
+export const EventPage = page(Event).meta({ id: 'EventPage' });
+export type EventPage = z.infer<typeof EventPage>;
+
+export const ListEventsQuery = PageQuery.extend({
+  type: z.enum(EVENT_TYPES).optional(),
+  agent_address: z.string().max(254).optional(),
+  since: Timestamp.optional(),
+});
+export type ListEventsQuery = z.infer<typeof ListEventsQuery>;

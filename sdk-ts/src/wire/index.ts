@@ -10,3 +10,4 @@ export * from './messages.js';
 export * from './events.js';
 export * from './info.js';
 export * from './api-keys.js';
+export * from './webhooks.js';

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { EVENT_TYPES } from './events.js';
+import { Timestamp, page } from './common.js';
+
+export const WebhookFilters = z.object({
+  agent_addresses: z.array(z.string().max(254)).max(100).default([]),
+  conversation_ids: z.array(z.string().max(64)).max(100).default([]),
+});
+
+export const Webhook = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    /** Event types sent to this URL; empty means all. */
+    events: z.array(z.enum(EVENT_TYPES)),
+    filters: z.object({ agent_addresses: z.array(z.string()), conversation_ids: z.array(z.string()) }),
+    description: z.string(),
+    enabled: z.boolean(),
+    /** Why the gateway disabled it (e.g. failing for days), or null. */
+    disabled_reason: z.string().nullable(),
+    failing_since: Timestamp.nullable(),
+    last_success_at: Timestamp.nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Webhook' });
+export type Webhook = z.infer<typeof Webhook>;
+
+/** Returned by create and rotate-secret only: the signing secret is shown once. */
+export const WebhookWithSecret = Webhook.extend({ secret: z.string() }).meta({ id: 'WebhookWithSecret' });
+export type WebhookWithSecret = z.infer<typeof WebhookWithSecret>;
+
+export const CreateWebhookRequest = z
+  .object({
+    url: z.url().max(2048),
+    events: z.array(z.enum(EVENT_TYPES)).max(EVENT_TYPES.length).default([]),
+    filters: WebhookFilters.default({ agent_addresses: [], conversation_ids: [] }),
+    description: z.string().max(500).default(''),
+    enabled: z.boolean().default(true),
+  })
+  .meta({ id: 'CreateWebhookRequest' });
+export type CreateWebhookRequest = z.input<typeof CreateWebhookRequest>;
+
+export const UpdateWebhookRequest = z
+  .object({
+    url: z.url().max(2048).optional(),
+    events: z.array(z.enum(EVENT_TYPES)).max(EVENT_TYPES.length).optional(),
+    filters: WebhookFilters.partial().optional(),
+    description: z.string().max(500).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .meta({ id: 'UpdateWebhookRequest' });
+export type UpdateWebhookRequest = z.input<typeof UpdateWebhookRequest>;
+
+export const WebhookPage = page(Webhook).meta({ id: 'WebhookPage' });
+
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'succeeded', 'dead'] as const;
+
+export const WebhookDelivery = z
+  .object({
+    id: z.string(),
+    webhook_id: z.string(),
+    event_id: z.string(),
+    event_type: z.enum(EVENT_TYPES),
+    status: z.enum(WEBHOOK_DELIVERY_STATUSES),
+    attempts: z.number().int(),
+    next_attempt_at: Timestamp.nullable(),
+    last_status: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    created_at: Timestamp,
+    completed_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'WebhookDelivery' });
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
+export const WebhookDeliveryPage = page(WebhookDelivery).meta({ id: 'WebhookDeliveryPage' });
