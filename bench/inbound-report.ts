@@ -11,7 +11,6 @@ export function printInbound(results: InboundResult[], machine: { cores: number;
   if (machine.busyCoresBefore > 0.25) {
     out(`WARNING: ${machine.busyCoresBefore} of ${machine.cores} cores were busy with other work in the second before the run; figures are skewed`);
   }
-  if (o?.experiment) out(`EXPERIMENT ${o.experiment}: not the gateway as shipped (see bench/${o.experiment}.ts)`);
   table(
     ['engine', 'msg/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'acked', 'stored', 'gw CPU ms/msg', 'machine busy cores', 'peak RSS MiB', 'maxRSS MiB'],
     results.map((r) => [

@@ -18,7 +18,6 @@ import { createFreshPostgres, type Engine } from './bench-database.js';
 import { startProfile, type ProfileSummary } from './cpu-profile.js';
 import { cpuSince, markCpu, type CpuSpent } from './cpu-usage.js';
 import { forceGc } from './gc.js';
-import { openPgliteWithHexBytea } from './pglite-hex-bytea.js';
 import { measureStages, type StageTimes } from './inbound-stages.js';
 import { summarise, type LatencySummary } from './percentiles.js';
 import { maxRssBytes, MiB, sampleRss } from './rss-sampler.js';
@@ -36,8 +35,6 @@ export interface InboundOptions {
   warmup: number;
   /** Serial per-stage timing samples (0 skips that part). */
   stageSamples: number;
-  /** A named what-if (see pglite-hex-bytea.ts); null measures the gateway exactly as shipped. */
-  experiment: 'pglite-hex-bytea' | null;
   /** Write a CPU profile of the gateway during the load phase to this file (null: no profiling). */
   profileFile: string | null;
 }
@@ -103,8 +100,7 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
   // Info level as in production (one line per accepted message), written where it costs nothing
   // but serialisation.
   const logger = pino({ level: 'info', base: { service: 'e2a' } }, pino.destination({ dest: '/dev/null', sync: true }));
-  const database = opts.experiment === 'pglite-hex-bytea' && opts.engine === 'pglite' ? await openPgliteWithHexBytea(dataDir) : undefined;
-  const gateway = await createGateway({ config, logger, resolver, ...(database ? { database } : {}) });
+  const gateway = await createGateway({ config, logger, resolver });
   let child: ChildProcess | null = null;
   try {
     const admin = await gateway.accounts.bootstrap('bench@example.com');
@@ -188,7 +184,6 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
   } finally {
     if (child && child.exitCode === null) child.kill();
     await gateway.stop();
-    await database?.close();
     await postgres?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
  *
  *   npm run bench -- inbound [--engine pglite|postgres|both] [--messages 2000] [--concurrency 16]
  *                            [--size 4096] [--large-mib 20] [--per-connection 20] [--stages 200]
- *                            [--warmup 200] [--profile] [--experiment pglite-hex-bytea]
+ *                            [--warmup 200] [--profile]
  *
  * PostgreSQL runs create a fresh database on E2A_BENCH_DATABASE_URL (or TEST_DATABASE_URL).
  */
@@ -21,7 +21,7 @@ import { MiB } from './rss-sampler.js';
 
 const USAGE = `usage: npm run bench -- inbound [--engine pglite|postgres|both] [--messages N] [--concurrency C]
                               [--size BYTES] [--large-mib M] [--per-connection K] [--warmup W] [--stages S]
-                              [--profile] [--experiment pglite-hex-bytea]`;
+                              [--profile]`;
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
@@ -39,7 +39,6 @@ async function main(argv: string[]): Promise<number> {
       warmup: { type: 'string', default: '200' },
       stages: { type: 'string', default: '200' },
       profile: { type: 'boolean', default: false },
-      experiment: { type: 'string' },
       // Internal: run one engine and write its result here (see runEngineInChild).
       'result-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -77,7 +76,6 @@ async function main(argv: string[]): Promise<number> {
       perConnection: int('per-connection', values['per-connection'], 1),
       warmup: int('warmup', values.warmup, 0),
       stageSamples: int('stages', values.stages, 0),
-      experiment: experimentOf(values.experiment),
       profileFile: values.profile ? join(RESULTS_DIR, `inbound-${engine}-${stamp}.cpuprofile`) : null,
     });
   if (values['result-file']) {
@@ -102,12 +100,6 @@ async function main(argv: string[]): Promise<number> {
   writeFileSync(file, `${JSON.stringify({ scenario, machine, at: new Date().toISOString(), results }, null, 2)}\n`);
   process.stdout.write(`\nfull results: ${file}\n`);
   return 0;
-}
-
-function experimentOf(flag: string | undefined): 'pglite-hex-bytea' | null {
-  if (flag === undefined) return null;
-  if (flag === 'pglite-hex-bytea') return flag;
-  throw new Error(`--experiment: unknown ${flag} (have: pglite-hex-bytea)`);
 }
 
 /**

@@ -47,3 +47,22 @@ CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
 -- WebSocket listeners acknowledge events per agent; unacknowledged ones are replayed on connect.
 ALTER TABLE events ADD COLUMN acked_at timestamptz;
 CREATE INDEX events_agent_unacked ON events (agent_id, seq) WHERE acked_at IS NULL;
+
+-- Every event, from any code path, fans out to the matching webhooks and wakes listeners, inside
+-- the transaction that wrote it (NOTIFY is delivered at commit, and not at all on rollback).
+CREATE FUNCTION e2a_event_fanout() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, next_attempt_at, created_at)
+  SELECT 'whd_' || md5(w.id || ':' || NEW.id), w.id, NEW.id, 'pending', NEW.created_at, NEW.created_at
+  FROM webhooks w
+  WHERE w.user_id = NEW.user_id
+    AND w.enabled
+    AND (jsonb_array_length(w.events) = 0 OR w.events ? NEW.type)
+    AND (jsonb_array_length(w.filter_agent_addresses) = 0 OR w.filter_agent_addresses ? (NEW.data->>'agent_address'))
+    AND (jsonb_array_length(w.filter_conversation_ids) = 0 OR w.filter_conversation_ids ? (NEW.data->>'conversation_id'))
+  ON CONFLICT (webhook_id, event_id) DO NOTHING;
+  PERFORM pg_notify('e2a_events', coalesce(NEW.agent_id, '') || ' ' || NEW.seq::text);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER events_fanout AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION e2a_event_fanout();

@@ -66,6 +66,29 @@ const schema = z.object({
       encryption_key: secret.default(''),
     })
     .prefault({}),
+  webhooks: z
+    .object({
+      /** Allow http:// URLs and private, loopback and link-local targets (development only). */
+      allow_private_targets: bool.default(false),
+      /** Per attempt: connect + response. */
+      timeout_ms: z.coerce.number().int().min(100).max(120_000).default(10_000),
+      /** Deliveries attempted at once by one process. */
+      concurrency: z.coerce.number().int().min(1).max(1000).default(32),
+      /** How often a process looks for due deliveries when no notification woke it. */
+      poll_interval_ms: z.coerce.number().int().min(10).max(60_000).default(1000),
+      /** A webhook failing with no success for this long is disabled. */
+      disable_after_hours: z.coerce.number().min(0.001).max(24 * 90).default(72),
+    })
+    .prefault({}),
+  realtime: z
+    .object({
+      ping_interval_ms: z.coerce.number().int().min(100).max(300_000).default(30_000),
+      /** First-frame auth must arrive within this time. */
+      auth_timeout_ms: z.coerce.number().int().min(100).max(60_000).default(5000),
+      /** Fallback poll for events whose notification was missed. */
+      poll_interval_ms: z.coerce.number().int().min(10).max(60_000).default(1000),
+    })
+    .prefault({}),
   log: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

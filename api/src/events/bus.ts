@@ -1,0 +1,87 @@
+/**
+ * "An event was committed": the signal that wakes WebSocket fan-out and the webhook worker in every
+ * process on the same database. PostgreSQL LISTEN/NOTIFY (the events trigger notifies at commit) on
+ * a dedicated connection that reconnects; PGlite's own listen() in the embedded case. Notifications
+ * can be lost (a reconnect gap), so consumers also poll: this is a latency shortcut, never the
+ * source of truth, which is the events table.
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { DatabaseHandle } from '../db/database.js';
+
+export const EVENTS_CHANNEL = 'e2a_events';
+
+export interface EventNotice {
+  agentId: string | null;
+  seq: number;
+}
+
+export interface EventBus {
+  subscribe(listener: (notice: EventNotice) => void): () => void;
+  close(): Promise<void>;
+}
+
+function parseNotice(payload: string | undefined): EventNotice | null {
+  if (!payload) return null;
+  const [agent, seq] = payload.split(' ');
+  const n = Number(seq);
+  return Number.isFinite(n) ? { agentId: agent || null, seq: n } : null;
+}
+
+export async function createEventBus(handle: DatabaseHandle, logger: Logger): Promise<EventBus> {
+  const listeners = new Set<(notice: EventNotice) => void>();
+  const emit = (payload: string | undefined) => {
+    const notice = parseNotice(payload);
+    if (!notice) return;
+    for (const listener of listeners) {
+      try {
+        listener(notice);
+      } catch (err) {
+        logger.error({ err }, 'event listener failed');
+      }
+    }
+  };
+  const subscribe = (listener: (notice: EventNotice) => void) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
+
+  if (handle.pglite) {
+    const unlisten = await handle.pglite.listen(EVENTS_CHANNEL, emit);
+    return { subscribe, close: () => unlisten() };
+  }
+
+  let closed = false;
+  let client: pg.Client | null = null;
+  let retryMs = 100;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: handle.url! });
+    c.on('notification', (msg) => emit(msg.payload));
+    c.on('error', (err) => {
+      logger.warn({ err }, 'event bus connection lost; reconnecting');
+      void c.end().catch(() => {});
+      if (client === c) client = null;
+      if (!closed) setTimeout(() => void connect().catch(() => {}), retryMs).unref();
+      retryMs = Math.min(retryMs * 2, 5000);
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+      client = c;
+      retryMs = 100;
+    } catch (err) {
+      logger.warn({ err }, 'event bus could not listen; retrying');
+      void c.end().catch(() => {});
+      if (!closed) setTimeout(() => void connect().catch(() => {}), retryMs).unref();
+      retryMs = Math.min(retryMs * 2, 5000);
+    }
+  };
+  await connect();
+  return {
+    subscribe,
+    async close() {
+      closed = true;
+      await client?.end().catch(() => {});
+    },
+  };
+}
