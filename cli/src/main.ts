@@ -1,0 +1,44 @@
+/** `e2a`: the command line for the e2a gateway. */
+import { Command, CommanderError } from 'commander';
+import { accountCommands } from './commands/account.js';
+import { agentCommands } from './commands/agents.js';
+import { keyCommands } from './commands/keys.js';
+import { messageCommands } from './commands/messages.js';
+import { createContext, type Context } from './context.js';
+import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { describeFailure } from './failure.js';
+
+export function buildProgram(): Command {
+  const program = new Command('e2a')
+    .description('Email for AI agents: read, send and listen through an e2a gateway')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `\nSettings come from E2A_API_URL, E2A_API_KEY, E2A_AGENT_EMAIL, or \`e2a login\` / \`e2a config set\`.\n\nExamples:\n  e2a login --url http://127.0.0.1:8080 --key e2a_…\n  e2a agents create bot\n  e2a messages list --agent bot@agents.localhost --unread\n\n${EXIT_HELP}`,
+    );
+  let context: Context | null = null;
+  const ctx = () => (context ??= createContext({ json: Boolean(program.opts().json) }));
+  accountCommands(program, ctx);
+  agentCommands(program, ctx);
+  keyCommands(program, ctx);
+  messageCommands(program, ctx);
+  return program;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; bad flags with 1, which we call usage.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const { message, code } = describeFailure(err);
+    process.stderr.write(`e2a: ${message.replace(/^e2a: /, '')}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The e2a API client. Works in Node >= 18 and browsers (fetch-based).
+ *
+ *   const e2a = new E2A();                       // E2A_API_KEY, E2A_API_URL from the environment
+ *   for await (const m of e2a.messages.iterate('bot@agents.example.com', { unread: true })) …
+ */
+import type { Info } from '../wire/index.js';
+import { HttpClient } from './http.js';
+import { AgentsResource } from './resources/agents.js';
+import { ApiKeysResource } from './resources/api-keys.js';
+import { MessagesResource } from './resources/messages.js';
+
+export interface E2AOptions {
+  /** Defaults to E2A_API_KEY. */
+  apiKey?: string;
+  /** Defaults to E2A_API_URL, then http://127.0.0.1:8080. */
+  baseUrl?: string;
+  /** Defaults to E2A_AGENT_EMAIL: the agent methods use when none is given. */
+  agent?: string;
+  fetch?: typeof fetch;
+  /** Retries of safe requests (GET, DELETE, anything with an Idempotency-Key). Default 2. */
+  maxRetries?: number;
+  timeoutMs?: number;
+}
+
+function env(name: string): string | undefined {
+  // `process` does not exist in browsers.
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env?.[name] || undefined;
+}
+
+export class E2A {
+  readonly agents: AgentsResource;
+  readonly messages: MessagesResource;
+  readonly apiKeys: ApiKeysResource;
+  readonly http: HttpClient;
+  /** The default agent address (E2A_AGENT_EMAIL), if any. */
+  readonly agent: string | undefined;
+
+  constructor(options: E2AOptions = {}) {
+    const apiKey = options.apiKey ?? env('E2A_API_KEY');
+    if (!apiKey) throw new Error('e2a: no API key; pass { apiKey } or set E2A_API_KEY (the server prints one at first start)');
+    const fetchImpl = options.fetch ?? globalThis.fetch;
+    if (!fetchImpl) throw new Error('e2a: no fetch in this runtime; pass { fetch } (Node >= 18 has one)');
+    this.http = new HttpClient({
+      apiKey,
+      baseUrl: options.baseUrl ?? env('E2A_API_URL') ?? 'http://127.0.0.1:8080',
+      fetch: fetchImpl.bind(globalThis),
+      maxRetries: options.maxRetries ?? 2,
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
+    this.agent = options.agent ?? env('E2A_AGENT_EMAIL');
+    this.agents = new AgentsResource(this.http);
+    this.messages = new MessagesResource(this.http);
+    this.apiKeys = new ApiKeysResource(this.http);
+  }
+
+  info(): Promise<Info> {
+    return this.http.request('GET', '/v1/info');
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The SDK's one HTTP path: fetch (browsers and Node >= 18), auth header, JSON, typed errors, and
+ * automatic retries for requests that are safe to repeat: GET/HEAD/DELETE and any request sent with
+ * an Idempotency-Key (the server returns the original result for a repeated key).
+ */
+import { ConnectionError, E2AError, RateLimitError, errorFromResponse } from './errors.js';
+
+export interface HttpOptions {
+  apiKey: string;
+  baseUrl: string;
+  fetch: typeof fetch;
+  maxRetries: number;
+  timeoutMs: number;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined | null>;
+  body?: unknown;
+  idempotencyKey?: string;
+  /** Return the raw bytes instead of parsing JSON. */
+  raw?: boolean;
+  signal?: AbortSignal;
+}
+
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+export class HttpClient {
+  constructor(private readonly options: HttpOptions) {}
+
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const url = new URL(path.replace(/^\//, ''), this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.apiKey}`, accept: opts.raw ? '*/*' : 'application/json' };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
+    const retryable = ['GET', 'HEAD', 'DELETE'].includes(method) || opts.idempotencyKey !== undefined;
+
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      const timeout = AbortSignal.timeout(this.options.timeoutMs);
+      const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+      try {
+        response = await this.options.fetch(url, {
+          method,
+          headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+          signal,
+        });
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        const timedOut = timeout.aborted;
+        if (retryable && attempt < this.options.maxRetries) {
+          await sleep(backoff(attempt));
+          continue;
+        }
+        throw new ConnectionError(
+          timedOut
+            ? `e2a: no answer from ${url.origin} within ${this.options.timeoutMs} ms`
+            : `e2a: cannot reach ${url.origin} (${(err as Error).message}); check E2A_API_URL and that the server is running`,
+          timedOut ? 'timeout' : 'network_error',
+          null,
+          null,
+        );
+      }
+      if (response.ok) {
+        if (response.status === 204) return undefined as T;
+        if (opts.raw) return new Uint8Array(await response.arrayBuffer()) as T;
+        return (await response.json()) as T;
+      }
+      const body = await response.json().catch(() => null);
+      const error = errorFromResponse(response.status, body, response.headers);
+      if (retryable && RETRY_STATUSES.has(response.status) && attempt < this.options.maxRetries) {
+        const wait = error instanceof RateLimitError && error.retryAfter !== null ? error.retryAfter * 1000 : backoff(attempt);
+        await sleep(Math.min(wait, 60_000));
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+/** Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … caps at 8 s. */
+function backoff(attempt: number): number {
+  return Math.random() * Math.min(8000, 500 * 2 ** attempt);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export { E2AError };

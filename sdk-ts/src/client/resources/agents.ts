@@ -1,0 +1,30 @@
+import type { Agent, AgentPage, CreateAgentRequest } from '../../wire/index.js';
+import type { HttpClient } from '../http.js';
+import { paginate } from '../pagination.js';
+
+const enc = encodeURIComponent;
+
+export class AgentsResource {
+  constructor(private readonly http: HttpClient) {}
+
+  /** `create({ local_part: 'bot' })` on the shared domain, or `create({ address })` on a verified one. */
+  create(body: CreateAgentRequest): Promise<Agent> {
+    return this.http.request('POST', '/v1/agents', { body });
+  }
+
+  list(params: { limit?: number; cursor?: string } = {}): Promise<AgentPage> {
+    return this.http.request('GET', '/v1/agents', { query: params });
+  }
+
+  iterate(params: { limit?: number } = {}): AsyncGenerator<Agent> {
+    return paginate((cursor) => this.list({ ...params, ...(cursor ? { cursor } : {}) }));
+  }
+
+  get(address: string): Promise<Agent> {
+    return this.http.request('GET', `/v1/agents/${enc(address)}`);
+  }
+
+  delete(address: string): Promise<void> {
+    return this.http.request('DELETE', `/v1/agents/${enc(address)}`);
+  }
+}
