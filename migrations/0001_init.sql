@@ -13,9 +13,6 @@ CREATE TABLE domains (
   name                text NOT NULL UNIQUE,
   verification_token  text NOT NULL,
   verified_at         timestamptz,
-  dkim_selector       text,
-  dkim_private_key    bytea,
-  dkim_public_key     text,
   created_at          timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX domains_user ON domains (user_id, name);

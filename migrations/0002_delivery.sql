@@ -48,12 +48,18 @@ CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
 ALTER TABLE events ADD COLUMN acked_at timestamptz;
 CREATE INDEX events_agent_unacked ON events (agent_id, seq) WHERE acked_at IS NULL;
 
+-- Delivery ids are deterministic (one per webhook and event; a replay reuses the row) and sort by
+-- the event's sequence number, so a webhook's deliveries page newest first by id.
+CREATE FUNCTION e2a_delivery_id(webhook_id text, event_seq bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT 'whd_' || lpad(to_hex(event_seq), 16, '0') || md5(webhook_id)
+$$;
+
 -- Every event, from any code path, fans out to the matching webhooks and wakes listeners, inside
 -- the transaction that wrote it (NOTIFY is delivered at commit, and not at all on rollback).
 CREATE FUNCTION e2a_event_fanout() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, next_attempt_at, created_at)
-  SELECT 'whd_' || md5(w.id || ':' || NEW.id), w.id, NEW.id, 'pending', NEW.created_at, NEW.created_at
+  SELECT e2a_delivery_id(w.id, NEW.seq), w.id, NEW.id, 'pending', NEW.created_at, NEW.created_at
   FROM webhooks w
   WHERE w.user_id = NEW.user_id
     AND w.enabled

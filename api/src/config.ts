@@ -66,6 +66,41 @@ const schema = z.object({
       encryption_key: secret.default(''),
     })
     .prefault({}),
+  outbound: z
+    .object({
+      /** Recipients (to + cc + bcc) per message. */
+      max_recipients: z.coerce.number().int().min(1).max(1000).default(50),
+      max_attachments: z.coerce.number().int().min(0).max(500).default(20),
+      max_attachment_bytes: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+      /** Temporary failures are retried with backoff for this long, then the message fails. */
+      retry_hours: z.coerce.number().min(0.001).max(24 * 30).default(72),
+      /** Messages sent at once by one process. */
+      concurrency: z.coerce.number().int().min(1).max(500).default(16),
+      poll_interval_ms: z.coerce.number().int().min(10).max(60_000).default(1000),
+      /** DKIM selector for keys the gateway generates. */
+      dkim_selector: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a DNS label').default('e2a'),
+    })
+    .prefault({}),
+  outbound_smtp: z
+    .object({
+      /** upstream: relay through host:port; direct: to each recipient domain's MX; none: external mail fails with a reason. */
+      mode: z.enum(['upstream', 'direct', 'none']).default('none'),
+      host: z.string().default(''),
+      port: z.coerce.number().int().min(1).max(65535).default(587),
+      username: z.string().default(''),
+      password: z.string().default(''),
+      /** Refuse to send if the upstream does not offer STARTTLS (or is not implicit TLS on 465). */
+      require_tls: bool.default(true),
+      pool_size: z.coerce.number().int().min(1).max(100).default(5),
+      timeout_ms: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    })
+    .prefault({}),
+  review: z
+    .object({
+      /** From address of review notification mail; default review@<shared_domain>. */
+      notify_from: z.string().default(''),
+    })
+    .prefault({}),
   webhooks: z
     .object({
       /** Allow http:// URLs and private, loopback and link-local targets (development only). */
@@ -145,6 +180,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     if (PLACEHOLDERS.includes(config.storage.encryption_key)) {
       throw new ConfigError('config: storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY): production needs a 32-byte key (openssl rand -base64 32)');
     }
+  }
+  if (config.outbound_smtp.mode === 'upstream' && config.outbound_smtp.host === '') {
+    throw new ConfigError('config: outbound_smtp.host (env E2A_OUTBOUND_SMTP_HOST): mode upstream needs a host; set it or use mode none|direct');
   }
   if (config.storage.encryption_key !== '' && decodeKey(config.storage.encryption_key) === null) {
     throw new ConfigError('config: storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY): expected 32 bytes as base64 or hex (openssl rand -base64 32)');

@@ -18,9 +18,6 @@ export interface DomainsTable {
   name: string;
   verification_token: string;
   verified_at: Date | null;
-  dkim_selector: string | null;
-  dkim_private_key: Uint8Array | null;
-  dkim_public_key: string | null;
   created_at: Generated<Date>;
 }
 
@@ -30,6 +27,7 @@ export interface AgentsTable {
   address: string;
   domain: string;
   display_name: string | null;
+  protection: Generated<Json<Record<string, unknown>>>;
   created_at: Generated<Date>;
 }
 
@@ -83,12 +81,83 @@ export interface MessagesTable {
   headers: Json<Array<{ name: string; value: string }>>;
   text_body: Uint8Array | null;
   html_body: Uint8Array | null;
-  raw: Uint8Array;
+  raw: Uint8Array | null;
   size_bytes: number;
   attachment_count: number;
   read_at: Date | null;
   received_at: Timestamp;
   created_at: Generated<Date>;
+  bcc_addresses: Generated<Json<StoredAddress[]>>;
+  reply_to_addresses: Generated<Json<StoredAddress[]>>;
+  delivery: Generated<Json<Array<{ address: string; status: string; response: string | null }>>>;
+  attempts: Generated<number>;
+  next_attempt_at: Date | null;
+  locked_until: Date | null;
+  status_reason: string | null;
+  sent_at: Date | null;
+  draft: Uint8Array | null;
+  held: Generated<boolean>;
+}
+
+export interface DkimKeysTable {
+  domain: string;
+  selector: string;
+  private_key: Uint8Array;
+  public_key: string;
+  created_at: Timestamp;
+}
+
+export interface ReviewsTable {
+  id: string;
+  user_id: string;
+  agent_id: string;
+  message_id: string;
+  direction: 'inbound' | 'outbound';
+  status: 'pending' | 'approved' | 'rejected' | 'expired_approved' | 'expired_rejected';
+  reasons: Json<string[]>;
+  expires_at: Timestamp;
+  on_expiry: 'approve' | 'reject';
+  decided_at: Date | null;
+  decided_by: string | null;
+  decision_note: string | null;
+  edits: Json<Record<string, unknown>> | null;
+  created_at: Timestamp;
+}
+
+export interface ReviewTokensTable {
+  token_hash: string;
+  review_id: string;
+  action: 'approve' | 'reject';
+  expires_at: Timestamp;
+  used_at: Date | null;
+}
+
+export interface SystemMailTable {
+  id: string;
+  user_id: string | null;
+  kind: string;
+  from_address: string;
+  to_addresses: Json<string[]>;
+  subject: string;
+  text_body: Uint8Array;
+  html_body: Uint8Array | null;
+  status: 'queued' | 'sent' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: Date | null;
+  locked_until: Date | null;
+  status_reason: string | null;
+  created_at: Timestamp;
+  sent_at: Date | null;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  state: 'in_flight' | 'done';
+  response_status: number | null;
+  response_body: Json<unknown> | null;
+  created_at: Timestamp;
 }
 
 export interface AttachmentsTable {
@@ -170,6 +239,11 @@ export interface DB {
   events: EventsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  dkim_keys: DkimKeysTable;
+  reviews: ReviewsTable;
+  review_tokens: ReviewTokensTable;
+  idempotency_keys: IdempotencyKeysTable;
+  system_mail: SystemMailTable;
   settings: SettingsTable;
   e2a_migrations: MigrationsTable;
 }

@@ -6,7 +6,7 @@ import type { Database } from '../db/database.js';
 import { toBuffer } from '../db/database.js';
 import type { StoredAddress } from '../db/schema.js';
 import { decodeCursor, toPage } from '../http/cursor.js';
-import { notFound } from '../http/errors.js';
+import { AppError, notFound } from '../http/errors.js';
 import type { ClaimsSigner } from './claims.js';
 import { MessagesRepo } from './repo.js';
 
@@ -48,7 +48,8 @@ export class MessagesService {
     const row = await this.repo.get(agent.id, id);
     if (!row) throw notFound(`message ${id}`);
     const { box } = this.deps;
-    const raw = box.open(row.raw);
+    // Outbound mail has no raw bytes until the worker composes it.
+    const raw = row.raw ? box.open(row.raw) : Buffer.alloc(0);
     const authentication = row.authentication as Authentication | null;
     const [attachments, claims] = await Promise.all([this.repo.attachments(row.id), this.sign(row.id, raw, authentication)]);
     return {
@@ -75,6 +76,7 @@ export class MessagesService {
   async raw(agent: { id: string }, id: string): Promise<Buffer> {
     const row = await this.repo.getRaw(agent.id, id);
     if (!row) throw notFound(`message ${id}`);
+    if (!row.raw) throw new AppError('not_found', `message ${id} has no RFC 5322 form yet: it is still held or queued`);
     const raw = this.deps.box.open(row.raw);
     const claims = await this.sign(row.id, raw, row.authentication as Authentication | null);
     return Buffer.concat([Buffer.from(claimHeaderLines(claims), 'utf8'), raw]);

@@ -1,0 +1,35 @@
+/**
+ * What a protection gate decides, as data (STYLE §8: verdicts, not exceptions). `pass` sends or
+ * delivers; `flag` does too, with an email.flagged event; `review` holds for a human; `block` refuses.
+ */
+import type { Authentication, Protection } from '@e2a/sdk/wire';
+
+export type GateAction = 'pass' | 'flag' | 'review' | 'block';
+
+export interface GateDecision {
+  action: GateAction;
+  /** Human-readable, shown to reviewers and in events: "bob@x.com is not on the allowlist". */
+  reasons: string[];
+}
+
+export interface OutboundGateInput {
+  agentAddress: string;
+  recipients: string[];
+  subject: string | null;
+  text: string | null;
+  html: string | null;
+}
+
+export interface InboundGateInput {
+  agentAddress: string;
+  authentication: Authentication;
+  from: string | null;
+  subject: string | null;
+  text: string | null;
+  html: string | null;
+}
+
+export interface ProtectionGates {
+  outbound(protection: Protection, input: OutboundGateInput): GateDecision;
+  inbound(protection: Protection, input: InboundGateInput): GateDecision;
+}

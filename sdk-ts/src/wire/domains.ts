@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { Timestamp } from './common.js';
+
+export const DnsRecord = z.object({ type: z.enum(['TXT', 'MX', 'CNAME']), name: z.string(), value: z.string(), purpose: z.string() });
+
+export const Domain = z
+  .object({
+    name: z.string(),
+    verified: z.boolean(),
+    verified_at: Timestamp.nullable(),
+    /** What to publish: the ownership TXT, the DKIM key, and MX/SPF suggestions. */
+    dns_records: z.array(DnsRecord),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'Domain' });
+export type Domain = z.infer<typeof Domain>;
+
+export const CreateDomainRequest = z.object({ name: z.string().min(3).max(253) }).meta({ id: 'CreateDomainRequest' });

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { Timestamp, page } from './common.js';
+
+export const REVIEW_STATUSES = ['pending', 'approved', 'rejected', 'expired_approved', 'expired_rejected'] as const;
+
+export const Review = z
+  .object({
+    id: z.string(),
+    agent_address: z.string(),
+    message_id: z.string(),
+    direction: z.enum(['inbound', 'outbound']),
+    status: z.enum(REVIEW_STATUSES),
+    reasons: z.array(z.string()),
+    from: z.string().nullable(),
+    to: z.array(z.string()),
+    subject: z.string().nullable(),
+    text: z.string().nullable(),
+    expires_at: Timestamp,
+    on_expiry: z.enum(['approve', 'reject']),
+    decided_at: Timestamp.nullable(),
+    decided_by: z.string().nullable(),
+    decision_note: z.string().nullable(),
+    created_at: Timestamp,
+  })
+  .meta({ id: 'Review' });
+export type Review = z.infer<typeof Review>;
+export const ReviewPage = page(Review).meta({ id: 'ReviewPage' });
+
+export const ApproveReviewRequest = z
+  .object({
+    /** Optional edits to an outbound message before it leaves. */
+    to: z.array(z.string().max(320)).max(100).optional(),
+    cc: z.array(z.string().max(320)).max(100).optional(),
+    bcc: z.array(z.string().max(320)).max(100).optional(),
+    subject: z.string().max(998).refine((v) => !/[\r\n]/.test(v), 'no line breaks').optional(),
+    text: z.string().max(10 * 1024 * 1024).optional(),
+    html: z.string().max(10 * 1024 * 1024).optional(),
+    note: z.string().max(1000).optional(),
+  })
+  .meta({ id: 'ApproveReviewRequest' });
+
+export const RejectReviewRequest = z.object({ reason: z.string().max(1000).default('') }).meta({ id: 'RejectReviewRequest' });
+
+export const ListReviewsQuery = z.object({
+  status: z.enum(REVIEW_STATUSES).optional(),
+  agent_address: z.string().max(254).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(512).optional(),
+});

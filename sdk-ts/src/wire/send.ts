@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { Timestamp } from './common.js';
+
+/** No CR or LF anywhere a value becomes a header line (RFC 5322 §2.2: header injection). */
+const headerSafe = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !/[\r\n\0]/.test(v), 'must not contain line breaks or NUL');
+
+/** `"Name <addr@example.com>"` or `addr@example.com`, or `{address, name}`. */
+export const Recipient = z.union([
+  headerSafe(320),
+  z.object({ address: headerSafe(254), name: headerSafe(200).optional() }),
+]);
+export type Recipient = z.infer<typeof Recipient>;
+
+export const OutboundAttachment = z.object({
+  filename: headerSafe(255),
+  content_type: headerSafe(255).default('application/octet-stream'),
+  /** Base64 of the bytes. */
+  content: z.string(),
+  /** Set for inline parts referenced by cid: in the HTML. */
+  content_id: headerSafe(255).optional(),
+});
+export type OutboundAttachment = z.input<typeof OutboundAttachment>;
+
+/** Headers a sender may set; everything else the gateway writes itself. */
+export const ALLOWED_CUSTOM_HEADERS = ['X-Priority', 'Importance', 'List-Unsubscribe', 'List-Unsubscribe-Post', 'Auto-Submitted', 'Precedence', 'Keywords'] as const;
+
+export const SendMessageRequest = z
+  .object({
+    to: z.array(Recipient).max(100).default([]),
+    cc: z.array(Recipient).max(100).default([]),
+    bcc: z.array(Recipient).max(100).default([]),
+    subject: headerSafe(998).default(''),
+    text: z.string().max(10 * 1024 * 1024).optional(),
+    html: z.string().max(10 * 1024 * 1024).optional(),
+    attachments: z.array(OutboundAttachment).max(100).default([]),
+    reply_to: z.array(Recipient).max(10).optional(),
+    conversation_id: z.string().max(64).optional(),
+    headers: z.record(z.string(), headerSafe(998)).optional(),
+  })
+  .meta({ id: 'SendMessageRequest' });
+export type SendMessageRequest = z.input<typeof SendMessageRequest>;
+
+export const ReplyRequest = SendMessageRequest.omit({ to: true, cc: true, subject: true, conversation_id: true })
+  .extend({
+    reply_all: z.boolean().default(false),
+    /** Extra recipients beyond the original sender (and, with reply_all, the others). */
+    to: z.array(Recipient).max(100).default([]),
+    cc: z.array(Recipient).max(100).default([]),
+    subject: headerSafe(998).optional(),
+  })
+  .meta({ id: 'ReplyRequest' });
+export type ReplyRequest = z.input<typeof ReplyRequest>;
+
+export const ForwardRequest = z
+  .object({
+    to: z.array(Recipient).min(1).max(100),
+    cc: z.array(Recipient).max(100).default([]),
+    bcc: z.array(Recipient).max(100).default([]),
+    text: z.string().max(1024 * 1024).optional(),
+    html: z.string().max(1024 * 1024).optional(),
+  })
+  .meta({ id: 'ForwardRequest' });
+export type ForwardRequest = z.input<typeof ForwardRequest>;
+
+export const SEND_STATUSES = ['accepted', 'pending_review', 'sent', 'failed', 'rejected'] as const;
+
+/** 202 accepted (queued) or pending_review; with ?wait=sent, the final status. */
+export const SendResult = z
+  .object({
+    id: z.string(),
+    status: z.enum(SEND_STATUSES),
+    conversation_id: z.string(),
+    message_id_header: z.string(),
+    approval_expires_at: Timestamp.nullable(),
+    review_id: z.string().nullable(),
+    /** Why it was held, failed or rejected. */
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'SendResult' });
+export type SendResult = z.infer<typeof SendResult>;
+
+export const SendQuery = z.object({
+  wait: z.enum(['sent']).optional(),
+  /** Seconds to wait with wait=sent (default 30, max 120). */
+  timeout: z.coerce.number().int().min(1).max(120).optional(),
+});
