@@ -19,6 +19,7 @@ import { SecretBox } from './crypto/secret-box.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrate } from './db/migrator.js';
 import { acquirePidLock } from './db/pid-lock.js';
+import { createEventBus } from './events/bus.js';
 import { createHttpApp } from './http/app.js';
 import { RouteTable } from './http/route.js';
 import { AgentDirectory } from './inbound/directory.js';
@@ -26,6 +27,15 @@ import { InboundService } from './inbound/service.js';
 import { createClaimsSigner } from './messages/claims.js';
 import { messageRoutes } from './messages/routes.js';
 import { MessagesService } from './messages/service.js';
+import { createRealtime, type Realtime } from './realtime/realtime.js';
+import { eventRoutes } from './events/routes.js';
+import { EventsService } from './events/service.js';
+import { targetPolicy } from './net/address-policy.js';
+import { createHttpPoster } from './net/http-poster.js';
+import { PRODUCTION_SCHEDULE, type RetrySchedule } from './webhooks/retry-schedule.js';
+import { webhookRoutes } from './webhooks/routes.js';
+import { WebhooksService } from './webhooks/service.js';
+import { WebhookDeliveryWorker } from './workers/webhook-delivery.js';
 import { resolveSecrets, type Secrets } from './settings/secrets.js';
 import { mountDashboard } from './system/dashboard.js';
 import { systemRoutes } from './system/routes.js';
@@ -39,12 +49,16 @@ export interface GatewayOptions {
   resolver?: Resolver;
   /** An already-open database (tests share one); otherwise opened from config. */
   database?: DatabaseHandle;
+  /** Webhook retry waits; tests shrink them to milliseconds. Defaults to the documented table. */
+  webhookSchedule?: RetrySchedule;
 }
 
 export interface Gateway {
   readonly database: DatabaseHandle;
   readonly secrets: Secrets;
   readonly accounts: AccountsService;
+  /** WebSocket delivery (GET /v1/agents/{address}/ws). */
+  readonly realtime: Realtime;
   readonly httpUrl: string;
   readonly smtpPort: number;
   readonly smtpHost: string;
@@ -119,6 +133,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     accountRoutes(routes, apiKeys);
     agentRoutes(routes, agents);
     messageRoutes(routes, agents, messages);
+
+    // ---- webhooks + events API: begin ----
+    // One SSRF-guarded transport for real deliveries and POST /v1/webhooks/{id}/test alike.
+    const webhookPolicy = targetPolicy(config.webhooks.allow_private_targets);
+    const webhookTransport = createHttpPoster({ policy: webhookPolicy, timeoutMs: config.webhooks.timeout_ms });
+    let wakeWebhookWorker = () => {};
+    const webhooks = new WebhooksService({ db, box, clock, transport: webhookTransport, policy: webhookPolicy });
+    const events = new EventsService({ db, clock, onRequeued: () => wakeWebhookWorker() });
+    webhookRoutes(routes, webhooks);
+    eventRoutes(routes, events);
+    // ---- webhooks + events API: end ----
+
     const app = createHttpApp({
       routes,
       accounts,
@@ -128,6 +154,32 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       mount: mountDashboard,
     });
     const http: Server = createServer(app);
+
+    // ---- realtime (WebSocket delivery): begin ----
+    // The event bus wakes listeners in this process when any replica commits an event.
+    const eventBus = await createEventBus(database, logger.child({ part: 'events' }));
+    const realtime = createRealtime({ db, bus: eventBus, accounts, agents, clock, logger: logger.child({ part: 'realtime' }), config: config.realtime });
+    realtime.attach(http);
+    // ---- realtime: end ----
+
+    // ---- webhook delivery worker: begin ----
+    const webhookWorker = new WebhookDeliveryWorker({
+      db,
+      box,
+      clock,
+      transport: webhookTransport,
+      bus: eventBus,
+      logger: logger.child({ part: 'webhooks' }),
+      schedule: options.webhookSchedule ?? PRODUCTION_SCHEDULE,
+      concurrency: config.webhooks.concurrency,
+      pollIntervalMs: config.webhooks.poll_interval_ms,
+      timeoutMs: config.webhooks.timeout_ms,
+      disableAfterMs: config.webhooks.disable_after_hours * 3600 * 1000,
+    });
+    wakeWebhookWorker = () => webhookWorker.wake();
+    webhookWorker.start();
+    // ---- webhook delivery worker: end ----
+
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(httpAddr.port, httpAddr.host, () => resolve());
@@ -141,6 +193,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       database: openDb,
       secrets,
       accounts,
+      realtime,
       httpUrl: `http://${httpHost}:${httpPort}`,
       smtpPort: smtpListening.port,
       smtpHost: smtpAddr.host,
@@ -152,6 +205,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           await smtp.close();
           smtpOpen = false;
           http.closeAllConnections();
+          // Upgraded sockets are no longer HTTP connections: close them (1001) or http.close never returns.
+          await realtime.stop();
+          // In-flight webhook attempts are recorded before the bus and the database close.
+          await webhookWorker.stop();
+          await eventBus.close();
           await httpClosed;
           if (!options.database) await openDb.close();
           releaseLock();

@@ -28,6 +28,9 @@ export const ID_PREFIX = {
   message: 'msg',
   conversation: 'conv',
   queue: 'q',
+  webhook: 'wh',
+  review: 'rev',
+  systemMail: 'sys',
 } as const;
 
 export function newId(kind: keyof typeof ID_PREFIX): string {

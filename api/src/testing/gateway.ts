@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { Clock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { createGateway, type Gateway } from '../gateway.js';
+import type { RetrySchedule } from '../webhooks/retry-schedule.js';
 import { openTestDatabase, type Engine } from './databases.js';
 
 export const TEST_DOMAIN = 'agents.test';
@@ -27,6 +28,8 @@ export async function startTestGateway(opts: {
   resolver?: Resolver;
   clock?: Clock;
   env?: Record<string, string>;
+  /** Webhook retry waits (ms) instead of the production table, so retry tests take seconds. */
+  webhookSchedule?: RetrySchedule;
 }): Promise<TestGateway> {
   const db = await openTestDatabase(opts.engine);
   const config = loadConfig({
@@ -47,6 +50,7 @@ export async function startTestGateway(opts: {
     database: db.handle,
     ...(opts.resolver ? { resolver: opts.resolver } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.webhookSchedule ? { webhookSchedule: opts.webhookSchedule } : {}),
   });
   const boot = await gateway.accounts.bootstrap('owner@example.com');
   const apiKey = boot.apiKey.key;

@@ -14,11 +14,12 @@ export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 
-export interface SignedWebhookHeaders {
+/** A type alias, not an interface, so it can be passed straight back to verifyWebhook. */
+export type SignedWebhookHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 /** Signs one request with every given secret (the current one first). */
 export function signWebhook(secrets: string[], id: string, timestamp: Date, body: string): SignedWebhookHeaders {

@@ -50,3 +50,12 @@ export const ListEventsQuery = PageQuery.extend({
   since: Timestamp.optional(),
 });
 export type ListEventsQuery = z.infer<typeof ListEventsQuery>;
+
+/** POST /v1/events/{id}/redeliver: the deliveries (re)queued, one per matching enabled webhook. */
+export const RedeliverResult = z
+  .object({
+    event_id: z.string(),
+    deliveries: z.array(z.object({ id: z.string(), webhook_id: z.string() })),
+  })
+  .meta({ id: 'RedeliverResult' });
+export type RedeliverResult = z.infer<typeof RedeliverResult>;

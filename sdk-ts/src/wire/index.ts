@@ -11,3 +11,8 @@ export * from './events.js';
 export * from './info.js';
 export * from './api-keys.js';
 export * from './webhooks.js';
+export * from './realtime.js';
+export * from './send.js';
+export * from './protection.js';
+export * from './reviews.js';
+export * from './domains.js';

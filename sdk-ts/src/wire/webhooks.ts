@@ -53,6 +53,7 @@ export const UpdateWebhookRequest = z
 export type UpdateWebhookRequest = z.input<typeof UpdateWebhookRequest>;
 
 export const WebhookPage = page(Webhook).meta({ id: 'WebhookPage' });
+export type WebhookPage = z.infer<typeof WebhookPage>;
 
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'succeeded', 'dead'] as const;
 
@@ -73,3 +74,35 @@ export const WebhookDelivery = z
   .meta({ id: 'WebhookDelivery' });
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 export const WebhookDeliveryPage = page(WebhookDelivery).meta({ id: 'WebhookDeliveryPage' });
+export type WebhookDeliveryPage = z.infer<typeof WebhookDeliveryPage>;
+
+/** DELETE /v1/webhooks/{id} is permanent, so it must say so: `?confirm=DELETE`. */
+export const DeleteWebhookQuery = z.object({ confirm: z.string().max(16).optional() });
+
+/**
+ * The event POST /v1/webhooks/{id}/test sends. It is signed like every other request but is not
+ * stored, not retried and not listed under /v1/events.
+ */
+export const WEBHOOK_TEST_EVENT_TYPE = 'webhook.test' as const;
+export const WebhookTestEvent = z
+  .object({
+    id: z.string(),
+    type: z.literal(WEBHOOK_TEST_EVENT_TYPE),
+    schema_version: z.number().int(),
+    created_at: Timestamp,
+    data: z.object({ webhook_id: z.string(), message: z.string() }),
+  })
+  .meta({ id: 'WebhookTestEvent' });
+export type WebhookTestEvent = z.infer<typeof WebhookTestEvent>;
+
+/** What happened when the test event was sent: `success` only for a 2xx answer. */
+export const WebhookTestResult = z
+  .object({
+    event_id: z.string(),
+    success: z.boolean(),
+    /** The receiver's HTTP status, or null if no response arrived (refused, timeout, TLS, DNS). */
+    status: z.number().int().nullable(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'WebhookTestResult' });
+export type WebhookTestResult = z.infer<typeof WebhookTestResult>;

@@ -1,0 +1,114 @@
+/**
+ * The SQL behind WebSocket delivery. The events table is the source of truth: listeners are fed from
+ * it by sequence number, and acknowledgement is a column on it, so every replica sees the same state.
+ */
+import { sql } from 'kysely';
+import type { Event } from '@e2a/sdk/wire';
+import type { Database } from '../db/database.js';
+
+export interface EventRow {
+  seq: number;
+  event: Event;
+}
+
+type Selected = { seq: unknown; id: string; type: string; schema_version: number; data: unknown; created_at: Date | string };
+
+function toRow(r: Selected): EventRow {
+  return {
+    // int8: a number from pg (parser set in db/database.ts), possibly a string or bigint elsewhere.
+    seq: Number(r.seq),
+    event: {
+      id: r.id,
+      type: r.type as Event['type'],
+      schema_version: r.schema_version,
+      created_at: new Date(r.created_at).toISOString(),
+      data: r.data as Event['data'],
+    },
+  };
+}
+
+const COLUMNS = ['seq', 'id', 'type', 'schema_version', 'data', 'created_at'] as const;
+
+export class RealtimeRepo {
+  constructor(private readonly db: Database) {}
+
+  /** The highest sequence number of the agent's events (0 if none): where live delivery starts. */
+  async maxSeq(agentId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('seq').as('max'))
+      .where('agent_id', '=', agentId)
+      .executeTakeFirst();
+    return Number(row?.max ?? 0);
+  }
+
+  /** Replay: unacknowledged events in (after, upTo], oldest first. Served by events_agent_unacked. */
+  async unacked(agentId: string, after: number, upTo: number, limit: number): Promise<EventRow[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(COLUMNS)
+      .where('agent_id', '=', agentId)
+      .where('acked_at', 'is', null)
+      .where('seq', '>', String(after))
+      .where('seq', '<=', String(upTo))
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(toRow);
+  }
+
+  /**
+   * Live: every event after `after` (acknowledged or not: a listener that is connected sees each
+   * event even if another listener acked it first), plus specific late sequence numbers.
+   */
+  async since(agentId: string, after: number, late: number[], limit: number): Promise<EventRow[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .select(COLUMNS)
+      .where('agent_id', '=', agentId)
+      .where((eb) => {
+        const newer = eb('seq', '>', String(after));
+        return late.length === 0 ? newer : eb.or([newer, eb('seq', 'in', late.map(String))]);
+      })
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(toRow);
+  }
+
+  /**
+   * The poll: of the given agents, which have an event after their cursor? One statement for every
+   * agent with listeners, one index probe (events_agent_seq) per agent, whatever the listener count.
+   */
+  async agentsWithNewEvents(cursors: Map<string, number>): Promise<string[]> {
+    if (cursors.size === 0) return [];
+    const ids = [...cursors.keys()];
+    const seqs = ids.map((id) => cursors.get(id)!);
+    const result = await sql<{ agent_id: string }>`
+      SELECT c.agent_id FROM unnest(${ids}::text[], ${seqs}::bigint[]) AS c(agent_id, seq)
+      WHERE EXISTS (SELECT 1 FROM events e WHERE e.agent_id = c.agent_id AND e.seq > c.seq)`.execute(this.db);
+    return result.rows.map((r) => r.agent_id);
+  }
+
+  /** The sequence number of one of the agent's events, or null if it is not the agent's. */
+  async seqOf(agentId: string, eventId: string): Promise<number | null> {
+    const row = await this.db.selectFrom('events').select('seq').where('id', '=', eventId).where('agent_id', '=', agentId).executeTakeFirst();
+    return row ? Number(row.seq) : null;
+  }
+
+  /**
+   * Acknowledge for every listener of the agent. True if the event is the agent's (already acked
+   * counts: acks are idempotent, a reconnecting client may repeat one); false if unknown or foreign.
+   */
+  async ack(agentId: string, eventId: string, at: Date): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('events')
+      .set({ acked_at: at })
+      .where('id', '=', eventId)
+      .where('agent_id', '=', agentId)
+      .where('acked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) return true;
+    return (await this.seqOf(agentId, eventId)) !== null;
+  }
+}

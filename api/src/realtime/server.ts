@@ -1,0 +1,118 @@
+/**
+ * The WebSocket edge: takes HTTP upgrades for `GET /v1/agents/{address}/ws` off the node:http server
+ * (express never sees them), refuses credentials in the URL, runs one shared ping sweep for dead-peer
+ * detection, and closes every listener with 1001 on shutdown.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CLOSE } from '@e2a/sdk/wire';
+import type { Logger } from 'pino';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
+import { startSession, type SessionDeps } from './session.js';
+
+export type RealtimeServerOptions = SessionDeps;
+
+const PATH = /^\/v1\/agents\/([^/]+)\/ws\/?$/;
+/** Query names that carry credentials elsewhere; any value that looks like an e2a key counts too. */
+const CREDENTIAL_PARAMS = new Set(['token', 'key', 'api_key', 'apikey', 'access_token', 'auth', 'authorization', 'bearer']);
+/** Client frames are a few hundred bytes; anything large is a mistake or an attack (ws closes 1009). */
+const MAX_FRAME_BYTES = 16 * 1024;
+/** How long a shutting-down server waits for close handshakes before dropping sockets. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+export class RealtimeServer {
+  private readonly wss: WebSocketServer;
+  private readonly awaitingPong = new WeakSet<WebSocket>();
+  private readonly pingTimer: NodeJS.Timeout;
+  private closing: Promise<void> | null = null;
+  private readonly logger: Logger;
+
+  constructor(private readonly deps: RealtimeServerOptions) {
+    this.logger = deps.logger;
+    // perMessageDeflate stays off (the default): zlib contexts per socket would cost far more
+    // memory than the small JSON frames save, and thousands of idle listeners must stay cheap.
+    // closeTimeout (ws ≥ 8.18, not yet in @types/ws): a peer that never answers our close frame is
+    // dropped after 2 s instead of the default 30 s.
+    const options: ServerOptions & { closeTimeout: number } = { noServer: true, maxPayload: MAX_FRAME_BYTES, closeTimeout: 2000 };
+    this.wss = new WebSocketServer(options);
+    // One interval for all sockets: a peer that has not answered the previous ping is dead
+    // (RFC 6455 §5.5.2: a pong answers every ping; browsers do it without any client code).
+    this.pingTimer = setInterval(() => this.sweep(), deps.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  /** Routes upgrades on `http`: ours become WebSockets, anything else gets a 404. */
+  attach(http: Server): void {
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+  }
+
+  get connectionCount(): number {
+    return this.wss.clients.size;
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {});
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const match = PATH.exec(url.pathname);
+    if (!match) return refuse(socket, 404, 'Not Found');
+    if (this.closing) return refuse(socket, 503, 'Service Unavailable');
+    let address: string;
+    try {
+      address = decodeURIComponent(match[1]!);
+    } catch {
+      return refuse(socket, 400, 'Bad Request');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (this.closing) return ws.close(CLOSE.serverShutdown, 'server shutting down');
+      // Refused after the upgrade rather than with a 4xx: browsers hide the HTTP status of a failed
+      // handshake, but show the close code and reason.
+      if (hasCredential(url.searchParams)) {
+        return ws.close(CLOSE.credentialInUrl, 'credentials in the URL are refused (they end up in logs): use Authorization: Bearer or an auth frame');
+      }
+      ws.on('pong', () => this.awaitingPong.delete(ws));
+      const header = req.headers.authorization;
+      const bearer = header === undefined ? '' : (/^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null);
+      startSession(ws, { address, bearer, after: url.searchParams.get('after') }, this.deps);
+    });
+  }
+
+  private sweep(): void {
+    for (const ws of this.wss.clients) {
+      if (this.awaitingPong.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.awaitingPong.add(ws);
+      ws.ping();
+    }
+  }
+
+  /** Closes every connection with 1001 and stops the ping sweep; never waits longer than the grace. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.pingTimer);
+      const open = [...this.wss.clients];
+      const closed = open.map((ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))));
+      for (const ws of open) ws.close(CLOSE.serverShutdown, 'server shutting down; reconnect');
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
+      await Promise.race([Promise.all(closed), grace]);
+      clearTimeout(timer);
+      for (const ws of this.wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+      this.logger.debug({ closed: open.length }, 'realtime listeners closed');
+    })();
+    return this.closing;
+  }
+}
+
+function hasCredential(params: URLSearchParams): boolean {
+  for (const [name, value] of params) {
+    if (CREDENTIAL_PARAMS.has(name.toLowerCase()) || value.startsWith('e2a_')) return true;
+  }
+  return false;
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,96 @@
+/**
+ * The delivery queue in SQL: claim due deliveries, record outcomes. The claim is ONE statement,
+ * `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING …`: safe with many
+ * replicas on PostgreSQL (a row locked by one claimer is skipped by the others, and once claimed its
+ * locked_until keeps it out of everyone's next select), and correct on PGlite, which has one
+ * session. A claim also counts the attempt, so an attempt cut off by a crash still counts.
+ */
+import { sql } from 'kysely';
+import type { Database } from '../db/database.js';
+
+export interface ClaimedDelivery {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  /** Including the attempt this claim is for. */
+  attempts: number;
+  url: string;
+  secret: Uint8Array;
+  previous_secret: Uint8Array | null;
+  previous_secret_expires_at: Date | null;
+  event_type: string;
+  schema_version: number;
+  event_created_at: Date;
+  data: Record<string, unknown>;
+}
+
+export async function claimDue(db: Database, opts: { now: Date; limit: number; lockedUntil: Date }): Promise<ClaimedDelivery[]> {
+  const { rows } = await sql<ClaimedDelivery>`
+    UPDATE webhook_deliveries AS d
+       SET locked_until = ${opts.lockedUntil}::timestamptz, attempts = d.attempts + 1
+      FROM webhooks AS w, events AS e
+     WHERE d.id IN (
+             SELECT q.id FROM webhook_deliveries AS q JOIN webhooks AS qw ON qw.id = q.webhook_id
+              WHERE q.status = 'pending'
+                AND q.next_attempt_at <= ${opts.now}::timestamptz
+                AND (q.locked_until IS NULL OR q.locked_until <= ${opts.now}::timestamptz)
+                AND qw.enabled
+              ORDER BY q.next_attempt_at
+              LIMIT ${opts.limit}
+                FOR UPDATE OF q SKIP LOCKED)
+       AND w.id = d.webhook_id
+       AND e.id = d.event_id
+    RETURNING d.id, d.webhook_id, d.event_id, d.attempts, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
+              e.type AS event_type, e.schema_version, e.created_at AS event_created_at, e.data`.execute(db);
+  return rows;
+}
+
+export async function markSucceeded(db: Database, job: ClaimedDelivery, r: { at: Date; status: number }): Promise<void> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'succeeded', completed_at: r.at, locked_until: null, last_status: r.status, last_error: null })
+    .where('id', '=', job.id)
+    .where('status', '=', 'pending')
+    .execute();
+  await db.updateTable('webhooks').set({ last_success_at: r.at, failing_since: null }).where('id', '=', job.webhook_id).execute();
+}
+
+/**
+ * Records a failed attempt: back to pending with the next time, or dead (`nextAttemptAt` null).
+ * Only the claim's owner writes (attempts still equal): a claimer whose lease lapsed and was retaken
+ * must not overwrite the newer attempt's state. Then the webhook's failure clock: failing_since is
+ * set on the first failure after a success, and a webhook failing since before
+ * `disableIfFailingSince` is disabled with the reason, in the same statement.
+ */
+export async function markFailed(
+  db: Database,
+  job: ClaimedDelivery,
+  r: { at: Date; status: number | null; error: string; nextAttemptAt: Date | null; disableIfFailingSince: Date; disabledReason: string },
+): Promise<{ disabled: boolean }> {
+  await db
+    .updateTable('webhook_deliveries')
+    .set({
+      status: r.nextAttemptAt ? 'pending' : 'dead',
+      ...(r.nextAttemptAt ? { next_attempt_at: r.nextAttemptAt } : { completed_at: r.at }),
+      locked_until: null,
+      last_status: r.status,
+      last_error: r.error,
+    })
+    .where('id', '=', job.id)
+    .where('status', '=', 'pending')
+    .where('attempts', '=', job.attempts)
+    .execute();
+  const disable = sql<boolean>`(enabled AND coalesce(failing_since, ${r.at}::timestamptz) <= ${r.disableIfFailingSince}::timestamptz)`;
+  const row = await db
+    .updateTable('webhooks')
+    .set({
+      failing_since: sql`coalesce(failing_since, ${r.at}::timestamptz)`,
+      disabled_reason: sql`CASE WHEN ${disable} THEN ${r.disabledReason} ELSE disabled_reason END`,
+      updated_at: sql`CASE WHEN ${disable} THEN ${r.at}::timestamptz ELSE updated_at END`,
+      enabled: sql`enabled AND NOT ${disable}`,
+    })
+    .where('id', '=', job.webhook_id)
+    .returning([sql<boolean>`NOT enabled AND disabled_reason IS NOT NULL AND updated_at = ${r.at}::timestamptz`.as('disabled')])
+    .executeTakeFirst();
+  return { disabled: row?.disabled === true };
+}

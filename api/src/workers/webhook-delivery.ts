@@ -1,0 +1,146 @@
+/**
+ * The webhook delivery worker. Work comes from webhook_deliveries (filled by the events trigger in
+ * the transaction that wrote the event), so a crash loses nothing: an attempt in flight when the
+ * process died is retaken by any replica once its claim (locked_until) lapses. Delivery is at least
+ * once; receivers de-duplicate on webhook-id, which is the event id.
+ *
+ * Wakes on the event bus and also polls every webhooks.poll_interval_ms, because notifications can
+ * be lost and retries become due without any notification at all.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Database } from '../db/database.js';
+import type { EventBus } from '../events/bus.js';
+import { toWireEvent } from '../events/service.js';
+import type { PostOutcome, WebhookTransport } from '../net/http-poster.js';
+import { nextDelayMs, parseRetryAfter, type RetrySchedule } from '../webhooks/retry-schedule.js';
+import { describeStatus } from '../webhooks/service.js';
+import { signedRequest } from '../webhooks/signed-request.js';
+import { activeSecrets } from '../webhooks/signing-secrets.js';
+import { claimDue, markFailed, markSucceeded, type ClaimedDelivery } from '../webhooks/delivery-queue.js';
+
+export interface WebhookDeliveryDeps {
+  db: Database;
+  box: SecretBox;
+  clock: Clock;
+  transport: WebhookTransport;
+  bus: Pick<EventBus, 'subscribe'>;
+  logger: Logger;
+  schedule: RetrySchedule;
+  concurrency: number;
+  pollIntervalMs: number;
+  /** Per-attempt deadline; the claim outlives it by CLAIM_MARGIN_MS. */
+  timeoutMs: number;
+  disableAfterMs: number;
+  random?: () => number;
+}
+
+/** Signing and recording the result take far less than this beyond the HTTP deadline. */
+const CLAIM_MARGIN_MS = 5000;
+const MAX_ERROR_CHARS = 500;
+
+export class WebhookDeliveryWorker {
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = true;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wakeUp: (() => void) | null = null;
+  private wakeRequested = false;
+  private unsubscribe: () => void = () => {};
+
+  constructor(private readonly deps: WebhookDeliveryDeps) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unsubscribe = this.deps.bus.subscribe(() => this.wake());
+    this.loopDone = this.loop();
+  }
+
+  /** Look for due work now (a notification arrived, or a replay was queued). */
+  wake(): void {
+    this.wakeRequested = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops claiming and waits for the attempts in flight to be recorded. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe();
+    this.wakeUp?.();
+    await this.loopDone;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async loop(): Promise<void> {
+    const { logger, concurrency, pollIntervalMs } = this.deps;
+    while (!this.stopped) {
+      this.wakeRequested = false;
+      const free = concurrency - this.inFlight.size;
+      let claimed: ClaimedDelivery[] = [];
+      if (free > 0) {
+        try {
+          const now = this.deps.clock.now();
+          claimed = await claimDue(this.deps.db, { now, limit: free, lockedUntil: new Date(now.getTime() + this.deps.timeoutMs + CLAIM_MARGIN_MS) });
+        } catch (err) {
+          if (this.stopped) break;
+          logger.error({ err }, 'webhook claim failed; retrying at the next poll');
+        }
+      }
+      for (const job of claimed) {
+        const p: Promise<void> = this.attempt(job)
+          .catch((err: unknown) => logger.error({ err, delivery: job.id }, 'webhook attempt could not be recorded; its claim will lapse and it is retried'))
+          .finally(() => {
+            this.inFlight.delete(p);
+            this.wake();
+          });
+        this.inFlight.add(p);
+      }
+      // A full batch suggests more is due: go again at once.
+      if (free > 0 && claimed.length === free) continue;
+      if (this.wakeRequested || this.stopped) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollIntervalMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = null;
+    }
+  }
+
+  private async attempt(job: ClaimedDelivery): Promise<void> {
+    const { clock, box, transport, db } = this.deps;
+    const at = clock.now();
+    const envelope = toWireEvent({ id: job.event_id, type: job.event_type, schema_version: job.schema_version, created_at: job.event_created_at, data: job.data });
+    let outcome: PostOutcome;
+    try {
+      outcome = await transport.post(signedRequest(job.url, envelope, activeSecrets(job, box, at), at));
+    } catch (err) {
+      // A secret that cannot be opened (wrong storage.encryption_key) must still end in `dead`, not
+      // loop on lapsed claims forever.
+      outcome = { kind: 'error', refused: false, error: `could not sign the request: ${(err as Error).message}` };
+    }
+    const done = clock.now();
+    if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
+      await markSucceeded(db, job, { at: done, status: outcome.status });
+      return;
+    }
+    const status = outcome.kind === 'response' ? outcome.status : null;
+    const error = (outcome.kind === 'response' ? describeStatus(outcome.status) : outcome.error).slice(0, MAX_ERROR_CHARS);
+    const retryAfterMs = outcome.kind === 'response' ? parseRetryAfter(outcome.retryAfter, done) : null;
+    const delay = nextDelayMs(this.deps.schedule, job.attempts, retryAfterMs, this.deps.random);
+    const result = await markFailed(db, job, {
+      at: done,
+      status,
+      error,
+      nextAttemptAt: delay === null ? null : new Date(done.getTime() + delay),
+      disableIfFailingSince: new Date(done.getTime() - this.deps.disableAfterMs),
+      disabledReason: `disabled by e2a: every delivery failed for ${Math.round(this.deps.disableAfterMs / 360_000) / 10} h (webhooks.disable_after_hours) with no success; last error: ${error.slice(0, 200)}. Fix the endpoint, then PATCH {"enabled": true} and replay with POST /v1/events/{id}/redeliver`,
+    });
+    if (delay === null) this.deps.logger.warn({ delivery: job.id, event: job.event_id, webhook: job.webhook_id, error }, 'webhook delivery dead after the last retry');
+    if (result.disabled) this.deps.logger.warn({ webhook: job.webhook_id }, 'webhook disabled: failing with no success for webhooks.disable_after_hours');
+  }
+}
