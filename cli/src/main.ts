@@ -3,7 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { accountCommands } from './commands/account.js';
 import { agentCommands } from './commands/agents.js';
 import { keyCommands } from './commands/keys.js';
+import { doctorCommand } from './commands/doctor.js';
+import { listenCommand } from './commands/listen.js';
 import { messageCommands } from './commands/messages.js';
+import { reviewCommands } from './commands/reviews.js';
+import { sendCommands } from './commands/send.js';
+import { eventCommands, webhookCommands } from './commands/webhooks.js';
 import { createContext, type Context } from './context.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { describeFailure } from './failure.js';
@@ -24,6 +29,12 @@ export function buildProgram(): Command {
   agentCommands(program, ctx);
   keyCommands(program, ctx);
   messageCommands(program, ctx);
+  sendCommands(program, ctx);
+  listenCommand(program, ctx);
+  reviewCommands(program, ctx);
+  webhookCommands(program, ctx);
+  eventCommands(program, ctx);
+  doctorCommand(program, ctx);
   return program;
 }
 
@@ -38,7 +49,8 @@ export async function run(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const { message, code } = describeFailure(err);
-    process.stderr.write(`e2a: ${message.replace(/^e2a: /, '')}\n`);
+    // An empty message means the command already printed its outcome (e.g. held for review).
+    if (message) process.stderr.write(`e2a: ${message.replace(/^e2a: /, '')}\n`);
     return code;
   }
 }

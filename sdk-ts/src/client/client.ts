@@ -4,11 +4,16 @@
  *   const e2a = new E2A();                       // E2A_API_KEY, E2A_API_URL from the environment
  *   for await (const m of e2a.messages.iterate('bot@agents.example.com', { unread: true })) …
  */
-import type { Info } from '../wire/index.js';
+import type { Event, Info } from '../wire/index.js';
 import { HttpClient } from './http.js';
+import { listen, type ListenOptions } from './listen.js';
 import { AgentsResource } from './resources/agents.js';
 import { ApiKeysResource } from './resources/api-keys.js';
+import { ConversationsResource } from './resources/conversations.js';
+import { EventsResource } from './resources/events.js';
 import { MessagesResource } from './resources/messages.js';
+import { ReviewsResource } from './resources/reviews.js';
+import { WebhooksResource } from './resources/webhooks.js';
 
 export interface E2AOptions {
   /** Defaults to E2A_API_KEY. */
@@ -33,15 +38,21 @@ export class E2A {
   readonly agents: AgentsResource;
   readonly messages: MessagesResource;
   readonly apiKeys: ApiKeysResource;
+  readonly conversations: ConversationsResource;
+  readonly webhooks: WebhooksResource;
+  readonly events: EventsResource;
+  readonly reviews: ReviewsResource;
   readonly http: HttpClient;
   /** The default agent address (E2A_AGENT_EMAIL), if any. */
   readonly agent: string | undefined;
+  private readonly apiKey: string;
 
   constructor(options: E2AOptions = {}) {
     const apiKey = options.apiKey ?? env('E2A_API_KEY');
     if (!apiKey) throw new Error('e2a: no API key; pass { apiKey } or set E2A_API_KEY (the server prints one at first start)');
     const fetchImpl = options.fetch ?? globalThis.fetch;
     if (!fetchImpl) throw new Error('e2a: no fetch in this runtime; pass { fetch } (Node >= 18 has one)');
+    this.apiKey = apiKey;
     this.http = new HttpClient({
       apiKey,
       baseUrl: options.baseUrl ?? env('E2A_API_URL') ?? 'http://127.0.0.1:8080',
@@ -53,6 +64,16 @@ export class E2A {
     this.agents = new AgentsResource(this.http);
     this.messages = new MessagesResource(this.http);
     this.apiKeys = new ApiKeysResource(this.http);
+    this.conversations = new ConversationsResource(this.http);
+    this.webhooks = new WebhooksResource(this.http);
+    this.events = new EventsResource(this.http);
+    this.reviews = new ReviewsResource(this.http);
+  }
+
+  /** The agent's events, live, as an async iterator (WebSocket; acks, resumes, reconnects). */
+  listen(address: string | undefined = this.agent, options: ListenOptions = {}): AsyncIterableIterator<Event> {
+    if (!address) throw new Error('e2a: listen() needs an agent address (or E2A_AGENT_EMAIL)');
+    return listen(this.http.baseUrl, this.apiKey, address, options);
   }
 
   info(): Promise<Info> {

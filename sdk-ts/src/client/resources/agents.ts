@@ -1,4 +1,4 @@
-import type { Agent, AgentPage, CreateAgentRequest } from '../../wire/index.js';
+import type { Agent, AgentPage, CreateAgentRequest, Protection, ProtectionInput } from '../../wire/index.js';
 import type { HttpClient } from '../http.js';
 import { paginate } from '../pagination.js';
 
@@ -26,5 +26,14 @@ export class AgentsResource {
 
   delete(address: string): Promise<void> {
     return this.http.request('DELETE', `/v1/agents/${enc(address)}`);
+  }
+
+  /** Inbound and outbound gates, content scan and hold settings. */
+  getProtection(address: string): Promise<Protection> {
+    return this.http.request('GET', `/v1/agents/${enc(address)}/protection`);
+  }
+
+  setProtection(address: string, protection: ProtectionInput): Promise<Protection> {
+    return this.http.request('PUT', `/v1/agents/${enc(address)}/protection`, { body: protection });
   }
 }

@@ -1,0 +1,55 @@
+/** Conversations: an agent's threads, most recently active first. */
+import type { Conversation, ConversationDetail, ConversationPage } from '@e2a/sdk/wire';
+import { AppError, notFound } from '../http/errors.js';
+import type { Database } from '../db/database.js';
+import type { MessagesService } from '../messages/service.js';
+import { ConversationsRepo } from './repo.js';
+
+type Row = NonNullable<Awaited<ReturnType<ConversationsRepo['get']>>>;
+
+function toWire(row: Row, agentAddress: string): Conversation {
+  return {
+    id: row.id,
+    agent_address: agentAddress,
+    subject: row.subject,
+    message_count: row.message_count,
+    created_at: new Date(row.created_at).toISOString(),
+    last_message_at: new Date(row.last_message_at).toISOString(),
+  };
+}
+
+/** Cursor over a non-unique sort key: the timestamp and the id that breaks ties. */
+function encode(row: Row): string {
+  return Buffer.from(`c1:${new Date(row.last_message_at).toISOString()}|${row.id}`, 'utf8').toString('base64url');
+}
+
+function decode(cursor: string): { at: Date; id: string } {
+  const m = /^c1:([^|]+)\|(conv_[0-9a-z]+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const at = m ? new Date(m[1]!) : null;
+  if (!m || !at || Number.isNaN(at.getTime())) {
+    throw new AppError('validation_error', 'cursor is not one this API issued; pass next_cursor from the previous page unchanged');
+  }
+  return { at, id: m[2]! };
+}
+
+export class ConversationsService {
+  private readonly repo: ConversationsRepo;
+
+  constructor(private readonly deps: { db: Database; messages: MessagesService }) {
+    this.repo = new ConversationsRepo(deps.db);
+  }
+
+  async list(agent: { id: string; address: string }, opts: { limit: number; cursor?: string | undefined }): Promise<ConversationPage> {
+    const rows = await this.repo.list(agent.id, { limit: opts.limit, after: opts.cursor ? decode(opts.cursor) : undefined });
+    const more = rows.length > opts.limit;
+    const pageRows = more ? rows.slice(0, opts.limit) : rows;
+    return { items: pageRows.map((r) => toWire(r, agent.address)), next_cursor: more ? encode(pageRows[pageRows.length - 1]!) : null };
+  }
+
+  async get(agent: { id: string; address: string }, id: string): Promise<ConversationDetail> {
+    const row = await this.repo.get(agent.id, id);
+    if (!row) throw notFound(`conversation ${id}`);
+    const page = await this.deps.messages.list(agent, { conversation_id: id, limit: 200 });
+    return { ...toWire(row, agent.address), messages: page.items.reverse() };
+  }
+}

@@ -1,0 +1,121 @@
+/** send and reply: mail out as an agent. Exit 3 when the message waits for a reviewer. */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { SendResult } from '@e2a/sdk';
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { CliError } from '../failure.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function readText(path: string | undefined, what: string): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.usage);
+  }
+}
+
+function attachments(paths: string[]) {
+  return paths.map((path) => {
+    try {
+      return { filename: basename(path), content: readFileSync(path).toString('base64') };
+    } catch (err) {
+      throw new CliError(`cannot read attachment ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.usage);
+    }
+  });
+}
+
+/** Prints the outcome and turns it into the exit code of the table. */
+function finish(ctx: Context, result: SendResult): void {
+  ctx.print(result, () => {
+    const lines = [`${result.status}: ${result.id}`];
+    if (result.status === 'pending_review') lines.push(`Held for review until ${result.approval_expires_at} (review ${result.review_id}).`);
+    if (result.reason) lines.push(`Reason: ${result.reason}`);
+    return lines.join('\n');
+  });
+  if (result.status === 'pending_review') throw new CliError('', EXIT.heldForReview);
+  if (result.status === 'failed' || result.status === 'rejected') throw new CliError('', EXIT.notFound);
+}
+
+interface BodyOptions {
+  body?: string;
+  bodyFile?: string;
+  htmlFile?: string;
+  attach: string[];
+  idempotencyKey?: string;
+  wait?: boolean;
+  timeout: string;
+}
+
+function bodyOf(opts: BodyOptions) {
+  const text = opts.body ?? readText(opts.bodyFile, 'body file');
+  const html = readText(opts.htmlFile, 'HTML file');
+  if (text === undefined && html === undefined) throw new CliError('give a body: --body TEXT, --body-file PATH (- for stdin) or --html-file PATH', EXIT.usage);
+  return { ...(text !== undefined ? { text } : {}), ...(html !== undefined ? { html } : {}), attachments: attachments(opts.attach) };
+}
+
+function sendOptions(opts: BodyOptions) {
+  return { ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}), wait: Boolean(opts.wait), timeoutSeconds: Number(opts.timeout) || 30 };
+}
+
+function bodyFlags(cmd: Command): Command {
+  return cmd
+    .option('--body <text>', 'plain-text body')
+    .option('--body-file <path>', 'plain-text body from a file (- for stdin)')
+    .option('--html-file <path>', 'HTML body from a file')
+    .option('--attach <path>', 'attach a file (repeatable)', collect, [])
+    .option('--idempotency-key <key>', 'repeat-safe key (a retry with the same key sends once)')
+    .option('--wait', 'wait until the message is sent or failed')
+    .option('--timeout <seconds>', 'with --wait, give up after this long', '30');
+}
+
+export function sendCommands(program: Command, ctx: () => Context): void {
+  bodyFlags(
+    program
+      .command('send')
+      .description('send mail as an agent')
+      .option('--agent <address>', 'the sending agent')
+      .option('--to <address>', 'recipient (repeatable)', collect, [])
+      .option('--cc <address>', 'copy (repeatable)', collect, [])
+      .option('--bcc <address>', 'blind copy (repeatable)', collect, [])
+      .option('--subject <text>', 'subject', '')
+      .option('--reply-to <address>', 'Reply-To (repeatable)', collect, [])
+      .option('--conversation-id <id>', 'thread it into this conversation'),
+  )
+    .addHelpText('after', '\nExamples:\n  e2a send --agent bot@agents.example.com --to alice@example.com --subject Hi --body "Hello"\n  e2a send --to a@example.com --subject Report --body-file report.txt --attach report.pdf --wait')
+    .action(async (opts: BodyOptions & { agent?: string; to: string[]; cc: string[]; bcc: string[]; subject: string; replyTo: string[]; conversationId?: string }) => {
+      const c = ctx();
+      if (opts.to.length + opts.cc.length + opts.bcc.length === 0) throw new CliError('give at least one recipient with --to', EXIT.usage);
+      const result = await c.client().messages.send(
+        c.agent(opts.agent),
+        {
+          to: opts.to,
+          cc: opts.cc,
+          bcc: opts.bcc,
+          subject: opts.subject,
+          ...bodyOf(opts),
+          ...(opts.replyTo.length ? { reply_to: opts.replyTo } : {}),
+          ...(opts.conversationId ? { conversation_id: opts.conversationId } : {}),
+        },
+        sendOptions(opts),
+      );
+      finish(c, result);
+    });
+
+  bodyFlags(
+    program
+      .command('reply <message-id>')
+      .description('reply to a received message (threads it)')
+      .option('--agent <address>', 'the replying agent')
+      .option('--all', 'reply to all recipients'),
+  )
+    .addHelpText('after', '\nExample:\n  e2a reply msg_01… --body "Thanks, on it."')
+    .action(async (id: string, opts: BodyOptions & { agent?: string; all?: boolean }) => {
+      const c = ctx();
+      const result = await c.client().messages.reply(c.agent(opts.agent), id, { reply_all: Boolean(opts.all), ...bodyOf(opts) }, sendOptions(opts));
+      finish(c, result);
+    });
+}

@@ -1,0 +1,76 @@
+import type { EventType } from '@e2a/sdk';
+import type { Command } from 'commander';
+import { table, type Context } from '../context.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function webhookCommands(program: Command, ctx: () => Context): void {
+  const webhooks = program.command('webhooks').description('signed HTTP callbacks for events (account key)');
+  webhooks.command('list').action(async () => {
+    const c = ctx();
+    const page = await c.client().webhooks.list({ limit: 200 });
+    c.print(page.items, () =>
+      table(
+        page.items.map((w) => ({ id: w.id, url: w.url, events: w.events.join(',') || 'all', enabled: w.enabled, disabled_reason: w.disabled_reason, last_success_at: w.last_success_at })),
+        ['id', 'url', 'events', 'enabled', 'disabled_reason', 'last_success_at'],
+      ),
+    );
+  });
+  webhooks
+    .command('create <url>')
+    .option('--event <type>', 'only this event type (repeatable; default all)', collect, [])
+    .option('--agent <address>', 'only this agent (repeatable)', collect, [])
+    .option('--description <text>', '', '')
+    .addHelpText('after', '\nExample:\n  e2a webhooks create https://example.com/hooks/e2a --event email.received')
+    .action(async (url: string, opts: { event: string[]; agent: string[]; description: string }) => {
+      const c = ctx();
+      const hook = await c.client().webhooks.create({
+        url,
+        events: opts.event as EventType[],
+        filters: { agent_addresses: opts.agent, conversation_ids: [] },
+        description: opts.description,
+      });
+      c.print(hook, () => `Created ${hook.id}\nSigning secret: ${hook.secret}\n(shown once; verify requests with it)`);
+    });
+  webhooks.command('delete <id>').action(async (id: string) => {
+    const c = ctx();
+    await c.client().webhooks.delete(id);
+    c.print({ deleted: id }, () => `Deleted ${id}`);
+  });
+  webhooks
+    .command('rotate <id>')
+    .description('new signing secret; the old one keeps working for 24 hours')
+    .action(async (id: string) => {
+      const c = ctx();
+      const hook = await c.client().webhooks.rotateSecret(id);
+      c.print(hook, () => `New signing secret: ${hook.secret}`);
+    });
+  webhooks.command('deliveries <id>').action(async (id: string) => {
+    const c = ctx();
+    const page = await c.client().webhooks.deliveries(id, { limit: 50 });
+    c.print(page.items, () => table(page.items, ['event_id', 'event_type', 'status', 'attempts', 'last_status', 'last_error']));
+  });
+}
+
+export function eventCommands(program: Command, ctx: () => Context): void {
+  const events = program.command('events').description('the event log');
+  events
+    .command('list')
+    .option('--type <type>')
+    .option('--agent <address>')
+    .option('--limit <n>', '', '20')
+    .action(async (opts: { type?: string; agent?: string; limit: string }) => {
+      const c = ctx();
+      const page = await c.client().events.list({
+        ...(opts.type ? { type: opts.type as EventType } : {}),
+        ...(opts.agent ? { agent_address: opts.agent } : {}),
+        limit: Math.min(200, Number(opts.limit) || 20),
+      });
+      c.print(page.items, () =>
+        table(
+          page.items.map((e) => ({ id: e.id, type: e.type, agent: e.data.agent_address, subject: e.data.subject, created_at: e.created_at })),
+          ['id', 'type', 'agent', 'subject', 'created_at'],
+        ),
+      );
+    });
+}

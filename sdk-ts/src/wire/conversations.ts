@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { PageQuery, Timestamp, page } from './common.js';
+import { MessageSummary } from './messages.js';
+
+export const Conversation = z
+  .object({
+    id: z.string(),
+    agent_address: z.string(),
+    subject: z.string().nullable(),
+    message_count: z.number().int(),
+    created_at: Timestamp,
+    last_message_at: Timestamp,
+  })
+  .meta({ id: 'Conversation' });
+export type Conversation = z.infer<typeof Conversation>;
+
+export const ConversationPage = page(Conversation).meta({ id: 'ConversationPage' });
+export type ConversationPage = z.infer<typeof ConversationPage>;
+
+/** A conversation with its messages, oldest first (at most 200; page the messages API for more). */
+export const ConversationDetail = Conversation.extend({ messages: z.array(MessageSummary) }).meta({ id: 'ConversationDetail' });
+export type ConversationDetail = z.infer<typeof ConversationDetail>;
+
+export const ListConversationsQuery = PageQuery;
+
+export const UpdateMessageRequest = z.object({ read: z.boolean() }).meta({ id: 'UpdateMessageRequest' });
+export type UpdateMessageRequest = z.infer<typeof UpdateMessageRequest>;
