@@ -10,6 +10,8 @@ import type { DkimKey } from '@e2a/relay/testing';
 import { pino } from 'pino';
 import { SecretBox } from '../api/src/crypto/secret-box.js';
 import type { Gateway } from '../api/src/gateway.js';
+import { protectionGates } from '../api/src/protection/gate.js';
+import { bounceDetector } from '../api/src/outbound/bounces.js';
 import { InboundService } from '../api/src/inbound/service.js';
 import { systemClock } from '../api/src/clock.js';
 import { buildSizedMessage, signed, type Envelope } from './bench-messages.js';
@@ -32,7 +34,9 @@ export async function measureStages(opts: {
 }): Promise<StageTimes> {
   const verifier = createSenderVerifier({ resolver: opts.resolver, authservId: 'mx.agents.bench', logger: pino({ level: 'silent' }) });
   const box = new SecretBox(opts.gateway.secrets.encryptionKey);
-  const sink = new InboundService({ db: opts.gateway.database.db, box, clock: systemClock });
+  // Bench agents have default (open) protection, so nothing is ever held here.
+  const holds = { hold: () => Promise.reject(new Error('the inbound bench never holds mail')) };
+  const sink = new InboundService({ db: opts.gateway.database.db, box, clock: systemClock, gates: protectionGates, holds, bounces: bounceDetector });
   const totals = { sha256: 0, verify: 0, sanitize: 0, parse: 0, seal: 0, store: 0 };
   const ctx = { ip: '127.0.0.1', helo: 'load.sender.example', mailFrom: opts.envelope.from };
   for (let i = 0; i < opts.samples; i++) {

@@ -5,6 +5,9 @@
  *   npm run bench -- inbound [--engine pglite|postgres|both] [--messages 2000] [--concurrency 16]
  *                            [--size 4096] [--large-mib 20] [--per-connection 20] [--stages 200]
  *                            [--warmup 200] [--profile]
+ *   npm run bench -- delivery [--engine …] [--rates 50,200] [--seconds 20] [--backlog 10000]
+ *                             [--listeners 5000] [--profile]   (see delivery-cli.ts)
+ *   npm run bench -- outbound [--engine …] [--messages 2000] [--concurrency 32]   (see outbound.ts)
  *
  * PostgreSQL runs create a fresh database on E2A_BENCH_DATABASE_URL (or TEST_DATABASE_URL).
  */
@@ -15,6 +18,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveEngines, type Engine } from './bench-database.js';
 import { cpuSince, markCpu } from './cpu-usage.js';
+import { deliveryMain } from './delivery-cli.js';
+import { outboundMain } from './outbound.js';
 import { printInbound } from './inbound-report.js';
 import { runInbound, type InboundResult } from './inbound.js';
 import { MiB } from './rss-sampler.js';
@@ -26,6 +31,8 @@ const USAGE = `usage: npm run bench -- inbound [--engine pglite|postgres|both] [
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'delivery') return deliveryMain(argv.slice(1));
+  if (argv[0] === 'outbound') return outboundMain(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -50,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (scenario !== 'inbound') {
-    process.stderr.write(`bench: unknown scenario ${scenario} (have: inbound)\n${USAGE}\n`);
+    process.stderr.write(`bench: unknown scenario ${scenario} (have: inbound, delivery)\n${USAGE}\n`);
     return 2;
   }
   const int = (name: string, text: string, min: number): number => {

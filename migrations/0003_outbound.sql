@@ -13,6 +13,9 @@ ALTER TABLE messages ADD COLUMN next_attempt_at timestamptz;
 ALTER TABLE messages ADD COLUMN locked_until timestamptz;
 ALTER TABLE messages ADD COLUMN status_reason text;
 ALTER TABLE messages ADD COLUMN sent_at timestamptz;
+-- When the outbound worker first tried it: the retry window (outbound.retry_hours) counts from
+-- here, not from acceptance, so time spent held for review does not use it up.
+ALTER TABLE messages ADD COLUMN first_attempt_at timestamptz;
 -- Outbound: the draft as the API received it (sealed JSON), composed into MIME by the worker.
 ALTER TABLE messages ADD COLUMN draft bytea;
 -- Inbound mail held by the inbound gate is stored but not delivered until approved.

@@ -26,6 +26,8 @@ import { AgentDirectory } from './inbound/directory.js';
 import { InboundService } from './inbound/service.js';
 import { createClaimsSigner } from './messages/claims.js';
 import { messageRoutes } from './messages/routes.js';
+import { conversationRoutes } from './conversations/routes.js';
+import { ConversationsService } from './conversations/service.js';
 import { MessagesService } from './messages/service.js';
 import { createRealtime, type Realtime } from './realtime/realtime.js';
 import { eventRoutes } from './events/routes.js';
@@ -38,8 +40,35 @@ import { WebhooksService } from './webhooks/service.js';
 import { WebhookDeliveryWorker } from './workers/webhook-delivery.js';
 import { resolveSecrets, type Secrets } from './settings/secrets.js';
 import { mountDashboard } from './system/dashboard.js';
+import { mountMcpEndpoint } from './mcp/endpoint.js';
+import { loopbackUrl } from './mcp/loopback-url.js';
 import { systemRoutes } from './system/routes.js';
 import { VERSION } from './version.js';
+import { createDirectTransport, createUpstreamTransport, type OutboundTransport } from '@e2a/relay';
+import { DkimKeys } from './domains/dkim-keys.js';
+import { domainRoutes } from './domains/routes.js';
+import { DomainsService } from './domains/service.js';
+import { bounceDetector } from './outbound/bounces.js';
+import { Idempotency } from './outbound/idempotency.js';
+import { LocalDelivery } from './outbound/local-delivery.js';
+import { PRODUCTION_RETRY, type OutboundRetryPolicy } from './outbound/retry.js';
+import { outboundRoutes } from './outbound/routes.js';
+import { OutboundService } from './outbound/service.js';
+import { OutboundSendWorker } from './workers/outbound-send.js';
+import { SystemMailWorker } from './workers/system-mail.js';
+import type { EventBus } from './events/bus.js';
+import { protectionGates } from './protection/gate.js';
+import { protectionRoutes } from './protection/routes.js';
+import { ProtectionService } from './protection/service.js';
+import { ReviewHoldsService } from './reviews/holds.js';
+import { MagicLinks } from './reviews/magic-links.js';
+import { ReviewDecider } from './reviews/outcome.js';
+import { reviewRoutes } from './reviews/routes.js';
+import { ReviewsService } from './reviews/service.js';
+import { HoldExpiryWorker } from './workers/hold-expiry.js';
+
+/** Expiry needs no sub-second precision; a lapsed link already refuses to act before the sweep. */
+const HOLD_EXPIRY_POLL_MS = 5000;
 
 export interface GatewayOptions {
   config: Config;
@@ -51,6 +80,12 @@ export interface GatewayOptions {
   database?: DatabaseHandle;
   /** Webhook retry waits; tests shrink them to milliseconds. Defaults to the documented table. */
   webhookSchedule?: RetrySchedule;
+  /** Outbound retry backoff; tests shrink it to milliseconds. Defaults to PRODUCTION_RETRY. */
+  outboundRetry?: OutboundRetryPolicy;
+  /** DKIM key size for generated keys (default 2048; tests use 1024 for speed). */
+  dkimKeyBits?: number;
+  /** Port of remote MX hosts in outbound_smtp.mode direct (default 25; tests point it at a sink). */
+  outboundDirectPort?: number;
 }
 
 export interface Gateway {
@@ -87,8 +122,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const agents = new AgentsService({ db, clock, sharedDomain: config.shared_domain });
     const apiKeys = new ApiKeysService({ db, accounts, agents });
     const claims = createClaimsSigner({ hmacSecret: secrets.hmacSecret, clock });
-    const messages = new MessagesService({ db, box, claims });
-    const inbound = new InboundService({ db, box, clock });
+    const messages = new MessagesService({ db, box, claims, clock });
+    const conversations = new ConversationsService({ db, messages });
+    // ---- protection gates + review holds: begin ----
+    // Shared by the inbound path (here) and the outbound path: `gates` decide, `holds.hold` opens a
+    // review inside the caller's transaction, and one ReviewDecider applies every decision (API,
+    // magic link, expiry sweeper) with the same effects.
+    const gates = protectionGates;
+    const holds = new ReviewHoldsService({
+      box,
+      clock,
+      publicUrl: config.public_url,
+      notifyFrom: config.review.notify_from || `review@${config.shared_domain}`,
+    });
+    const reviewDecider = new ReviewDecider({ box, clock });
+    // ---- protection gates + review holds: end ----
+    const inbound = new InboundService({ db, box, clock, gates, holds, bounces: bounceDetector });
 
     const resolver =
       options.resolver ??
@@ -133,6 +182,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     accountRoutes(routes, apiKeys);
     agentRoutes(routes, agents);
     messageRoutes(routes, agents, messages);
+    conversationRoutes(routes, agents, conversations);
 
     // ---- webhooks + events API: begin ----
     // One SSRF-guarded transport for real deliveries and POST /v1/webhooks/{id}/test alike.
@@ -145,13 +195,52 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     eventRoutes(routes, events);
     // ---- webhooks + events API: end ----
 
+    // ---- protection + reviews API (and the /review/{token} magic-link pages): begin ----
+    protectionRoutes(routes, new ProtectionService({ db, agents }));
+    reviewRoutes(routes, new ReviewsService({ db, box, clock, decider: reviewDecider }), new MagicLinks({ db, box, clock, decider: reviewDecider }));
+    // ---- protection + reviews API: end ----
+
+    // ---- outbound sending + domains API: begin ----
+    // The worker and the event bus exist only later; the service reaches them through these.
+    let wakeOutbound = () => {};
+    let outboundBus: Pick<EventBus, 'subscribe'> = { subscribe: () => () => {} };
+    const dkim = new DkimKeys({ db, box, clock, selector: config.outbound.dkim_selector, bits: options.dkimKeyBits ?? 2048 });
+    const idempotency = new Idempotency({ db, clock });
+    const outbound = new OutboundService({
+      db,
+      box,
+      clock,
+      gates,
+      holds,
+      limits: {
+        maxRecipients: config.outbound.max_recipients,
+        maxAttachments: config.outbound.max_attachments,
+        maxAttachmentBytes: config.outbound.max_attachment_bytes,
+        maxMessageBytes: config.smtp.max_message_bytes,
+      },
+      bus: { subscribe: (listener) => outboundBus.subscribe(listener) },
+      wake: () => wakeOutbound(),
+    });
+    outboundRoutes(routes, { agents, outbound, idempotency });
+    domainRoutes(routes, new DomainsService({ db, clock, resolver, dkim, sharedDomain: config.shared_domain, mxHost: config.smtp.hostname }));
+    // ---- outbound sending + domains API: end ----
+
+    // ---- MCP endpoint (/mcp): begin ----
+    // The tools call this gateway's own API on loopback with the caller's key (see mcp/endpoint.ts),
+    // so the endpoint needs the HTTP port, known only after listen: httpPort is read per request.
+    const mountBeforeApi = (app: Parameters<typeof mountDashboard>[0]) => {
+      mountMcpEndpoint(app, { apiUrl: () => loopbackUrl(httpAddr.host, httpPort) });
+      mountDashboard(app);
+    };
+    // ---- MCP endpoint: end ----
+
     const app = createHttpApp({
       routes,
       accounts,
       logger: logger.child({ part: 'http' }),
       maxBodyBytes: config.http.max_body_bytes,
       trustProxy: config.http.trust_proxy,
-      mount: mountDashboard,
+      mount: mountBeforeApi,
     });
     const http: Server = createServer(app);
 
@@ -179,6 +268,77 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     wakeWebhookWorker = () => webhookWorker.wake();
     webhookWorker.start();
     // ---- webhook delivery worker: end ----
+
+    // ---- hold expiry sweeper: begin ----
+    const holdExpiry = new HoldExpiryWorker({ db, clock, decider: reviewDecider, logger: logger.child({ part: 'hold-expiry' }), pollIntervalMs: HOLD_EXPIRY_POLL_MS });
+    holdExpiry.start();
+    // ---- hold expiry sweeper: end ----
+
+    // ---- outbound + system mail workers: begin ----
+    const smtpOut = config.outbound_smtp;
+    const outboundTransport: OutboundTransport | null =
+      smtpOut.mode === 'upstream'
+        ? createUpstreamTransport({
+            host: smtpOut.host,
+            port: smtpOut.port,
+            username: smtpOut.username,
+            password: smtpOut.password,
+            requireTls: smtpOut.require_tls,
+            poolSize: smtpOut.pool_size,
+            timeoutMs: smtpOut.timeout_ms,
+            hostname: config.smtp.hostname,
+          })
+        : smtpOut.mode === 'direct'
+          ? createDirectTransport({ resolver, hostname: config.smtp.hostname, timeoutMs: smtpOut.timeout_ms, port: options.outboundDirectPort ?? 25 })
+          : null;
+    if (!outboundTransport) logger.warn('outbound_smtp.mode is none: mail to addresses outside this gateway fails at once');
+    const outboundRetry = options.outboundRetry ?? PRODUCTION_RETRY;
+    const retryWindowMs = config.outbound.retry_hours * 3600 * 1000;
+    // An attempt may try several MX hosts, each bounded by timeout_ms per step.
+    const leaseMs = smtpOut.timeout_ms * 4 + 60_000;
+    const localDelivery = new LocalDelivery({
+      inbound,
+      // Our own DKIM keys answer from the database, so local mail verifies before DNS is published.
+      verifier: createSenderVerifier({ resolver: dkim.overlay(resolver), authservId: config.smtp.hostname, logger: logger.child({ part: 'auth' }) }),
+      hostname: config.smtp.hostname,
+      clock,
+    });
+    const outboundWorker = new OutboundSendWorker({
+      db,
+      box,
+      clock,
+      bus: eventBus,
+      logger: logger.child({ part: 'outbound' }),
+      dkim,
+      local: localDelivery,
+      transport: outboundTransport,
+      retry: outboundRetry,
+      retryWindowMs,
+      concurrency: config.outbound.concurrency,
+      pollIntervalMs: config.outbound.poll_interval_ms,
+      leaseMs,
+    });
+    const systemMailWorker = new SystemMailWorker({
+      db,
+      box,
+      clock,
+      bus: eventBus,
+      logger: logger.child({ part: 'system-mail' }),
+      dkim,
+      transport: outboundTransport,
+      retry: outboundRetry,
+      retryWindowMs,
+      pollIntervalMs: config.outbound.poll_interval_ms,
+      leaseMs,
+    });
+    wakeOutbound = () => outboundWorker.wake();
+    outboundBus = eventBus;
+    outboundWorker.start();
+    systemMailWorker.start();
+    // Expired Idempotency-Keys (24 h) are dropped hourly; a lapsed key is also taken over on use.
+    const idempotencyPurge = setInterval(() => void idempotency.purge().catch((err: unknown) => logger.warn({ err }, 'idempotency purge failed')), 3600_000);
+    idempotencyPurge.unref();
+    // ---- outbound + system mail workers: end ----
 
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -209,6 +369,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           await realtime.stop();
           // In-flight webhook attempts are recorded before the bus and the database close.
           await webhookWorker.stop();
+          clearInterval(idempotencyPurge);
+          await outboundWorker.stop();
+          await systemMailWorker.stop();
+          await outboundTransport?.close();
+          await holdExpiry.stop();
           await eventBus.close();
           await httpClosed;
           if (!options.database) await openDb.close();

@@ -5,6 +5,7 @@ import { agentCommands } from './commands/agents.js';
 import { keyCommands } from './commands/keys.js';
 import { doctorCommand } from './commands/doctor.js';
 import { listenCommand } from './commands/listen.js';
+import { mcpCommand } from './commands/mcp.js';
 import { messageCommands } from './commands/messages.js';
 import { reviewCommands } from './commands/reviews.js';
 import { sendCommands } from './commands/send.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   webhookCommands(program, ctx);
   eventCommands(program, ctx);
   doctorCommand(program, ctx);
+  mcpCommand(program, ctx);
   return program;
 }
 

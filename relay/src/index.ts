@@ -24,3 +24,5 @@ export type { AddressSyntax, RecipientVerdict } from './inbound/address.js';
 export { checkLocalPart, classifyAddress, evaluateRecipient } from './inbound/address.js';
 export type { InboundServer, InboundServerOptions } from './inbound/server.js';
 export { createInboundServer } from './inbound/server.js';
+
+export * from './outbound/index.js';

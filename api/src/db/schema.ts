@@ -5,6 +5,8 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
+/** jsonb with a database default: optional on insert, still written as text. (Generated<Json<T>> would demand the ColumnType itself on update.) */
+type JsonDefault<T> = ColumnType<T, string | undefined, string>;
 
 export interface UsersTable {
   id: string;
@@ -27,7 +29,7 @@ export interface AgentsTable {
   address: string;
   domain: string;
   display_name: string | null;
-  protection: Generated<Json<Record<string, unknown>>>;
+  protection: JsonDefault<Record<string, unknown>>;
   created_at: Generated<Date>;
 }
 
@@ -87,14 +89,15 @@ export interface MessagesTable {
   read_at: Date | null;
   received_at: Timestamp;
   created_at: Generated<Date>;
-  bcc_addresses: Generated<Json<StoredAddress[]>>;
-  reply_to_addresses: Generated<Json<StoredAddress[]>>;
-  delivery: Generated<Json<Array<{ address: string; status: string; response: string | null }>>>;
+  bcc_addresses: JsonDefault<StoredAddress[]>;
+  reply_to_addresses: JsonDefault<StoredAddress[]>;
+  delivery: JsonDefault<Array<{ address: string; status: string; response: string | null }>>;
   attempts: Generated<number>;
   next_attempt_at: Date | null;
   locked_until: Date | null;
   status_reason: string | null;
   sent_at: Date | null;
+  first_attempt_at: Generated<Date | null>;
   draft: Uint8Array | null;
   held: Generated<boolean>;
 }

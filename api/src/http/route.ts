@@ -44,6 +44,17 @@ export class RawBody {
   ) {}
 }
 
+/**
+ * A JSON response whose status the handler decides: 202 queued vs 200 sent for `?wait=sent`, and an
+ * Idempotency-Key replay answering with the status of the original response.
+ */
+export class JsonReply {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
 export type Handler<Q, B> = (ctx: RouteContext<Q, B>) => Promise<unknown>;
 
 export interface RegisteredRoute {
@@ -88,6 +99,8 @@ export function makeExpressHandler(route: RegisteredRoute) {
     });
     if (result instanceof RawBody) {
       res.status(spec.status ?? 200).set({ 'Content-Type': result.contentType, ...result.headers }).send(result.body);
+    } else if (result instanceof JsonReply) {
+      res.status(result.status).json(result.body);
     } else if (result === undefined) {
       res.status(spec.status ?? 204).end();
     } else {

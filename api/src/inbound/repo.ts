@@ -1,8 +1,10 @@
 /**
  * One inbound copy for one agent in ONE statement: the message row (a duplicate by dedupe key is
- * skipped, race-free, by ON CONFLICT), its conversation (created or bumped) and its email.received
- * event. Data-modifying CTEs all see the same snapshot and foreign keys are checked at the end of
- * the statement, so the three rows commit together or not at all, in one round trip.
+ * skipped, race-free, by ON CONFLICT), its conversation (created or bumped) and its events
+ * (email.received, plus email.flagged; email.blocked; none for a held message, whose
+ * email.review_requested the hold writes). Data-modifying CTEs all see the same snapshot and foreign
+ * keys are checked at the end of the statement, so the rows commit together or not at all, in one
+ * round trip.
  */
 import { sql, type Insertable } from 'kysely';
 import type { Database } from '../db/database.js';
@@ -15,17 +17,24 @@ export interface NewEventRow {
   type: string;
   schema_version: number;
   data: string;
+  /** false: an account-level event (agent_id NULL) the agent's own feeds do not carry. */
+  agentVisible: boolean;
 }
 
 /** Returns true when the message was stored, false when it was a duplicate. */
 export async function insertInboundCopy(
   db: Database,
   message: NewMessageRow,
-  conversation: { subject: string | null },
-  event: NewEventRow,
+  /**
+   * `counted: false` for held mail: the conversation is created (the message row needs it) but with
+   * no subject and no count, so the agent's conversation list does not reveal quarantined content;
+   * the review's approval counts it (reviews/outcome.ts).
+   */
+  conversation: { subject: string | null; counted: boolean },
+  events: NewEventRow[],
 ): Promise<boolean> {
   const at = message.received_at;
-  const result = await db
+  const base = db
     .with('m', (qb) =>
       qb
         .insertInto('messages')
@@ -43,41 +52,37 @@ export async function insertInboundCopy(
             .select([
               'm.conversation_id',
               'm.agent_id',
-              sql<string | null>`${conversation.subject}::text`.as('subject'),
-              sql<number>`1`.as('message_count'),
+              sql<string | null>`${conversation.counted ? conversation.subject : null}::text`.as('subject'),
+              sql<number>`${conversation.counted ? 1 : 0}::integer`.as('message_count'),
               sql<Date>`${at}::timestamptz`.as('created_at'),
               sql<Date>`${at}::timestamptz`.as('last_message_at'),
             ]),
         )
         .onConflict((oc) =>
-          oc.column('id').doUpdateSet((eb) => ({
-            message_count: eb('conversations.message_count', '+', 1),
-            last_message_at: eb.ref('excluded.last_message_at'),
-          })),
+          oc.column('id').doUpdateSet((eb) =>
+            conversation.counted
+              ? { message_count: eb('conversations.message_count', '+', 1), last_message_at: eb.ref('excluded.last_message_at') }
+              : { message_count: eb.ref('conversations.message_count') },
+          ),
         ),
-    )
-    .with('e', (qb) =>
-      qb
-        .insertInto('events')
-        .columns(['id', 'user_id', 'agent_id', 'type', 'schema_version', 'data', 'created_at'])
-        .expression((eb) =>
-          eb
-            .selectFrom('m')
-            .innerJoin('agents as a', 'a.id', 'm.agent_id')
-            .select([
-              sql<string>`${event.id}::text`.as('id'),
-              'a.user_id',
-              'm.agent_id',
-              sql<string>`${event.type}::text`.as('type'),
-              sql<number>`${event.schema_version}::integer`.as('schema_version'),
-              sql<string>`${event.data}::jsonb`.as('data'),
-              sql<Date>`${at}::timestamptz`.as('created_at'),
-            ]),
-        )
-        .onConflict((oc) => oc.column('id').doNothing()),
-    )
-    .selectFrom('m')
-    .select('m.id')
-    .execute();
+    );
+  const eventValues = events.map(
+    (e) => sql`(${e.id}::text, ${e.type}::text, ${e.schema_version}::integer, ${e.data}::jsonb, ${e.agentVisible}::boolean)`,
+  );
+  const query =
+    events.length === 0
+      ? base
+      : (base.with('e', (qb) =>
+          qb
+            .insertInto('events')
+            .columns(['id', 'user_id', 'agent_id', 'type', 'schema_version', 'data', 'created_at'])
+            .expression(
+              sql`SELECT ev.id, a.user_id, CASE WHEN ev.agent_visible THEN m.agent_id END, ev.type, ev.schema_version, ev.data, ${at}::timestamptz
+                  FROM m JOIN agents a ON a.id = m.agent_id
+                  CROSS JOIN (VALUES ${sql.join(eventValues)}) AS ev(id, type, schema_version, data, agent_visible)`,
+            )
+            .onConflict((oc) => oc.column('id').doNothing()),
+        ) as unknown as typeof base);
+  const result = await query.selectFrom('m').select('m.id').execute();
   return result.length > 0;
 }

@@ -1,7 +1,17 @@
 /**
  * The relay's InboundSink: stores a verified, parsed message once per recipient agent, with its
- * conversation and its email.received event, in ONE transaction. The relay answers 250 only after
- * this resolves, so a 250 always means committed (DESIGN §4); any throw becomes 451.
+ * conversation and its events, in ONE transaction. The relay answers 250 only after this resolves,
+ * so a 250 always means committed (DESIGN §4); any throw becomes 451.
+ *
+ * The agent's inbound protection gate decides first (docs/REVIEW.md):
+ *   pass   → stored, email.received
+ *   flag   → stored, email.received + email.flagged
+ *   review → stored hidden (held, status 'held'), no email.received; a review is opened and the
+ *            agent sees the mail only once a reviewer approves it
+ *   block  → stored hidden (status 'blocked') for the account owner to inspect, email.blocked.
+ * A block is not an SMTP rejection: the gate runs after DATA, when one message may have several
+ * recipients with different verdicts and a per-recipient 5xx is no longer possible, and a bounce
+ * would tell the sender which filter caught it.
  */
 import type { InboundMessage, InboundSink, ParsedAttachment, Recipient } from '@e2a/relay';
 import { EVENT_SCHEMA_VERSION, type MessageEventData } from '@e2a/sdk/wire';
@@ -11,59 +21,129 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json, pgText } from '../db/database.js';
 import { eventId, newId, sha256Hex } from '../ids.js';
-import { insertInboundCopy } from './repo.js';
+import type { GateDecision, ProtectionGates } from '../protection/decision.js';
+import { parseStoredProtection } from '../protection/service.js';
+import type { ReviewHolds } from '../reviews/ports.js';
+import type { BounceHook } from '../outbound/bounces.js';
+import { insertInboundCopy, type NewEventRow } from './repo.js';
 
 export interface InboundServiceDeps {
   db: Database;
   box: SecretBox;
   clock: Clock;
+  gates: ProtectionGates;
+  holds: ReviewHolds;
+  /** Marks the agent's sent mail bounced when a DSN for it arrives (outbound/bounces.ts). */
+  bounces: BounceHook;
 }
 
 type SealedAttachment = ParsedAttachment & { sealed: Buffer; sha256: string };
+type Sealed = { raw: Buffer; text: Buffer | null; html: Buffer | null; attachments: SealedAttachment[] };
+
+/** One recipient's verdict, decided before anything is written. */
+interface Plan {
+  recipient: Recipient;
+  userId: string;
+  decision: GateDecision;
+  protection: ReturnType<typeof parseStoredProtection>;
+}
 
 export class InboundService implements InboundSink {
   constructor(private readonly deps: InboundServiceDeps) {}
 
-  async accept(message: InboundMessage): Promise<{ queueId: string }> {
+  accept(message: InboundMessage): Promise<{ queueId: string }> {
+    return this.store(message, null);
+  }
+
+  /**
+   * Local delivery (outbound/local-delivery.ts): mail one agent sends to another on this gateway
+   * comes here without an SMTP hop. Only this path may name a trusted conversation id, and it is
+   * honoured only if that conversation belongs to the receiving agent (DESIGN §4).
+   */
+  acceptLocal(message: InboundMessage, trustedConversationId: string | null): Promise<{ queueId: string }> {
+    return this.store(message, trustedConversationId);
+  }
+
+  private async store(message: InboundMessage, trustedConversationId: string | null): Promise<{ queueId: string }> {
     const queueId = newId('queue');
     const { box } = this.deps;
-    const sealed = {
+    const sealed: Sealed = {
       raw: box.seal(message.raw),
       text: message.parsed.text === null ? null : box.seal(message.parsed.text),
       html: message.parsed.html === null ? null : box.seal(message.parsed.html),
       attachments: message.parsed.attachments.map((a) => ({ ...a, sealed: box.seal(a.content), sha256: sha256Hex(a.content) })),
     };
-    const recipients = message.envelope.recipients;
-    // The common case, one recipient and no attachments, is a single statement (its own
+    const plans: Plan[] = [];
+    for (const recipient of message.envelope.recipients) plans.push(await this.plan(recipient, message));
+    // The common case, one recipient, no attachments, no hold, is a single statement (its own
     // transaction); anything more is wrapped so every copy commits together.
-    if (recipients.length === 1 && sealed.attachments.length === 0) {
-      await this.storeFor(this.deps.db, recipients[0]!, message, queueId, sealed);
+    if (plans.length === 1 && sealed.attachments.length === 0 && plans[0]!.decision.action !== 'review') {
+      await this.storeFor(this.deps.db, plans[0]!, message, queueId, sealed, trustedConversationId);
     } else {
       await this.deps.db.transaction().execute(async (tx) => {
-        for (const recipient of recipients) await this.storeFor(tx, recipient, message, queueId, sealed);
+        for (const plan of plans) await this.storeFor(tx, plan, message, queueId, sealed, trustedConversationId);
       });
     }
     return { queueId };
   }
 
-  private async storeFor(
-    db: Database,
-    recipient: Recipient,
-    message: InboundMessage,
-    queueId: string,
-    sealed: { raw: Buffer; text: Buffer | null; html: Buffer | null; attachments: SealedAttachment[] },
-  ): Promise<void> {
+  private async plan(recipient: Recipient, message: InboundMessage): Promise<Plan> {
+    const agent = await this.deps.db.selectFrom('agents').select(['user_id', 'protection']).where('id', '=', recipient.agentId).executeTakeFirstOrThrow();
+    const protection = parseStoredProtection(agent.protection);
+    const decision = this.deps.gates.inbound(protection, {
+      agentAddress: recipient.address,
+      authentication: message.authentication,
+      from: message.parsed.from?.address.toLowerCase() ?? null,
+      subject: message.parsed.subject,
+      text: message.parsed.text,
+      html: message.parsed.html,
+    });
+    return { recipient, userId: agent.user_id, decision, protection };
+  }
+
+  private async storeFor(db: Database, plan: Plan, message: InboundMessage, queueId: string, sealed: Sealed, trustedConversationId: string | null): Promise<void> {
+    const { recipient, decision } = plan;
     const parsed = message.parsed;
     const at = message.receivedAt;
     const conversationId = await findConversation(db, {
       agentId: recipient.agentId,
       inReplyTo: parsed.inReplyTo,
       references: parsed.references,
+      trustedConversationId,
     });
     const id = newId('message');
     const conversation = conversationId ?? newId('conversation');
     const from = pgText(parsed.from?.address.toLowerCase() ?? null);
     const subject = pgText(parsed.subject);
+    const to = parsed.to.map((a) => a.address);
+    const reason = decision.reasons.join('; ') || null;
+    const metadata: MessageEventData = {
+      message_id: id,
+      agent_address: recipient.address,
+      conversation_id: conversation,
+      direction: 'inbound',
+      from,
+      to,
+      subject,
+      verified: message.authentication.verified,
+    };
+    const event = (type: 'email.received' | 'email.flagged' | 'email.blocked', agentVisible: boolean, withReason: boolean): NewEventRow => ({
+      id: eventId(id, type),
+      type,
+      schema_version: EVENT_SCHEMA_VERSION,
+      data: json(withReason ? { ...metadata, reason } : metadata),
+      agentVisible,
+    });
+    const held = decision.action === 'review' || decision.action === 'block';
+    const events =
+      decision.action === 'pass'
+        ? [event('email.received', true, false)]
+        : decision.action === 'flag'
+          ? [event('email.received', true, false), event('email.flagged', true, true)]
+          : decision.action === 'block'
+            ? // Account-level: blocked mail's metadata is itself untrusted content the agent never sees.
+              [event('email.blocked', false, true)]
+            : [];
     const stored = await insertInboundCopy(
       db,
       {
@@ -71,7 +151,9 @@ export class InboundService implements InboundSink {
         agent_id: recipient.agentId,
         conversation_id: conversation,
         direction: 'inbound',
-        status: 'received',
+        status: decision.action === 'review' ? 'held' : decision.action === 'block' ? 'blocked' : 'received',
+        status_reason: held ? reason : null,
+        held,
         queue_id: queueId,
         message_id_header: pgText(message.messageId),
         in_reply_to: pgText(parsed.inReplyTo),
@@ -101,22 +183,8 @@ export class InboundService implements InboundSink {
         received_at: at,
         created_at: this.deps.clock.now(),
       },
-      { subject },
-      {
-        id: eventId(id, 'email.received'),
-        type: 'email.received',
-        schema_version: EVENT_SCHEMA_VERSION,
-        data: json({
-          message_id: id,
-          agent_address: recipient.address,
-          conversation_id: conversation,
-          direction: 'inbound',
-          from,
-          to: parsed.to.map((a) => a.address),
-          subject,
-          verified: message.authentication.verified,
-        } satisfies MessageEventData),
-      },
+      { subject, counted: !held },
+      events,
     );
     if (stored && sealed.attachments.length > 0) {
       await db
@@ -136,5 +204,20 @@ export class InboundService implements InboundSink {
         )
         .execute();
     }
+    if (stored && decision.action === 'review') {
+      await this.deps.holds.hold(db, {
+        userId: plan.userId,
+        agentId: recipient.agentId,
+        agentAddress: recipient.address,
+        messageId: id,
+        direction: 'inbound',
+        reasons: decision.reasons,
+        holds: plan.protection.holds,
+        notify: plan.protection.review_notify,
+        summary: { from, to, subject, conversationId: conversation },
+      });
+    }
+    // Idempotent, so a re-sent DSN (stored once) is harmless; runs in the copy's transaction.
+    await this.deps.bounces.onInbound(db, { agentId: recipient.agentId, raw: message.raw, parsed, at });
   }
 }

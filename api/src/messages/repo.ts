@@ -20,11 +20,15 @@ const SUMMARY_COLUMNS = [
   'm.read_at',
 ] as const;
 
+/**
+ * Every read here hides held mail (messages.held): inbound mail waiting for review, rejected or
+ * blocked is not the agent's to see until a reviewer approves it (docs/REVIEW.md).
+ */
 export class MessagesRepo {
   constructor(private readonly db: Database) {}
 
   list(agentId: string, q: ListMessagesQuery & { beforeId?: string | undefined }) {
-    let query = this.db.selectFrom('messages as m').select(SUMMARY_COLUMNS).where('m.agent_id', '=', agentId);
+    let query = this.db.selectFrom('messages as m').select(SUMMARY_COLUMNS).where('m.agent_id', '=', agentId).where('m.held', '=', false);
     if (q.beforeId) query = query.where('m.id', '<', q.beforeId);
     if (q.direction) query = query.where('m.direction', '=', q.direction);
     if (q.since) query = query.where('m.received_at', '>=', new Date(q.since));
@@ -56,6 +60,7 @@ export class MessagesRepo {
       ])
       .where('m.agent_id', '=', agentId)
       .where('m.id', '=', id)
+      .where('m.held', '=', false)
       .executeTakeFirst();
   }
 
@@ -65,6 +70,7 @@ export class MessagesRepo {
       .select([...SUMMARY_COLUMNS, 'm.raw', 'm.authentication'])
       .where('m.agent_id', '=', agentId)
       .where('m.id', '=', id)
+      .where('m.held', '=', false)
       .executeTakeFirst();
   }
 

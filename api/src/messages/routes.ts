@@ -1,4 +1,4 @@
-import { ListMessagesQuery, Message, MessagePage } from '@e2a/sdk/wire';
+import { ListMessagesQuery, Message, MessagePage, UpdateMessageRequest } from '@e2a/sdk/wire';
 import type { AgentsService } from '../agents/service.js';
 import { AppError } from '../http/errors.js';
 import { RawBody, type RouteTable } from '../http/route.js';
@@ -19,6 +19,10 @@ export function messageRoutes(routes: RouteTable, agents: AgentsService, message
   routes.add(
     { method: 'get', path: '/v1/agents/:address/messages/:id', summary: 'Get a message with bodies, verdict and signed claims', tag: 'messages', response: Message },
     async ({ principal, params }) => messages.get(await agents.resolve(principal, params.address!), params.id!),
+  );
+  routes.add(
+    { method: 'patch', path: '/v1/agents/:address/messages/:id', summary: 'Mark a message read or unread', tag: 'messages', body: UpdateMessageRequest, response: Message },
+    async ({ principal, params, body }) => messages.markRead(await agents.resolve(principal, params.address!), params.id!, body.read),
   );
   routes.add(
     { method: 'get', path: '/v1/agents/:address/messages/:id/raw', summary: 'The stored RFC 5322 message with signed X-E2A-Auth-* headers prepended', tag: 'messages', produces: 'message/rfc822' },

@@ -7,7 +7,9 @@ import { toBuffer } from '../db/database.js';
 import type { StoredAddress } from '../db/schema.js';
 import { decodeCursor, toPage } from '../http/cursor.js';
 import { AppError, notFound } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import type { ClaimsSigner } from './claims.js';
+import { setRead } from './read-state.js';
 import { MessagesRepo } from './repo.js';
 
 type SummaryRow = Awaited<ReturnType<MessagesRepo['list']>>[number];
@@ -35,7 +37,7 @@ function toSummary(row: SummaryRow, agentAddress: string): MessageSummary {
 export class MessagesService {
   private readonly repo: MessagesRepo;
 
-  constructor(private readonly deps: { db: Database; box: SecretBox; claims: ClaimsSigner }) {
+  constructor(private readonly deps: { db: Database; box: SecretBox; claims: ClaimsSigner; clock: Clock }) {
     this.repo = new MessagesRepo(deps.db);
   }
 
@@ -70,6 +72,12 @@ export class MessagesService {
         disposition: a.disposition as 'attachment' | 'inline',
       })),
     };
+  }
+
+  /** Mark read or unread; returns the message as it now is. */
+  async markRead(agent: { id: string; address: string }, id: string, read: boolean): Promise<Message> {
+    if (!(await setRead(this.deps.db, agent.id, id, read, this.deps.clock.now()))) throw notFound(`message ${id}`);
+    return this.get(agent, id);
   }
 
   /** The stored RFC 5322 bytes with freshly signed X-E2A-Auth-* lines prepended. */

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { Clock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { createGateway, type Gateway } from '../gateway.js';
+import type { OutboundRetryPolicy } from '../outbound/retry.js';
 import type { RetrySchedule } from '../webhooks/retry-schedule.js';
 import { openTestDatabase, type Engine } from './databases.js';
 
@@ -30,6 +31,10 @@ export async function startTestGateway(opts: {
   env?: Record<string, string>;
   /** Webhook retry waits (ms) instead of the production table, so retry tests take seconds. */
   webhookSchedule?: RetrySchedule;
+  /** Outbound retry backoff (ms) instead of the production one. */
+  outboundRetry?: OutboundRetryPolicy;
+  /** Port remote MX hosts listen on in outbound_smtp.mode direct. */
+  outboundDirectPort?: number;
 }): Promise<TestGateway> {
   const db = await openTestDatabase(opts.engine);
   const config = loadConfig({
@@ -51,6 +56,10 @@ export async function startTestGateway(opts: {
     ...(opts.resolver ? { resolver: opts.resolver } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.webhookSchedule ? { webhookSchedule: opts.webhookSchedule } : {}),
+    ...(opts.outboundRetry ? { outboundRetry: opts.outboundRetry } : {}),
+    ...(opts.outboundDirectPort ? { outboundDirectPort: opts.outboundDirectPort } : {}),
+    // 1024-bit DKIM keys: mailauth's minimum, and a fraction of the 2048-bit generation time.
+    dkimKeyBits: 1024,
   });
   const boot = await gateway.accounts.bootstrap('owner@example.com');
   const apiKey = boot.apiKey.key;

@@ -125,22 +125,26 @@ export function listen(baseUrl: string, apiKey: string, address: string, options
         wake();
       }
     });
-    ws.addEventListener('close', (ev: { code: number; reason: string }) => {
+    let ended = false;
+    const onEnd = (code: number, reason: string) => {
+      if (ended) return;
+      ended = true;
       if (socket !== ws || finished) return;
       socket = null;
-      if ((FATAL_CLOSE_CODES as readonly number[]).includes(ev.code)) {
-        finish(new ListenClosedError(ev.code, ev.reason));
+      if ((FATAL_CLOSE_CODES as readonly number[]).includes(code)) {
+        finish(new ListenClosedError(code, reason));
         return;
       }
       // Exponential backoff with full jitter (AWS architecture blog): spreads reconnect storms.
       const cap = Math.min(maxBackoff, 250 * 2 ** attempt++);
       const wait = Math.round(Math.random() * cap);
-      options.onStatus?.({ state: 'disconnected', code: ev.code, reason: ev.reason, retryInMs: wait });
+      options.onStatus?.({ state: 'disconnected', code, reason, retryInMs: wait });
       timer = setTimeout(() => void connect().catch((err: Error) => finish(err)), wait);
-    });
-    ws.addEventListener('error', () => {
-      // A 'close' follows every 'error'; reconnecting is decided there.
-    });
+    };
+    ws.addEventListener('close', (ev: { code: number; reason: string }) => onEnd(ev.code, ev.reason));
+    // Node's built-in WebSocket reports a refused connection with 'error' and no 'close'; where a
+    // 'close' does follow, give it the moment it needs to report the real code first.
+    ws.addEventListener('error', () => setTimeout(() => onEnd(1006, 'connection failed'), 50));
   };
 
   options.signal?.addEventListener('abort', () => finish(), { once: true });

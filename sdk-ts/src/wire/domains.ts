@@ -6,6 +6,8 @@ export const DnsRecord = z.object({ type: z.enum(['TXT', 'MX', 'CNAME']), name: 
 export const Domain = z
   .object({
     name: z.string(),
+    /** The gateway's shared domain: every account may use it, nobody may verify or delete it. */
+    shared: z.boolean(),
     verified: z.boolean(),
     verified_at: Timestamp.nullable(),
     /** What to publish: the ownership TXT, the DKIM key, and MX/SPF suggestions. */
@@ -16,3 +18,7 @@ export const Domain = z
 export type Domain = z.infer<typeof Domain>;
 
 export const CreateDomainRequest = z.object({ name: z.string().min(3).max(253) }).meta({ id: 'CreateDomainRequest' });
+export type CreateDomainRequest = z.infer<typeof CreateDomainRequest>;
+
+export const DomainList = z.object({ items: z.array(Domain) }).meta({ id: 'DomainList' });
+export type DomainList = z.infer<typeof DomainList>;

@@ -26,7 +26,10 @@ export const MessageEventData = z.object({
   to: z.array(z.string()),
   subject: z.string().nullable(),
   verified: z.boolean(),
+  /** Why: the gate's reasons (flagged, blocked, review_requested) or the reviewer's note. */
   reason: z.string().nullable().optional(),
+  /** email.review_*: the review (GET /v1/reviews/{id}). */
+  review_id: z.string().optional(),
 });
 export type MessageEventData = z.infer<typeof MessageEventData>;
 

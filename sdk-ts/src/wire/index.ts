@@ -16,3 +16,4 @@ export * from './send.js';
 export * from './protection.js';
 export * from './reviews.js';
 export * from './domains.js';
+export * from './conversations.js';

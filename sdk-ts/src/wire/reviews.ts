@@ -25,6 +25,7 @@ export const Review = z
   .meta({ id: 'Review' });
 export type Review = z.infer<typeof Review>;
 export const ReviewPage = page(Review).meta({ id: 'ReviewPage' });
+export type ReviewPage = z.infer<typeof ReviewPage>;
 
 export const ApproveReviewRequest = z
   .object({
@@ -43,7 +44,11 @@ export const RejectReviewRequest = z.object({ reason: z.string().max(1000).defau
 
 export const ListReviewsQuery = z.object({
   status: z.enum(REVIEW_STATUSES).optional(),
+  direction: z.enum(['inbound', 'outbound']).optional(),
   agent_address: z.string().max(254).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(512).optional(),
 });
+export type ListReviewsQuery = z.infer<typeof ListReviewsQuery>;
+export type ApproveReviewRequest = z.infer<typeof ApproveReviewRequest>;
+export type RejectReviewRequest = z.infer<typeof RejectReviewRequest>;

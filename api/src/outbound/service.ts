@@ -1,0 +1,251 @@
+/**
+ * Accepting outbound mail: validate, apply the agent's outbound protection gate, store the message
+ * (the row is also the delivery job) with its events in one transaction, and answer. Nothing here
+ * talks to the network: the outbound worker sends what this committed (STYLE §13).
+ *
+ *   pass   → queued, 202 accepted              flag  → queued + email.flagged, 202 accepted
+ *   review → held + review (ReviewHolds), 202 pending_review with approval_expires_at
+ *   block  → stored as blocked + email.blocked, 403 blocked_by_policy
+ */
+import { Protection, type ForwardRequest, type ReplyRequest, type SendMessageRequest, type SendResult } from '@e2a/sdk/wire';
+import type { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Database } from '../db/database.js';
+import { json, pgText } from '../db/database.js';
+import type { EventBus } from '../events/bus.js';
+import { notFound } from '../http/errors.js';
+import { eventId, newId, sha256Hex } from '../ids.js';
+import type { ProtectionGates } from '../protection/decision.js';
+import type { ReviewHolds } from '../reviews/ports.js';
+import type { OutboundDraft } from './draft.js';
+import { draftForForward, draftForReply, draftForSend, type SendingAgent } from './drafts.js';
+import { checkAttachments, checkCustomHeaders, checkRecipientCount, checkTotalSize, type OutboundLimits } from './limits.js';
+import { uniqueRecipients } from './recipients.js';
+import { OutboundRepo, type NewEvent } from './repo.js';
+
+export interface OutboundServiceDeps {
+  db: Database;
+  box: SecretBox;
+  clock: Clock;
+  gates: ProtectionGates;
+  holds: ReviewHolds;
+  limits: OutboundLimits;
+  /** Event notifications, to end a `?wait=sent` early. */
+  bus: Pick<EventBus, 'subscribe'>;
+  /** Wakes this process's outbound worker after a commit. */
+  wake: () => void;
+  /** How often `?wait=sent` re-reads the status when no notification arrives. */
+  waitPollMs?: number;
+}
+
+export type AgentForSend = SendingAgent & { user_id: string; protection: unknown };
+
+export type Accepted = { blocked: false; result: SendResult } | { blocked: true; result: SendResult; reason: string };
+
+const FINAL = new Set(['sent', 'failed', 'bounced', 'rejected', 'blocked']);
+
+/** Message status → the SendResult vocabulary (wire/send.ts). */
+export function sendStatus(status: string): SendResult['status'] {
+  switch (status) {
+    case 'held':
+      return 'pending_review';
+    case 'sent':
+      return 'sent';
+    case 'failed':
+    case 'bounced':
+      return 'failed';
+    case 'rejected':
+    case 'blocked':
+      return 'rejected';
+    default:
+      return 'accepted';
+  }
+}
+
+export class OutboundService {
+  private readonly repo: OutboundRepo;
+
+  constructor(private readonly deps: OutboundServiceDeps) {
+    this.repo = new OutboundRepo(deps.db);
+  }
+
+  async send(agent: AgentForSend, req: z.output<typeof SendMessageRequest>): Promise<Accepted> {
+    const id = newId('message');
+    return this.accept(agent, id, await draftForSend(agent, req, this.repo, id));
+  }
+
+  async reply(agent: AgentForSend, originalId: string, req: z.output<typeof ReplyRequest>): Promise<Accepted> {
+    const id = newId('message');
+    return this.accept(agent, id, await draftForReply(agent, req, this.repo, id, originalId));
+  }
+
+  async forward(agent: AgentForSend, originalId: string, req: z.output<typeof ForwardRequest>): Promise<Accepted> {
+    const id = newId('message');
+    return this.accept(agent, id, await draftForForward(agent, req, this.repo, this.deps.box, id, originalId));
+  }
+
+  /** The current SendResult of one of the agent's outbound messages. */
+  async result(agent: { id: string }, id: string): Promise<SendResult> {
+    const row = await this.repo.status(agent.id, id);
+    if (!row) throw notFound(`message ${id}`);
+    return {
+      id: row.id,
+      status: sendStatus(row.status),
+      conversation_id: row.conversation_id,
+      message_id_header: row.message_id_header ?? '',
+      approval_expires_at: row.status === 'held' && row.review_expires_at ? new Date(row.review_expires_at).toISOString() : null,
+      review_id: row.review_id ?? null,
+      reason: row.status_reason,
+    };
+  }
+
+  /**
+   * Waits until the message is sent or failed, or `timeoutMs` passes. Any committed event wakes
+   * the check (email.sent / email.failed are events); a slow poll covers lost notifications.
+   */
+  async waitForFinal(agent: { id: string }, id: string, timeoutMs: number): Promise<{ final: boolean; result: SendResult }> {
+    const deadline = Date.now() + timeoutMs;
+    let wake: () => void = () => {};
+    const unsubscribe = this.deps.bus.subscribe((notice) => {
+      if (notice.agentId === null || notice.agentId === agent.id) wake();
+    });
+    try {
+      for (;;) {
+        const row = await this.repo.status(agent.id, id);
+        if (!row) throw notFound(`message ${id}`);
+        const done = FINAL.has(row.status) || row.status === 'held';
+        const left = deadline - Date.now();
+        if (done || left <= 0) return { final: done, result: await this.result(agent, id) };
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, this.deps.waitPollMs ?? 1000));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  private async accept(agent: AgentForSend, id: string, draft: OutboundDraft): Promise<Accepted> {
+    const { limits, box, clock } = this.deps;
+    const recipients = uniqueRecipients(draft.to, draft.cc, draft.bcc);
+    checkRecipientCount(recipients.length, limits);
+    draft.headers = checkCustomHeaders(draft.headers);
+    const attachmentBytes = checkAttachments(draft.attachments, limits);
+    const estimate = checkTotalSize({ text: draft.text, html: draft.html, attachmentBytes }, limits);
+
+    const protection = Protection.parse(agent.protection ?? {});
+    const decision = this.deps.gates.outbound(protection, {
+      agentAddress: agent.address,
+      recipients,
+      subject: draft.subject,
+      text: draft.text,
+      html: draft.html,
+    });
+    const reason = decision.reasons.length > 0 ? decision.reasons.join('; ') : null;
+    const status = decision.action === 'block' ? 'blocked' : decision.action === 'review' ? 'held' : 'queued';
+    const now = clock.now();
+    const sealedDraft = box.seal(JSON.stringify(draft));
+    const eventData = (type: string): NewEvent => ({
+      id: eventId(id, type),
+      type,
+      data: {
+        message_id: id,
+        agent_address: agent.address,
+        conversation_id: draft.conversationId,
+        direction: 'outbound',
+        from: agent.address,
+        to: recipients,
+        subject: pgText(draft.subject),
+        verified: true,
+        reason,
+      },
+    });
+    const events = decision.action === 'flag' ? [eventData('email.flagged')] : decision.action === 'block' ? [eventData('email.blocked')] : [];
+    let review: { reviewId: string; expiresAt: Date } | null = null;
+
+    await this.deps.db.transaction().execute(async (tx) => {
+      await OutboundRepo.insertAccepted(tx, {
+        userId: agent.user_id,
+        events,
+        message: {
+          id,
+          agent_id: agent.id,
+          conversation_id: draft.conversationId,
+          direction: 'outbound',
+          status,
+          queue_id: null,
+          message_id_header: draft.messageId,
+          in_reply_to: draft.inReplyTo,
+          references_header: json(draft.references),
+          // Outbound rows are unique by id; the inbound de-duplication key does not apply.
+          dedupe_key: sha256Hex(`outbound\n${id}`),
+          content_hash: sha256Hex(sealedDraft),
+          from_address: agent.address,
+          from_name: draft.from.name,
+          to_addresses: json(draft.to),
+          cc_addresses: json(draft.cc),
+          bcc_addresses: json(draft.bcc),
+          reply_to_addresses: json(draft.replyTo),
+          subject: pgText(draft.subject),
+          envelope: json({ mail_from: agent.address, rcpt_to: recipients }),
+          authentication: null,
+          // The sender is the agent the API key authenticated.
+          verified: true,
+          headers: json(Object.entries(draft.headers).map(([name, value]) => ({ name, value }))),
+          text_body: draft.text === null ? null : box.seal(draft.text),
+          html_body: draft.html === null ? null : box.seal(draft.html),
+          raw: null,
+          draft: sealedDraft,
+          size_bytes: estimate,
+          attachment_count: draft.attachments.length,
+          read_at: null,
+          received_at: now,
+          created_at: now,
+          status_reason: decision.action === 'pass' ? null : reason,
+          next_attempt_at: status === 'queued' ? now : null,
+        },
+        attachments: draft.attachments.map((a, idx) => ({
+          message_id: id,
+          idx,
+          filename: pgText(a.filename),
+          content_type: a.contentType,
+          size_bytes: attachmentBytes[idx]!,
+          content_id: a.contentId,
+          disposition: a.contentId ? 'inline' : 'attachment',
+          sha256: sha256Hex(Buffer.from(a.content, 'base64')),
+          content: box.seal(Buffer.from(a.content, 'base64')),
+        })),
+      });
+      if (status === 'held') {
+        review = await this.deps.holds.hold(tx, {
+          userId: agent.user_id,
+          agentId: agent.id,
+          agentAddress: agent.address,
+          messageId: id,
+          direction: 'outbound',
+          reasons: decision.reasons,
+          holds: protection.holds,
+          notify: protection.review_notify,
+          summary: { from: agent.address, to: recipients, subject: draft.subject, conversationId: draft.conversationId },
+        });
+      }
+    });
+    if (status === 'queued') this.deps.wake();
+    const held = review as { reviewId: string; expiresAt: Date } | null;
+    const result: SendResult = {
+      id,
+      status: status === 'held' ? 'pending_review' : status === 'blocked' ? 'rejected' : 'accepted',
+      conversation_id: draft.conversationId,
+      message_id_header: draft.messageId,
+      approval_expires_at: held ? held.expiresAt.toISOString() : null,
+      review_id: held ? held.reviewId : null,
+      reason,
+    };
+    return status === 'blocked' ? { blocked: true, result, reason: reason ?? 'blocked by the outbound policy' } : { blocked: false, result };
+  }
+}

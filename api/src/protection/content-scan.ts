@@ -1,0 +1,94 @@
+/**
+ * The content scan: prompt injection and secret/data exfiltration over the subject, the text part,
+ * and the visible AND hidden text of the HTML part. Hidden text is where injection lives (the human
+ * sees a normal mail, the model reads the instructions), so:
+ *   - a rule that matches in hidden text fires one sensitivity level earlier than in visible text;
+ *   - at `high`, any hidden prose at all is reported, matched or not.
+ * Returns hits as data; the gate turns them into an action.
+ */
+import type { Protection } from '@e2a/sdk/wire';
+import { extractHtmlText } from './html-text.js';
+import { INJECTION_RULES, SECRET_RULES, SENSITIVITY_RANK, type ScanCategory, type ScanRule, type Sensitivity } from './scan-rules.js';
+
+export interface ScanInput {
+  subject: string | null;
+  text: string | null;
+  html: string | null;
+}
+
+export interface ScanHit {
+  category: ScanCategory;
+  rule: string;
+  /** Where it was found: "subject", "text", "html", or "hidden html (display:none)". */
+  where: string;
+  /** One line for reviewers; secrets are named, never quoted. */
+  reason: string;
+}
+
+/** Hidden prose shorter than this is layout noise (a spacer, a tracking alt="") rather than content. */
+const HIDDEN_PROSE_MIN_WORDS = 6;
+const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF\u00AD\u180E]/g;
+
+function normalise(text: string): string {
+  return text.normalize('NFKC').replace(ZERO_WIDTH, '').replace(/[ \t\f\v\u00A0]+/g, ' ');
+}
+
+function matches(rule: ScanRule, text: string): boolean {
+  if (!rule.accept) return rule.pattern.test(text);
+  const global = new RegExp(rule.pattern.source, rule.pattern.flags.includes('g') ? rule.pattern.flags : `${rule.pattern.flags}g`);
+  for (const m of text.matchAll(global)) if (rule.accept(m[0])) return true;
+  return false;
+}
+
+function describe(rule: ScanRule, where: string): string {
+  const what = rule.category === 'prompt_injection' ? 'possible prompt injection' : 'possible secret or personal data';
+  return `${what} in ${where}: ${rule.label}`;
+}
+
+interface Segment {
+  text: string;
+  where: string;
+  hidden: boolean;
+}
+
+function segments(input: ScanInput): Segment[] {
+  const out: Segment[] = [];
+  if (input.subject) out.push({ text: input.subject, where: 'subject', hidden: false });
+  if (input.text) out.push({ text: input.text, where: 'text body', hidden: false });
+  if (input.html) {
+    const { visible, hidden } = extractHtmlText(input.html);
+    // Identical to the text part in most mail; scanning it again would only duplicate hits.
+    if (visible && visible !== input.text?.trim()) out.push({ text: visible, where: 'HTML body', hidden: false });
+    for (const h of hidden) out.push({ text: h.text, where: `hidden HTML text (${h.why})`, hidden: true });
+  }
+  return out;
+}
+
+export function scanContent(input: ScanInput, sensitivity: Protection['content_scan']['sensitivity']): ScanHit[] {
+  if (sensitivity === 'off') return [];
+  const rank = SENSITIVITY_RANK[sensitivity as Sensitivity];
+  const hits: ScanHit[] = [];
+  const seen = new Set<string>();
+  const add = (hit: ScanHit) => {
+    const key = `${hit.rule}\n${hit.where}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    hits.push(hit);
+  };
+  for (const seg of segments(input)) {
+    const plain = normalise(seg.text);
+    const lower = plain.toLowerCase();
+    // Hidden text gets one level of extra suspicion (a `medium` rule fires at `low`).
+    const effective = Math.min(3, rank + (seg.hidden ? 1 : 0));
+    for (const rule of INJECTION_RULES) {
+      if (SENSITIVITY_RANK[rule.level] <= effective && matches(rule, lower)) add({ category: rule.category, rule: rule.id, where: seg.where, reason: describe(rule, seg.where) });
+    }
+    for (const rule of SECRET_RULES) {
+      if (SENSITIVITY_RANK[rule.level] <= rank && matches(rule, plain)) add({ category: rule.category, rule: rule.id, where: seg.where, reason: describe(rule, seg.where) });
+    }
+    if (seg.hidden && rank >= SENSITIVITY_RANK.high && plain.trim().split(/\s+/).length >= HIDDEN_PROSE_MIN_WORDS) {
+      add({ category: 'prompt_injection', rule: 'hidden_prose', where: seg.where, reason: `hidden text in the HTML (${seg.where.replace(/^hidden HTML text \((.*)\)$/, '$1')}) that a model would read and a person would not` });
+    }
+  }
+  return hits;
+}

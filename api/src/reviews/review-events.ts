@@ -1,0 +1,64 @@
+/**
+ * Event rows the review feature writes (email.review_requested / approved / rejected, and
+ * email.received when an inbound hold is released), in the caller's transaction (the outbox).
+ *
+ * Who sees them: events about OUTBOUND holds belong to the agent (it sent the mail and waits for
+ * the outcome). Events about INBOUND holds are account-level (agent_id NULL): the subject and sender
+ * of mail quarantined to protect the agent are themselves untrusted content, so the agent's
+ * WebSocket and agent-scoped keys must not see them; account keys and webhooks do.
+ */
+import { EVENT_SCHEMA_VERSION, type EventType, type MessageEventData } from '@e2a/sdk/wire';
+import type { Database } from '../db/database.js';
+import { json, pgText } from '../db/database.js';
+import { eventId } from '../ids.js';
+
+export interface EventMessage {
+  id: string;
+  agentId: string;
+  agentAddress: string;
+  conversationId: string;
+  direction: 'inbound' | 'outbound';
+  from: string | null;
+  to: string[];
+  subject: string | null;
+  verified: boolean;
+}
+
+export async function insertMessageEvent(
+  tx: Database,
+  e: { userId: string; type: EventType; message: EventMessage; reviewId?: string; reason?: string | null; agentVisible: boolean; at: Date },
+): Promise<void> {
+  const m = e.message;
+  const data: MessageEventData = {
+    message_id: m.id,
+    agent_address: m.agentAddress,
+    conversation_id: m.conversationId,
+    direction: m.direction,
+    from: pgText(m.from),
+    to: m.to,
+    subject: pgText(m.subject),
+    verified: m.verified,
+    ...(e.reason !== undefined ? { reason: e.reason === null ? null : pgText(e.reason) } : {}),
+    ...(e.reviewId ? { review_id: e.reviewId } : {}),
+  };
+  await tx
+    .insertInto('events')
+    .values({
+      id: eventId(m.id, e.type),
+      user_id: e.userId,
+      agent_id: e.agentVisible ? m.agentId : null,
+      type: e.type,
+      schema_version: EVENT_SCHEMA_VERSION,
+      data: json(data),
+      created_at: e.at,
+      acked_at: null,
+    })
+    // Deterministic ids: re-emitting the same fact is a no-op (DESIGN §5).
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+/** Review events about inbound holds stay off the agent's own feeds (see above). */
+export function agentVisible(direction: 'inbound' | 'outbound'): boolean {
+  return direction === 'outbound';
+}

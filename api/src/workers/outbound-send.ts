@@ -1,0 +1,158 @@
+/**
+ * The outbound worker: takes queued messages from the messages table (claimed with a lease, so
+ * replicas never send the same message twice at once and a crashed attempt is retaken once its
+ * lease lapses), composes and DKIM-signs them once (the bytes are stored, so retries resend the
+ * same message), and delivers each recipient by its route:
+ *
+ *   an agent on this gateway → LocalDelivery (the inbound pipeline, no SMTP)
+ *   anyone else              → the transport of outbound_smtp.mode (upstream pool | direct MX),
+ *                              or, with mode none, an immediate failure that says how to fix it.
+ *
+ * Temporary failures are retried with backoff for outbound.retry_hours from the first attempt;
+ * permanent ones fail at once. The final status and its event (email.sent | email.failed) are
+ * written together. Wakes on the event bus and on wake(); polls otherwise.
+ */
+import type { OutboundTransport, RecipientOutcome } from '@e2a/relay';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Database } from '../db/database.js';
+import type { DkimKeys } from '../domains/dkim-keys.js';
+import type { EventBus } from '../events/bus.js';
+import { eventId } from '../ids.js';
+import { composeSigned } from '../outbound/compose.js';
+import type { OutboundDraft } from '../outbound/draft.js';
+import type { LocalDelivery } from '../outbound/local-delivery.js';
+import { uniqueRecipients } from '../outbound/recipients.js';
+import { OutboundRepo, type ClaimedMessage } from '../outbound/repo.js';
+import { retryDelayMs, type OutboundRetryPolicy } from '../outbound/retry.js';
+import { PollingWorker } from './polling-worker.js';
+
+export const NO_ROUTE_REASON =
+  'no outbound route: set outbound_smtp.mode to upstream (with outbound_smtp.host) or direct to deliver to addresses outside this gateway';
+
+export interface OutboundSendDeps {
+  db: Database;
+  box: SecretBox;
+  clock: Clock;
+  bus: Pick<EventBus, 'subscribe'>;
+  logger: Logger;
+  dkim: DkimKeys;
+  local: LocalDelivery;
+  /** null when outbound_smtp.mode is none. */
+  transport: OutboundTransport | null;
+  retry: OutboundRetryPolicy;
+  retryWindowMs: number;
+  concurrency: number;
+  pollIntervalMs: number;
+  /** How long one attempt may hold its claim (all MX hosts, all timeouts). */
+  leaseMs: number;
+  random?: () => number;
+}
+
+type Delivery = Array<{ address: string; status: string; response: string | null }>;
+
+export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
+  private readonly repo: OutboundRepo;
+
+  constructor(private readonly deps: OutboundSendDeps) {
+    super({ bus: deps.bus, logger: deps.logger, concurrency: deps.concurrency, pollIntervalMs: deps.pollIntervalMs, name: 'outbound send' });
+    this.repo = new OutboundRepo(deps.db);
+  }
+
+  protected claim(limit: number): Promise<ClaimedMessage[]> {
+    const now = this.deps.clock.now();
+    return this.repo.claimDue(now, limit, new Date(now.getTime() + this.deps.leaseMs));
+  }
+
+  protected async attempt(job: ClaimedMessage): Promise<void> {
+    const { box, clock } = this.deps;
+    const draft = JSON.parse(box.open(job.draft).toString('utf8')) as OutboundDraft;
+    let raw: Buffer;
+    // Composed bytes are stored with the attempt's outcome (one write), so retries resend them as-is.
+    let composed: Buffer | null = null;
+    if (job.raw) {
+      raw = box.open(job.raw);
+    } else {
+      try {
+        raw = await composeSigned(draft, { dkim: this.deps.dkim, date: clock.now() });
+      } catch (err) {
+        // Composition is deterministic: retrying a draft that cannot be composed cannot help.
+        const reason = `could not compose the message: ${(err as Error).message}`.slice(0, 500);
+        await this.record(job, new Map(), uniqueRecipients(draft.to, draft.cc, draft.bcc).map((address) => ({ address, status: 'failed', response: reason })), null);
+        return;
+      }
+      composed = raw;
+    }
+
+    const previous = new Map((job.delivery as Delivery).map((d) => [d.address.toLowerCase(), d]));
+    const pending = uniqueRecipients(draft.to, draft.cc, draft.bcc).filter((a) => previous.get(a.toLowerCase())?.status !== 'sent');
+    const locals = await this.repo.localAgents(pending);
+    const localSet = new Set(locals.map((l) => l.address));
+    const external = pending.filter((a) => !localSet.has(a.toLowerCase()));
+
+    const outcomes: RecipientOutcome[] = [];
+    if (locals.length > 0) {
+      try {
+        await this.deps.local.deliver({ raw, mailFrom: job.agent_address, recipients: locals.map((l) => ({ agentId: l.id, address: l.address })), conversationId: draft.conversationId });
+        outcomes.push(...locals.map((l) => ({ address: l.address, status: 'sent' as const, response: 'delivered to a local agent' })));
+      } catch (err) {
+        this.deps.logger.warn({ err, message: job.id }, 'local delivery failed; will retry');
+        outcomes.push(...locals.map((l) => ({ address: l.address, status: 'deferred' as const, response: `local delivery failed: ${(err as Error).message}`.slice(0, 500) })));
+      }
+    }
+    if (external.length > 0) {
+      if (this.deps.transport === null) {
+        outcomes.push(...external.map((address) => ({ address, status: 'failed' as const, response: NO_ROUTE_REASON })));
+      } else {
+        outcomes.push(...(await this.deps.transport.send({ from: job.agent_address, to: external }, raw)));
+      }
+    }
+    await this.record(job, previous, outcomes, composed === null ? null : { sealed: box.seal(composed), size: composed.length });
+  }
+
+  private async record(job: ClaimedMessage, previous: Map<string, Delivery[number]>, outcomes: RecipientOutcome[], composed: { sealed: Buffer; size: number } | null): Promise<void> {
+    const now = this.deps.clock.now();
+    const expired = now.getTime() >= new Date(job.first_attempt_at).getTime() + this.deps.retryWindowMs;
+    for (const o of outcomes) {
+      const entry = o.status === 'deferred' && expired ? { ...o, status: 'failed' as const, response: `gave up after outbound.retry_hours: ${o.response ?? ''}` } : o;
+      previous.set(o.address.toLowerCase(), entry);
+    }
+    const delivery = [...previous.values()];
+    const deferred = delivery.filter((d) => d.status === 'deferred');
+    if (deferred.length > 0) {
+      const wait = retryDelayMs(this.deps.retry, job.attempts, this.deps.random);
+      await this.repo.defer(job.id, { composed, delivery, nextAttemptAt: new Date(now.getTime() + wait), reason: `retrying: ${deferred[0]!.response ?? 'temporary failure'}`.slice(0, 1000) });
+      return;
+    }
+    const failed = delivery.filter((d) => d.status === 'failed');
+    const sent = delivery.filter((d) => d.status === 'sent');
+    // Some recipients got it: the message is sent, and the reason names who did not.
+    const status = sent.length > 0 ? 'sent' : 'failed';
+    const reason = failed.length === 0 ? null : failed.slice(0, 5).map((f) => `${f.address}: ${f.response ?? 'failed'}`).join('; ').slice(0, 1000);
+    if (status === 'failed') this.deps.logger.info({ message: job.id, reason }, 'outbound message failed');
+    const type = status === 'sent' ? 'email.sent' : 'email.failed';
+    await this.repo.finish(job, {
+      composed,
+      status,
+      delivery,
+      reason,
+      at: now,
+      event: {
+        id: eventId(job.id, type),
+        type,
+        data: {
+          message_id: job.id,
+          agent_address: job.agent_address,
+          conversation_id: job.conversation_id,
+          direction: 'outbound',
+          from: job.agent_address,
+          to: delivery.map((d) => d.address),
+          subject: job.subject,
+          verified: true,
+          reason,
+        },
+      },
+    });
+  }
+}

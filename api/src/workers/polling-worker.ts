@@ -1,0 +1,89 @@
+/**
+ * The loop shared by the mail workers (outbound send, system mail): claim up to `concurrency` due
+ * jobs, run them, claim again at once while batches come back full, otherwise sleep until the
+ * event bus, wake() or the poll interval. Notifications can be lost, and retries become due with
+ * no notification at all, so the poll is the floor and the bus only a shortcut (see events/bus.ts).
+ */
+import type { Logger } from 'pino';
+import type { EventBus } from '../events/bus.js';
+
+export interface PollingWorkerOptions {
+  bus: Pick<EventBus, 'subscribe'>;
+  logger: Logger;
+  concurrency: number;
+  pollIntervalMs: number;
+  name: string;
+}
+
+export abstract class PollingWorker<Job extends { id: string }> {
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = true;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wakeUp: (() => void) | null = null;
+  private wakeRequested = false;
+  private unsubscribe: () => void = () => {};
+
+  constructor(private readonly options: PollingWorkerOptions) {}
+
+  protected abstract claim(limit: number): Promise<Job[]>;
+  /** Must record its own outcome; a throw leaves the job to be retaken when its lease lapses. */
+  protected abstract attempt(job: Job): Promise<void>;
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unsubscribe = this.options.bus.subscribe(() => this.wake());
+    this.loopDone = this.loop();
+  }
+
+  wake(): void {
+    this.wakeRequested = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops claiming and waits for the attempts in flight. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe();
+    this.wakeUp?.();
+    await this.loopDone;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async loop(): Promise<void> {
+    const { logger, concurrency, pollIntervalMs, name } = this.options;
+    while (!this.stopped) {
+      this.wakeRequested = false;
+      const free = concurrency - this.inFlight.size;
+      let claimed: Job[] = [];
+      if (free > 0) {
+        try {
+          claimed = await this.claim(free);
+        } catch (err) {
+          if (this.stopped) break;
+          logger.error({ err }, `${name}: claim failed; retrying at the next poll`);
+        }
+      }
+      for (const job of claimed) {
+        const p: Promise<void> = this.attempt(job)
+          .catch((err: unknown) => logger.error({ err, job: job.id }, `${name}: attempt failed unrecorded; retried when its lease lapses`))
+          .finally(() => {
+            this.inFlight.delete(p);
+            this.wake();
+          });
+        this.inFlight.add(p);
+      }
+      if (free > 0 && claimed.length === free) continue;
+      if (this.wakeRequested || this.stopped) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollIntervalMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = null;
+    }
+  }
+}

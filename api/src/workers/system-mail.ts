@@ -1,0 +1,122 @@
+/**
+ * Sends the gateway's own mail (review notifications in system_mail) through the same outbound
+ * transport as agents' mail, DKIM-signed for the From domain, with the same retry policy. These
+ * rows are never in any agent's mailbox, so an agent cannot read the approval links meant for its
+ * reviewer. With outbound_smtp.mode none there is no way out: the row fails with the reason and a
+ * warning is logged, so an operator sees why reviewers get no mail.
+ */
+import { composeMessage, signDkim, type OutboundTransport, type RecipientOutcome } from '@e2a/relay';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Database } from '../db/database.js';
+import type { DkimKeys } from '../domains/dkim-keys.js';
+import type { EventBus } from '../events/bus.js';
+import { randomToken } from '../ids.js';
+import { retryDelayMs, type OutboundRetryPolicy } from '../outbound/retry.js';
+import { NO_ROUTE_REASON } from './outbound-send.js';
+import { PollingWorker } from './polling-worker.js';
+
+export interface SystemMailDeps {
+  db: Database;
+  box: SecretBox;
+  clock: Clock;
+  bus: Pick<EventBus, 'subscribe'>;
+  logger: Logger;
+  dkim: DkimKeys;
+  transport: OutboundTransport | null;
+  retry: OutboundRetryPolicy;
+  retryWindowMs: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  random?: () => number;
+}
+
+interface SystemMailJob {
+  id: string;
+  from_address: string;
+  to_addresses: string[];
+  subject: string;
+  text_body: Uint8Array;
+  html_body: Uint8Array | null;
+  attempts: number;
+  created_at: Date;
+}
+
+export class SystemMailWorker extends PollingWorker<SystemMailJob> {
+  constructor(private readonly deps: SystemMailDeps) {
+    super({ bus: deps.bus, logger: deps.logger, concurrency: 4, pollIntervalMs: deps.pollIntervalMs, name: 'system mail' });
+  }
+
+  protected async claim(limit: number): Promise<SystemMailJob[]> {
+    const now = this.deps.clock.now();
+    const lockedUntil = new Date(now.getTime() + this.deps.leaseMs);
+    const result = await sql<SystemMailJob>`
+      UPDATE system_mail SET locked_until = ${lockedUntil}, attempts = attempts + 1
+       WHERE id IN (
+         SELECT id FROM system_mail
+          WHERE status = 'queued' AND next_attempt_at <= ${now} AND (locked_until IS NULL OR locked_until < ${now})
+          ORDER BY next_attempt_at LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+      RETURNING id, from_address, to_addresses, subject, text_body, html_body, attempts, created_at`.execute(this.deps.db);
+    return result.rows;
+  }
+
+  protected async attempt(job: SystemMailJob): Promise<void> {
+    const { box, clock, transport, logger } = this.deps;
+    if (transport === null) {
+      logger.warn({ systemMail: job.id, to: job.to_addresses }, `system mail not sent: ${NO_ROUTE_REASON}`);
+      await this.finish(job, 'failed', NO_ROUTE_REASON);
+      return;
+    }
+    const domain = job.from_address.slice(job.from_address.lastIndexOf('@') + 1).toLowerCase();
+    const raw = await composeMessage({
+      from: { address: job.from_address, name: 'e2a' },
+      to: job.to_addresses.map((address) => ({ address, name: null })),
+      cc: [],
+      replyTo: [],
+      subject: job.subject,
+      text: box.openText(job.text_body),
+      html: box.openText(job.html_body),
+      attachments: [],
+      messageId: `${job.id}.${randomToken(9)}@${domain}`,
+      date: clock.now(),
+      inReplyTo: null,
+      references: [],
+      // RFC 3834 §5: machine-generated; auto-responders must not answer it.
+      headers: { 'Auto-Submitted': 'auto-generated' },
+    });
+    const key = await this.deps.dkim.forDomain(domain);
+    const signed = await signDkim(raw, { domain, selector: key.selector, privateKeyPem: key.privateKeyPem });
+    const outcomes = await transport.send({ from: job.from_address, to: job.to_addresses }, signed);
+    await this.recordOutcomes(job, outcomes);
+  }
+
+  private async recordOutcomes(job: SystemMailJob, outcomes: RecipientOutcome[]): Promise<void> {
+    const now = this.deps.clock.now();
+    const deferred = outcomes.filter((o) => o.status === 'deferred');
+    const expired = now.getTime() >= new Date(job.created_at).getTime() + this.deps.retryWindowMs;
+    if (deferred.length > 0 && !expired) {
+      const next = new Date(now.getTime() + retryDelayMs(this.deps.retry, job.attempts, this.deps.random));
+      await this.deps.db
+        .updateTable('system_mail')
+        .set({ next_attempt_at: next, locked_until: null, status_reason: `retrying: ${deferred[0]!.response ?? ''}`.slice(0, 1000) })
+        .where('id', '=', job.id)
+        .execute();
+      return;
+    }
+    const bad = outcomes.filter((o) => o.status !== 'sent');
+    const reason = bad.length === 0 ? null : bad.map((o) => `${o.address}: ${o.response ?? o.status}`).join('; ').slice(0, 1000);
+    await this.finish(job, bad.length === outcomes.length ? 'failed' : 'sent', reason);
+  }
+
+  private async finish(job: SystemMailJob, status: 'sent' | 'failed', reason: string | null): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.db
+      .updateTable('system_mail')
+      .set({ status, status_reason: reason, locked_until: null, next_attempt_at: null, sent_at: status === 'sent' ? now : null })
+      .where('id', '=', job.id)
+      .execute();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Summary of a gateway CPU profile (written by cpu-profile.ts's startProfile) in the terms of the
+ * delivery path: SQL, the webhook HTTP client, signing, the secret box, the realtime hub, `ws`, and
+ * the inbound pipeline that produces the events. A sample is charged to the nearest frame (leaf
+ * upwards) that is a package or our own source; samples with none (socket reads and HTTP parsing
+ * run straight from the event loop) are charged by the node: module they are in.
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface DeliveryProfileSummary {
+  file: string;
+  totalMs: number;
+  buckets: Array<{ bucket: string; ms: number; share: number }>;
+  top: Array<{ fn: string; ms: number }>;
+}
+
+const OWNERS: Array<[RegExp, string]> = [
+  [/node_modules\/(kysely|pg|pg-protocol|pg-pool|pg-types|pg-connection-string|pgpass|postgres-[a-z]+|@electric-sql)\//, 'SQL: kysely + driver'],
+  [/node_modules\/ws\//, 'WebSocket: ws'],
+  [/node_modules\/(standardwebhooks|@stablelib|fast-sha256)\/|\/sdk-ts\/src\/signing\//, 'webhook signing (HMAC)'],
+  [/\/api\/src\/crypto\//, 'secret box / AES-GCM'],
+  [/\/api\/src\/net\//, 'webhook HTTP client (net/)'],
+  [/\/api\/src\/(workers|webhooks)\//, 'webhook worker + queue'],
+  [/\/api\/src\/(realtime|events)\//, 'realtime hub + event bus'],
+  [/node_modules\/(mailauth|punycode|psl|ipaddr\.js)\//, 'inbound: verify (mailauth)'],
+  [/node_modules\/(mailparser|@zone-eu|libmime|libqp|libbase64|iconv-lite|encoding-japanese|html-to-text|linkify-it|tlds|he|@selderee|selderee|htmlparser2|domhandler|dom-serializer|leac|parseley|peberminta|deepmerge)\//, 'inbound: parse (mailparser)'],
+  [/node_modules\/(smtp-server|nodemailer|ipv6-normalize|base32\.js)\//, 'inbound: smtp-server'],
+  [/\/relay\/src\/|\/api\/src\/inbound\//, 'inbound: e2a code'],
+  [/node_modules\/(pino|sonic-boom|thread-stream|fast-redact|quick-format-unescaped|safe-stable-stringify|@pinojs|atomic-sleep)\//, 'logging: pino'],
+  [/node_modules\/zod\//, 'zod'],
+  [/\/(api|sdk-ts)\/src\//, 'e2a code (other)'],
+  [/\/bench\//, 'bench harness'],
+  [/^node:inspector/, 'profiler'],
+  [/node_modules\//, 'other packages'],
+];
+
+const NODE_MODULES: Array<[RegExp, string]> = [
+  [/^node:_http_|^node:http$|^node:internal\/http/, 'node:http (client, parser)'],
+  [/^node:net$|^node:internal\/stream_base_commons|^node:internal\/net|^node:dns|^node:internal\/dns/, 'node:net sockets'],
+  [/^node:internal\/crypto|^node:crypto/, 'node:crypto'],
+  [/^node:internal\/timers|^node:timers/, 'timers'],
+];
+
+export function summariseDeliveryProfile(file: string): DeliveryProfileSummary {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const buckets = new Map<string, number>();
+  const fns = new Map<string, number>();
+  let total = 0;
+  for (const [id, us] of selfUs) {
+    const frame = byId.get(id)!.callFrame;
+    if (frame.functionName === '(idle)' || frame.functionName === '(program)') continue;
+    total += us;
+    const bucket = ownerOf(id, byId, parent);
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + us);
+    const fn = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(relay|api|bench|sdk-ts)\//, '$1/')} [${bucket}]`;
+    fns.set(fn, (fns.get(fn) ?? 0) + us);
+  }
+  const ms = (us: number) => Math.round(us / 100) / 10;
+  return {
+    file,
+    totalMs: ms(total),
+    buckets: [...buckets].sort((a, b) => b[1] - a[1]).map(([bucket, us]) => ({ bucket, ms: ms(us), share: us / total })),
+    top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([fn, us]) => ({ fn, ms: ms(us) })),
+  };
+}
+
+function ownerOf(id: number, byId: Map<number, ProfileNode>, parent: Map<number, number>): string {
+  const leaf = byId.get(id)!.callFrame;
+  if (leaf.functionName === '(garbage collector)') return 'GC';
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const url = byId.get(cur)!.callFrame.url;
+    for (const [re, owner] of OWNERS) if (re.test(url)) return owner;
+  }
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const url = byId.get(cur)!.callFrame.url;
+    for (const [re, owner] of NODE_MODULES) if (re.test(url)) return owner;
+  }
+  return 'node internals / event loop';
+}

@@ -1,0 +1,452 @@
+/**
+ * `bench delivery`: from a committed inbound message to the agent — SMTP 250 → webhook received,
+ * SMTP 250 → WebSocket frame, webhook deliveries per second draining a backlog, and the gateway's
+ * RSS with thousands of idle WebSocket listeners. One engine per call.
+ *
+ * The gateway runs in THIS process (createGateway, fake DNS as in the inbound bench, webhooks
+ * allowed to dial 127.0.0.1). Everything outside it — the open-loop SMTP sender, the webhook
+ * receiver and all WebSocket clients — is one child process (delivery-load.ts), which stamps both
+ * the 250 and the arrival with its own clock.
+ */
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFakeResolver, generateDkimKey } from '@e2a/relay/testing';
+import { sql } from 'kysely';
+import { pino } from 'pino';
+import { loadConfig } from '../api/src/config.js';
+import { createGateway, type Gateway } from '../api/src/gateway.js';
+import { createFreshPostgres, type Engine } from './bench-database.js';
+import { startProfile } from './cpu-profile.js';
+import { cpuSince, markCpu, type CpuSpent } from './cpu-usage.js';
+import type { DrainReport, LatencyReport, ListenersReport, LoadCommand, LoadEvent } from './delivery-load.js';
+import { summariseDeliveryProfile, type DeliveryProfileSummary } from './delivery-profile.js';
+import { forceGc } from './gc.js';
+import { postgresCpuMs } from './postgres-cpu.js';
+import { summarise, type LatencySummary } from './percentiles.js';
+import { maxRssBytes, MiB, sampleRss } from './rss-sampler.js';
+
+export interface DeliveryOptions {
+  engine: Engine;
+  /** Open-loop send rates, msg/s; each is run for each channel. */
+  rates: number[];
+  seconds: number;
+  warmupSeconds: number;
+  sizeBytes: number;
+  /** Webhook deliveries queued for the throughput drain (0 skips it). */
+  backlog: number;
+  /** Webhooks the backlog is spread over (each its own receiver path). */
+  backlogWebhooks: number;
+  /** Idle WebSocket listeners for the RSS measurement (0 skips it), spread over `listenerAgents`. */
+  listeners: number;
+  listenerAgents: number;
+  /** webhooks.concurrency (null: the gateway default). */
+  webhookConcurrency: number | null;
+  channels: Array<'webhook' | 'ws'>;
+  /** Directory + file prefix for per-phase CPU profiles (null: no profiling). */
+  profilePrefix: string | null;
+}
+
+export interface PhaseCpu extends CpuSpent {
+  gatewayMsPerMessage: number;
+  childCpuMs: number;
+  /** All local `postgres` processes (null on PGlite or off Linux). */
+  postgresCpuMs: number | null;
+}
+
+export interface LatencyResult {
+  channel: 'webhook' | 'ws';
+  rate: number;
+  sent: number;
+  acked: number;
+  achievedRate: number;
+  missing: number;
+  duplicates: number;
+  failures: string[];
+  deliveryMs: LatencySummary;
+  smtpMs: LatencySummary;
+  sendLagMs: LatencySummary;
+  smtpConnections: number;
+  signatures: LatencyReport['signatures'];
+  cpu: PhaseCpu;
+  busyCoresBefore: number;
+  profile: DeliveryProfileSummary | null;
+}
+
+export interface ThroughputResult {
+  queued: number;
+  webhooks: number;
+  concurrency: number;
+  received: number;
+  unique: number;
+  succeededInDb: number;
+  spanMs: number;
+  deliveriesPerSecond: number;
+  perSecond: number[];
+  timedOut: boolean;
+  signatures: DrainReport['signatures'];
+  cpu: CpuSpent & { gatewayMsPerDelivery: number; childCpuMs: number; postgresCpuMs: number | null };
+  busyCoresBefore: number;
+  profile: DeliveryProfileSummary | null;
+}
+
+export interface ListenersResult {
+  requested: number;
+  ready: number;
+  agents: number;
+  failures: string[];
+  connectMs: number;
+  rssBeforeMiB: number;
+  rssAfterMiB: number;
+  peakSampledMiB: number;
+  heapBeforeMiB: number;
+  heapAfterMiB: number;
+  perListenerKiB: number;
+  serverConnections: number;
+  fdLimit: number;
+  gcForced: boolean;
+}
+
+export interface DeliveryResult {
+  engine: Engine;
+  options: DeliveryOptions;
+  listeners: ListenersResult | null;
+  latency: LatencyResult[];
+  throughput: ThroughputResult | null;
+  maxRssMiB: number;
+}
+
+const DOMAIN = 'agents.bench';
+const SENDER_DOMAIN = 'sender.example';
+
+export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult> {
+  const runId = `${opts.engine}${Date.now().toString(36)}`;
+  const key = generateDkimKey(SENDER_DOMAIN, 'bench', 2048);
+  const resolver = createFakeResolver({
+    [SENDER_DOMAIN]: { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+    [`_dmarc.${SENDER_DOMAIN}`]: { TXT: ['v=DMARC1; p=reject'] },
+    [key.dnsName]: { TXT: [key.txt] },
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'e2a-bench-'));
+  const postgres = opts.engine === 'postgres' ? await createFreshPostgres() : null;
+  const config = loadConfig({
+    env: {
+      E2A_ENV: 'test',
+      E2A_DATA_DIR: dataDir,
+      E2A_DATABASE_URL: postgres?.url ?? '',
+      E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
+      E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
+      E2A_SHARED_DOMAIN: DOMAIN,
+      E2A_SMTP_HOSTNAME: `mx.${DOMAIN}`,
+      E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
+      E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+      // The receiver is on 127.0.0.1 over http://; production refuses both.
+      E2A_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+      ...(opts.webhookConcurrency ? { E2A_WEBHOOKS_CONCURRENCY: String(opts.webhookConcurrency) } : {}),
+    },
+  });
+  const logger = pino({ level: 'info', base: { service: 'e2a' } }, pino.destination({ dest: '/dev/null', sync: true }));
+  const gateway = await createGateway({ config, logger, resolver });
+  let child: ChildProcess | null = null;
+  try {
+    const admin = await gateway.accounts.bootstrap('bench@example.com');
+    const api = apiClient(gateway.httpUrl, admin.apiKey.key);
+    const whAgent = await api<{ id: string; address: string }>('POST', '/v1/agents', { local_part: 'hooked' });
+    const wsAgent = await api<{ id: string; address: string }>('POST', '/v1/agents', { local_part: 'listened' });
+
+    const needFds = opts.listeners + 200;
+    const fdLimit = openFileLimit();
+    child = startLoadChild(needFds);
+    const load = talkTo(child);
+    const initialised = await load.ask({
+      type: 'init',
+      smtpHost: gateway.smtpHost,
+      smtpPort: gateway.smtpPort,
+      wsBase: gateway.httpUrl.replace(/^http/, 'ws'),
+      key,
+      from: `alice@${SENDER_DOMAIN}`,
+      sizeBytes: opts.sizeBytes,
+    });
+    if (initialised.type !== 'initialised') throw new Error('load child did not initialise');
+    const receiverUrl = initialised.receiverUrl;
+
+    // The latency webhook sees only the hooked agent's events; the throughput webhooks start
+    // disabled so the latency phases queue nothing for them.
+    const latencyHook = await api<{ id: string; secret: string }>('POST', '/v1/webhooks', {
+      url: `${receiverUrl}/lat`,
+      filters: { agent_addresses: [whAgent.address] },
+      description: 'bench latency',
+    });
+    const drainHooks: Array<{ id: string; secret: string; path: string }> = [];
+    for (let k = 0; k < (opts.backlog > 0 ? opts.backlogWebhooks : 0); k++) {
+      const path = `/tp/${k}`;
+      const hook = await api<{ id: string; secret: string }>('POST', '/v1/webhooks', { url: `${receiverUrl}${path}`, enabled: false, description: `bench drain ${k}` });
+      drainHooks.push({ ...hook, path });
+    }
+    await load.ask({ type: 'secrets', secrets: Object.fromEntries([['/lat', latencyHook.secret], ...drainHooks.map((h) => [h.path, h.secret])]) });
+
+    // ---- 1. idle listeners: RSS, on the fresh gateway ----------------------------------------
+    const listeners = opts.listeners > 0 ? await measureListeners(gateway, load, api, opts, fdLimit) : null;
+
+    // ---- 2. latency: SMTP 250 → webhook / WebSocket frame ---------------------------------------
+    const latency: LatencyResult[] = [];
+    for (const channel of opts.channels) {
+      const agent = channel === 'webhook' ? whAgent : wsAgent;
+      const base = { type: 'latency' as const, channel, to: agent.address, drainMs: 10_000, ...(channel === 'ws' ? { listen: { address: wsAgent.address, key: admin.apiKey.key } } : {}) };
+      if (opts.warmupSeconds > 0) {
+        await load.ask({ ...base, phaseId: `${runId}-${channel}-warm`, rate: Math.min(...opts.rates), seconds: opts.warmupSeconds });
+        const warm = (await load.ask({ type: 'go' })) as LatencyReport;
+        if (warm.acked === 0) throw new Error(`warm-up for ${channel}: nothing acknowledged (${warm.failures.join('; ')})`);
+      }
+      for (const rate of opts.rates) {
+        process.stderr.write(`  ${opts.engine} ${channel} @ ${rate} msg/s …\n`);
+        // The child builds and signs every message first; the clocks start at `go`.
+        await load.ask({ ...base, phaseId: `${runId}-${channel}-${rate}`, rate, seconds: opts.seconds });
+        const busyCoresBefore = await busyCores();
+        forceGc();
+        const stopProfile = opts.profilePrefix ? await startProfile() : null;
+        const pg0 = opts.engine === 'postgres' ? postgresCpuMs() : null;
+        const mark = markCpu();
+        const report = (await load.ask({ type: 'go' })) as LatencyReport;
+        const cpu = cpuSince(mark);
+        const pgMs = pg0 === null ? null : postgresCpuMs()! - pg0;
+        const profile = stopProfile ? await finishProfile(stopProfile, `${opts.profilePrefix}-${channel}-${rate}.cpuprofile`) : null;
+        latency.push({
+          channel,
+          rate,
+          sent: report.sent,
+          acked: report.acked,
+          achievedRate: report.achievedRate,
+          missing: report.missing,
+          duplicates: report.duplicates,
+          failures: report.failures,
+          deliveryMs: summarise(report.deliveryMs.filter((x) => !Number.isNaN(x))),
+          smtpMs: summarise(report.smtpMs),
+          sendLagMs: summarise(report.sendLagMs),
+          smtpConnections: report.smtpConnections,
+          signatures: report.signatures,
+          cpu: { ...cpu, gatewayMsPerMessage: cpu.processMs / Math.max(1, report.acked), childCpuMs: report.childCpuMs, postgresCpuMs: pgMs },
+          busyCoresBefore,
+          profile,
+        });
+      }
+    }
+
+    // ---- 3. webhook throughput: drain a backlog -------------------------------------------------
+    const throughput = opts.backlog > 0 ? await measureDrain(gateway, load, api, opts, admin.userId, latencyHook.id, drainHooks, config.webhooks.concurrency) : null;
+
+    load.tell({ type: 'exit' });
+    return { engine: opts.engine, options: opts, listeners, latency, throughput, maxRssMiB: maxRssBytes() / MiB };
+  } finally {
+    if (child && child.exitCode === null) child.kill();
+    await gateway.stop();
+    await postgres?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function measureListeners(
+  gateway: Gateway,
+  load: ReturnType<typeof talkTo>,
+  api: ReturnType<typeof apiClient>,
+  opts: DeliveryOptions,
+  fdLimit: number,
+): Promise<ListenersResult> {
+  const agents = Math.min(opts.listenerAgents, opts.listeners);
+  const addresses: string[] = [];
+  for (let i = 0; i < agents; i++) addresses.push((await api<{ address: string }>('POST', '/v1/agents', { local_part: `idle-${i}` })).address);
+  const perAddress = Math.ceil(opts.listeners / agents);
+  process.stderr.write(`  ${opts.engine} ${perAddress * agents} idle listeners over ${agents} agents …\n`);
+  // Warm the upgrade path (JIT, ws and session code) with a few, then close them, then baseline.
+  await load.ask({ type: 'listeners', addresses: addresses.slice(0, 5), perAddress: 2, key: api.key, inFlight: 10 });
+  await load.ask({ type: 'close-listeners' });
+  await waitFor(() => gateway.realtime.server.connectionCount === 0, 10_000);
+  const gcForced = settle();
+  await new Promise((r) => setTimeout(r, 300));
+  settle();
+  const rssBefore = process.memoryUsage.rss();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const sampler = sampleRss(50);
+  const report = (await load.ask({ type: 'listeners', addresses, perAddress, key: api.key, inFlight: 50 })) as ListenersReport;
+  // Let replays (empty) and auth finish, then drop the garbage the connecting made.
+  await new Promise((r) => setTimeout(r, 1000));
+  settle();
+  await new Promise((r) => setTimeout(r, 300));
+  settle();
+  const rssAfter = process.memoryUsage.rss();
+  const heapAfter = process.memoryUsage().heapUsed;
+  const peak = sampler.stop().peak;
+  const serverConnections = gateway.realtime.server.connectionCount;
+  await load.ask({ type: 'close-listeners' });
+  await waitFor(() => gateway.realtime.server.connectionCount === 0, 30_000);
+  return {
+    requested: report.requested,
+    ready: report.ready,
+    agents,
+    failures: report.failures,
+    connectMs: report.elapsedMs,
+    rssBeforeMiB: rssBefore / MiB,
+    rssAfterMiB: rssAfter / MiB,
+    peakSampledMiB: peak / MiB,
+    heapBeforeMiB: heapBefore / MiB,
+    heapAfterMiB: heapAfter / MiB,
+    perListenerKiB: (rssAfter - rssBefore) / 1024 / Math.max(1, report.ready),
+    serverConnections,
+    fdLimit,
+    gcForced,
+  };
+}
+
+async function measureDrain(
+  gateway: Gateway,
+  load: ReturnType<typeof talkTo>,
+  api: ReturnType<typeof apiClient>,
+  opts: DeliveryOptions,
+  userId: string,
+  latencyHookId: string,
+  hooks: Array<{ id: string; path: string }>,
+  concurrency: number,
+): Promise<ThroughputResult> {
+  const db = gateway.database.db;
+  const ids = hooks.map((h) => h.id);
+  await api('PATCH', `/v1/webhooks/${latencyHookId}`, { enabled: false });
+  for (const h of hooks) await api('PATCH', `/v1/webhooks/${h.id}`, { enabled: true });
+  // The backlog: the account's events × the drain webhooks, queued for a day from now (so nothing
+  // is due yet), then made due in one UPDATE while the receiver counts.
+  const perHook = Math.ceil(opts.backlog / hooks.length);
+  const future = new Date(Date.now() + 24 * 3600 * 1000);
+  const queued = await sql<{ id: string }>`
+    INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, next_attempt_at, created_at)
+    SELECT e2a_delivery_id(w.id, e.seq), w.id, e.id, 'pending', ${future}::timestamptz, now()
+      FROM (SELECT id, seq FROM events WHERE user_id = ${userId} ORDER BY seq LIMIT ${perHook}) AS e
+     CROSS JOIN webhooks AS w
+     WHERE w.id = ANY(${ids}::text[])
+    ON CONFLICT (webhook_id, event_id) DO UPDATE SET status = 'pending', attempts = 0, next_attempt_at = ${future}::timestamptz,
+      locked_until = NULL, last_status = NULL, last_error = NULL, completed_at = NULL
+    RETURNING id`.execute(db);
+  const expected = queued.rows.length;
+  process.stderr.write(`  ${opts.engine} draining ${expected} webhook deliveries over ${hooks.length} webhooks …\n`);
+  const busyCoresBefore = await busyCores();
+  forceGc();
+  const armed = await load.ask({ type: 'arm-drain', expected, timeoutMs: 300_000 });
+  if (armed.type !== 'armed') throw new Error('load child did not arm the drain');
+  const stopProfile = opts.profilePrefix ? await startProfile() : null;
+  const pg0 = opts.engine === 'postgres' ? postgresCpuMs() : null;
+  const mark = markCpu();
+  const drained = load.wait();
+  await sql`UPDATE webhook_deliveries SET next_attempt_at = ${new Date()}::timestamptz WHERE webhook_id = ANY(${ids}::text[]) AND status = 'pending'`.execute(db);
+  // Any notice wakes the worker (the poll would within webhooks.poll_interval_ms anyway).
+  await sql`SELECT pg_notify('e2a_events', ' 0')`.execute(db);
+  const report = (await drained) as DrainReport;
+  const cpu = cpuSince(mark);
+  const pgMs = pg0 === null ? null : postgresCpuMs()! - pg0;
+  const profile = stopProfile ? await finishProfile(stopProfile, `${opts.profilePrefix}-drain.cpuprofile`) : null;
+  // Each 2xx is recorded after the response: give the last ones a moment to commit.
+  let succeeded = 0;
+  for (let i = 0; i < 50; i++) {
+    const row = await sql<{ n: number }>`SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = ANY(${ids}::text[]) AND status = 'succeeded'`.execute(db);
+    succeeded = row.rows[0]!.n;
+    if (succeeded >= expected) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    queued: expected,
+    webhooks: hooks.length,
+    concurrency,
+    received: report.received,
+    unique: report.unique,
+    succeededInDb: succeeded,
+    spanMs: report.spanMs,
+    deliveriesPerSecond: report.received / (report.spanMs / 1000),
+    perSecond: report.perSecond,
+    timedOut: report.timedOut,
+    signatures: report.signatures,
+    cpu: { ...cpu, gatewayMsPerDelivery: cpu.processMs / Math.max(1, report.received), childCpuMs: report.childCpuMs, postgresCpuMs: pgMs },
+    busyCoresBefore,
+    profile,
+  };
+}
+
+async function finishProfile(stop: Awaited<ReturnType<typeof startProfile>>, file: string): Promise<DeliveryProfileSummary> {
+  await stop(file);
+  return summariseDeliveryProfile(file);
+}
+
+/** Two forced full GCs: baselines without the previous phase's garbage. */
+function settle(): boolean {
+  const forced = forceGc();
+  forceGc();
+  return forced;
+}
+
+async function waitFor(test: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the gateway to settle');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Cores kept busy by everything on the machine over one second. */
+async function busyCores(): Promise<number> {
+  const mark = markCpu();
+  await new Promise((r) => setTimeout(r, 1000));
+  return Math.round((cpuSince(mark).machineBusyCores ?? 0) * 100) / 100;
+}
+
+export function openFileLimit(): number {
+  const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+  return out === 'unlimited' ? Number.POSITIVE_INFINITY : Number(out);
+}
+
+/**
+ * The load child. Both it and this process hold one descriptor per listener; the CLI re-runs the
+ * bench under `sh -c 'ulimit -n …'` when the inherited soft limit is too low (delivery-cli.ts), so
+ * here it is only checked.
+ */
+function startLoadChild(needFds: number): ChildProcess {
+  const soft = openFileLimit();
+  if (soft < needFds) throw new Error(`open-file limit ${soft} is below the ${needFds} the listeners need; run \`ulimit -n ${needFds}\` and rerun`);
+  return fork(join(import.meta.dirname, 'delivery-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+type Api = (<T>(method: string, path: string, body?: unknown) => Promise<T>) & { key: string };
+
+function apiClient(base: string, key: string): Api {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  return Object.assign(call, { key });
+}
+
+/** One request, one answer at a time over the IPC channel; a dead child fails the wait. */
+function talkTo(child: ChildProcess): { ask(cmd: LoadCommand): Promise<LoadEvent>; tell(cmd: LoadCommand): void; wait(): Promise<LoadEvent> } {
+  const wait = () =>
+    new Promise<LoadEvent>((resolve, reject) => {
+      const onExit = (code: number | null): void => reject(new Error(`delivery load child exited (code ${code})`));
+      child.once('exit', onExit);
+      child.once('message', (event: LoadEvent) => {
+        child.off('exit', onExit);
+        resolve(event);
+      });
+    });
+  return {
+    ask(cmd) {
+      const answer = wait();
+      child.send(cmd);
+      return answer;
+    },
+    tell(cmd) {
+      child.send(cmd);
+    },
+    wait,
+  };
+}

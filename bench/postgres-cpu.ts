@@ -1,0 +1,36 @@
+/**
+ * CPU time of the local PostgreSQL server (every process named `postgres` in /proc), so a phase can
+ * say how much of the machine the database took besides the gateway and the load child. Linux only;
+ * backends that exit between two marks are not counted (the bench's pool connections stay open).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat times: 100 on every mainstream Linux build. */
+const CLK_TCK = 100;
+
+export function postgresCpuMs(): number | null {
+  let total = 0;
+  let found = false;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const open = stat.indexOf('(');
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(open + 1, close) !== 'postgres') continue;
+    // Fields after "(comm)": state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
+    const fields = stat.slice(close + 2).split(' ');
+    total += Number(fields[11]) + Number(fields[12]);
+    found = true;
+  }
+  return found ? (total / CLK_TCK) * 1000 : null;
+}

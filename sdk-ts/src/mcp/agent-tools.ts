@@ -1,0 +1,194 @@
+/** The tools every key gets: its agent's mailbox, sending as that agent, and who it is. */
+import { z } from 'zod';
+import { formatForModel } from '../format-for-model.js';
+import type { Message, SendResult } from '../wire/index.js';
+import { MAX_ATTACHMENT_BYTES, attachmentContent } from './attachment-content.js';
+import { json, text } from './results.js';
+import type { Register, ToolContext } from './tools.js';
+
+const agent = z.string().max(254).optional().describe("The agent's address; defaults to the key's own agent");
+const messageId = z.string().max(64).describe('A message id (msg_…) from list_messages or check_inbox');
+const recipients = z.array(z.string().max(320)).max(100);
+const limit = (max: number, dflt: number) => z.number().int().min(1).max(max).default(dflt).describe(`At most this many (default ${dflt})`);
+const cursor = z.string().max(512).optional().describe('next_cursor from the previous page');
+const idempotencyKey = z.string().max(255).optional().describe('Repeat a call with the same key to get the first result instead of sending twice');
+const bodies = {
+  text: z.string().optional().describe('Plain-text body'),
+  html: z.string().optional().describe('HTML body'),
+};
+
+/** The status in words, so the model does not resend mail that is held or queued. */
+function sent(result: SendResult): string {
+  switch (result.status) {
+    case 'accepted':
+      return `Queued for delivery as ${result.id}.`;
+    case 'pending_review':
+      return `Held for human review (review ${result.review_id}) until ${result.approval_expires_at}: it leaves only if a reviewer approves it. Do not send it again.${result.reason ? ` Reason: ${result.reason}` : ''}`;
+    case 'sent':
+      return `Sent as ${result.id}.`;
+    case 'failed':
+      return `Sending failed: ${result.reason ?? 'no reason given'}.`;
+    case 'rejected':
+      return `Rejected by the gateway's protection: ${result.reason ?? 'no reason given'}. Do not retry unchanged.`;
+  }
+}
+
+/** Inbound mail is fenced as untrusted data; the agent's own sent mail is shown as JSON. */
+function showMessage(ctx: ToolContext, m: Message): string {
+  if (m.direction === 'inbound') return formatForModel(m, ctx.format);
+  const { headers: _h, auth_claims: _c, authentication: _a, ...rest } = m;
+  return JSON.stringify(rest, null, 2);
+}
+
+export function registerAgentTools(register: Register, ctx: ToolContext): void {
+  const { client } = ctx;
+
+  register('whoami', { description: 'Who this API key is: its scope, its agent address (for agent keys), and the gateway it talks to.', input: {}, annotations: { readOnlyHint: true } }, async () => {
+    const info = await client.info();
+    return json({ scope: ctx.identity.scope, agent_address: ctx.identity.agent_address, account_email: ctx.identity.email, shared_domain: info.shared_domain, public_url: info.public_url, gateway_version: info.version });
+  });
+
+  register(
+    'list_messages',
+    {
+      description: "List an agent's messages (metadata only), newest first. Use get_message for a body.",
+      input: {
+        agent,
+        unread: z.boolean().optional().describe('Only unread (true) or only read (false)'),
+        direction: z.enum(['inbound', 'outbound']).optional(),
+        from: z.string().max(254).optional().describe('Sender address'),
+        subject_contains: z.string().max(200).optional(),
+        conversation_id: z.string().max(64).optional(),
+        limit: limit(100, 20),
+        cursor,
+      },
+      annotations: { readOnlyHint: true },
+    },
+    async ({ agent: a, ...query }) => json(await client.messages.list(ctx.agent(a), query)),
+  );
+
+  register(
+    'get_message',
+    { description: 'One message in full. Inbound mail is wrapped as untrusted data with its sender verdict; attachments are numbered from 0 for get_attachment.', input: { agent, message_id: messageId }, annotations: { readOnlyHint: true } },
+    async ({ agent: a, message_id }) => text(showMessage(ctx, await client.messages.get(ctx.agent(a), message_id))),
+  );
+
+  register(
+    'get_attachment',
+    { description: "One attachment's content: images as images, text as text, anything else as base64.", input: { agent, message_id: messageId, index: z.number().int().min(0).describe('The attachment number, from 0') }, annotations: { readOnlyHint: true } },
+    async ({ agent: a, message_id, index }) => {
+      const address = ctx.agent(a);
+      const message = await client.messages.get(address, message_id);
+      const meta = message.attachments.find((x) => x.index === index);
+      if (!meta) throw new Error(`message ${message_id} has no attachment ${index}; it has ${message.attachments.length} (numbered from 0)`);
+      if (meta.size > MAX_ATTACHMENT_BYTES) throw new Error(`attachment ${index} is ${meta.size} bytes, more than ${MAX_ATTACHMENT_BYTES} fit in a tool result; download it with GET /v1/agents/{address}/messages/{id}/attachments/{index}`);
+      const bytes = await client.messages.attachment(address, message_id, index);
+      return { content: attachmentContent(`e2a://agents/${address}/messages/${message_id}/attachments/${index}`, meta, bytes) };
+    },
+  );
+
+  register(
+    'send',
+    {
+      description: "Send a new email as the agent. The result says whether it was queued, sent, or held for a human's review.",
+      input: {
+        agent,
+        to: recipients.min(1).describe('Recipients: "addr@example.com" or "Name <addr@example.com>"'),
+        cc: recipients.optional(),
+        bcc: recipients.optional(),
+        subject: z.string().max(998).describe('Subject line'),
+        ...bodies,
+        attachments: z
+          .array(z.object({ filename: z.string().max(255), content_type: z.string().max(255).optional(), content: z.string().describe('Base64 of the bytes') }))
+          .max(100)
+          .optional(),
+        conversation_id: z.string().max(64).optional().describe('Continue this conversation'),
+        idempotency_key: idempotencyKey,
+      },
+      annotations: { openWorldHint: true },
+    },
+    async ({ agent: a, idempotency_key, ...body }) => {
+      const result = await client.messages.send(ctx.agent(a), body, idempotency_key ? { idempotencyKey: idempotency_key } : {});
+      return json(result, sent(result));
+    },
+  );
+
+  register(
+    'reply',
+    {
+      description: 'Reply to a message, in its conversation (In-Reply-To and References are set). reply_all adds the other recipients.',
+      input: {
+        agent,
+        message_id: messageId,
+        ...bodies,
+        reply_all: z.boolean().optional(),
+        to: recipients.optional().describe('Extra recipients beyond the original sender'),
+        cc: recipients.optional(),
+        subject: z.string().max(998).optional().describe('Defaults to "Re: " and the original subject'),
+        idempotency_key: idempotencyKey,
+      },
+      annotations: { openWorldHint: true },
+    },
+    async ({ agent: a, message_id, idempotency_key, ...body }) => {
+      const result = await client.messages.reply(ctx.agent(a), message_id, body, idempotency_key ? { idempotencyKey: idempotency_key } : {});
+      return json(result, sent(result));
+    },
+  );
+
+  register(
+    'forward',
+    {
+      description: 'Forward a message, with its attachments, to new recipients, with an optional note above it.',
+      input: { agent, message_id: messageId, to: recipients.min(1), cc: recipients.optional(), bcc: recipients.optional(), ...bodies, idempotency_key: idempotencyKey },
+      annotations: { openWorldHint: true },
+    },
+    async ({ agent: a, message_id, idempotency_key, ...body }) => {
+      const result = await client.messages.forward(ctx.agent(a), message_id, body, idempotency_key ? { idempotencyKey: idempotency_key } : {});
+      return json(result, sent(result));
+    },
+  );
+
+  register(
+    'list_conversations',
+    { description: "List an agent's conversations (threads), most recent first.", input: { agent, limit: limit(100, 20), cursor }, annotations: { readOnlyHint: true } },
+    async ({ agent: a, ...params }) => json(await client.conversations.list(ctx.agent(a), params)),
+  );
+
+  register(
+    'get_conversation',
+    { description: 'A conversation with its messages (metadata), oldest first. Use get_message for bodies.', input: { agent, conversation_id: z.string().max(64) }, annotations: { readOnlyHint: true } },
+    async ({ agent: a, conversation_id }) => json(await client.conversations.get(ctx.agent(a), conversation_id)),
+  );
+
+  register(
+    'check_inbox',
+    {
+      description: 'Unread inbound mail, newest first, each message in full and wrapped as untrusted data with its sender verdict. Call mark_read when done, or pass mark_read: true.',
+      input: { agent, limit: limit(20, 10), mark_read: z.boolean().default(false).describe('Mark the returned messages read') },
+    },
+    async ({ agent: a, limit: max, mark_read }) => {
+      const address = ctx.agent(a);
+      const page = await client.messages.list(address, { unread: true, direction: 'inbound', limit: max });
+      if (page.items.length === 0) return text(`No unread mail for ${address}.`);
+      // One at a time: each is a loopback request, and the page is small.
+      const blocks: string[] = [];
+      for (const summary of page.items) {
+        const message = await client.messages.get(address, summary.id);
+        blocks.push(formatForModel(message, ctx.format));
+        if (mark_read) await client.messages.markRead(address, summary.id, true);
+      }
+      const more = page.next_cursor ? ' More unread mail is waiting: mark these read and call again.' : '';
+      return text(`${blocks.length} unread message(s) for ${address}${mark_read ? ', now marked read' : ''}.${more}`, ...blocks);
+    },
+  );
+
+  register(
+    'mark_read',
+    { description: 'Mark messages read (or unread with read: false).', input: { agent, message_ids: z.array(messageId).min(1).max(100), read: z.boolean().default(true) }, annotations: { idempotentHint: true } },
+    async ({ agent: a, message_ids, read }) => {
+      const address = ctx.agent(a);
+      for (const id of message_ids) await client.messages.markRead(address, id, read);
+      return text(`Marked ${message_ids.length} message(s) ${read ? 'read' : 'unread'}.`);
+    },
+  );
+}
