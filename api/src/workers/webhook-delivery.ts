@@ -19,6 +19,7 @@ import { describeStatus } from '../webhooks/service.js';
 import { signedRequest } from '../webhooks/signed-request.js';
 import { activeSecrets } from '../webhooks/signing-secrets.js';
 import { claimDue, markFailed, markSucceeded, type ClaimedDelivery } from '../webhooks/delivery-queue.js';
+import { PollingWorker } from './polling-worker.js';
 
 export interface WebhookDeliveryDeps {
   db: Database;
@@ -40,78 +41,17 @@ export interface WebhookDeliveryDeps {
 const CLAIM_MARGIN_MS = 5000;
 const MAX_ERROR_CHARS = 500;
 
-export class WebhookDeliveryWorker {
-  private readonly inFlight = new Set<Promise<void>>();
-  private stopped = true;
-  private loopDone: Promise<void> = Promise.resolve();
-  private wakeUp: (() => void) | null = null;
-  private wakeRequested = false;
-  private unsubscribe: () => void = () => {};
-
-  constructor(private readonly deps: WebhookDeliveryDeps) {}
-
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.unsubscribe = this.deps.bus.subscribe(() => this.wake());
-    this.loopDone = this.loop();
+export class WebhookDeliveryWorker extends PollingWorker<ClaimedDelivery> {
+  constructor(private readonly deps: WebhookDeliveryDeps) {
+    super({ bus: deps.bus, logger: deps.logger, concurrency: deps.concurrency, pollIntervalMs: deps.pollIntervalMs, name: 'webhook delivery' });
   }
 
-  /** Look for due work now (a notification arrived, or a replay was queued). */
-  wake(): void {
-    this.wakeRequested = true;
-    this.wakeUp?.();
+  protected claim(limit: number): Promise<ClaimedDelivery[]> {
+    const now = this.deps.clock.now();
+    return claimDue(this.deps.db, { now, limit, lockedUntil: new Date(now.getTime() + this.deps.timeoutMs + CLAIM_MARGIN_MS) });
   }
 
-  /** Stops claiming and waits for the attempts in flight to be recorded. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.unsubscribe();
-    this.wakeUp?.();
-    await this.loopDone;
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  private async loop(): Promise<void> {
-    const { logger, concurrency, pollIntervalMs } = this.deps;
-    while (!this.stopped) {
-      this.wakeRequested = false;
-      const free = concurrency - this.inFlight.size;
-      let claimed: ClaimedDelivery[] = [];
-      if (free > 0) {
-        try {
-          const now = this.deps.clock.now();
-          claimed = await claimDue(this.deps.db, { now, limit: free, lockedUntil: new Date(now.getTime() + this.deps.timeoutMs + CLAIM_MARGIN_MS) });
-        } catch (err) {
-          if (this.stopped) break;
-          logger.error({ err }, 'webhook claim failed; retrying at the next poll');
-        }
-      }
-      for (const job of claimed) {
-        const p: Promise<void> = this.attempt(job)
-          .catch((err: unknown) => logger.error({ err, delivery: job.id }, 'webhook attempt could not be recorded; its claim will lapse and it is retried'))
-          .finally(() => {
-            this.inFlight.delete(p);
-            this.wake();
-          });
-        this.inFlight.add(p);
-      }
-      // A full batch suggests more is due: go again at once.
-      if (free > 0 && claimed.length === free) continue;
-      if (this.wakeRequested || this.stopped) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollIntervalMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = null;
-    }
-  }
-
-  private async attempt(job: ClaimedDelivery): Promise<void> {
+  protected async attempt(job: ClaimedDelivery): Promise<void> {
     const { clock, box, transport, db } = this.deps;
     const at = clock.now();
     const envelope = toWireEvent({ id: job.event_id, type: job.event_type, schema_version: job.schema_version, created_at: job.event_created_at, data: job.data });
