@@ -4,19 +4,11 @@
  * the links that decide about its own mail. Everything from the message is escaped in the HTML part:
  * the held mail may be hostile.
  */
+import type { ReviewSummary } from './magic-links.js';
 import { escapeHtml } from './pages.js';
 
-export interface NotificationInput {
+export interface NotificationInput extends ReviewSummary {
   reviewId: string;
-  agentAddress: string;
-  direction: 'inbound' | 'outbound';
-  from: string | null;
-  to: string[];
-  subject: string | null;
-  reasons: string[];
-  preview: string | null;
-  expiresAt: Date;
-  onExpiry: 'approve' | 'reject';
   approveUrl: string;
   rejectUrl: string;
 }
