@@ -206,6 +206,15 @@ export function printDelivery(results: DeliveryResult[], machine: { cores: numbe
     );
   }
   for (const r of results) {
+    const phases = [...r.latency.map((l) => ({ name: `${l.channel}@${l.rate}`, n: l.acked, sql: l.sql })), ...(r.throughput ? [{ name: 'drain', n: r.throughput.received, sql: r.throughput.sql }] : [])];
+    for (const { name, n, sql } of phases) {
+      if (!sql?.length) continue;
+      const total = sql.reduce((a, s) => a + s.count, 0);
+      out.push('', `SQL ${r.engine} ${name}: ${f(total / Math.max(1, n), 2)} statements per ${name === 'drain' ? 'delivery' : 'message'} (count, per unit, mean round trip ms)`);
+      for (const s of sql.slice(0, 10)) out.push(`  ${String(s.count).padStart(7)}  ${f(s.count / Math.max(1, n), 2).padStart(5)}  ${f(s.meanMs, 2).padStart(6)}  ${s.statement}`);
+    }
+  }
+  for (const r of results) {
     const profiles = [...r.latency.map((l) => ({ name: `${l.channel}@${l.rate}`, p: l.profile })), { name: 'drain', p: r.throughput?.profile ?? null }];
     for (const { name, p } of profiles) {
       if (!p) continue;

@@ -24,6 +24,7 @@ import type { DrainReport, LatencyReport, ListenersReport, LoadCommand, LoadEven
 import { summariseDeliveryProfile, type DeliveryProfileSummary } from './delivery-profile.js';
 import { forceGc } from './gc.js';
 import { postgresCpuMs } from './postgres-cpu.js';
+import { installSqlStats, takeSqlStats, type StatementStat } from './sql-stats.js';
 import { summarise, type LatencySummary } from './percentiles.js';
 import { maxRssBytes, MiB, sampleRss } from './rss-sampler.js';
 
@@ -71,6 +72,8 @@ export interface LatencyResult {
   signatures: LatencyReport['signatures'];
   cpu: PhaseCpu;
   busyCoresBefore: number;
+  /** PostgreSQL only: statements the gateway ran during the phase, by kind. */
+  sql: StatementStat[];
   profile: DeliveryProfileSummary | null;
 }
 
@@ -88,6 +91,7 @@ export interface ThroughputResult {
   signatures: DrainReport['signatures'];
   cpu: CpuSpent & { gatewayMsPerDelivery: number; childCpuMs: number; postgresCpuMs: number | null };
   busyCoresBefore: number;
+  sql: StatementStat[];
   profile: DeliveryProfileSummary | null;
 }
 
@@ -130,6 +134,8 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'e2a-bench-'));
   const postgres = opts.engine === 'postgres' ? await createFreshPostgres() : null;
+  const dbName = postgres ? new URL(postgres.url).pathname.slice(1) : undefined;
+  if (postgres) installSqlStats();
   const config = loadConfig({
     env: {
       E2A_ENV: 'test',
@@ -206,11 +212,13 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
         const busyCoresBefore = await busyCores();
         forceGc();
         const stopProfile = opts.profilePrefix ? await startProfile() : null;
-        const pg0 = opts.engine === 'postgres' ? postgresCpuMs() : null;
+        const pg0 = opts.engine === 'postgres' ? postgresCpuMs(dbName) : null;
+        takeSqlStats();
         const mark = markCpu();
         const report = (await load.ask({ type: 'go' })) as LatencyReport;
+        const sqlStats = takeSqlStats();
         const cpu = cpuSince(mark);
-        const pgMs = pg0 === null ? null : postgresCpuMs()! - pg0;
+        const pgMs = pg0 === null ? null : postgresCpuMs(dbName)! - pg0;
         const profile = stopProfile ? await finishProfile(stopProfile, `${opts.profilePrefix}-${channel}-${rate}.cpuprofile`) : null;
         latency.push({
           channel,
@@ -228,13 +236,14 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
           signatures: report.signatures,
           cpu: { ...cpu, gatewayMsPerMessage: cpu.processMs / Math.max(1, report.acked), childCpuMs: report.childCpuMs, postgresCpuMs: pgMs },
           busyCoresBefore,
+          sql: sqlStats,
           profile,
         });
       }
     }
 
     // ---- 3. webhook throughput: drain a backlog -------------------------------------------------
-    const throughput = opts.backlog > 0 ? await measureDrain(gateway, load, api, opts, admin.userId, latencyHook.id, drainHooks, config.webhooks.concurrency) : null;
+    const throughput = opts.backlog > 0 ? await measureDrain(gateway, load, api, opts, admin.userId, latencyHook.id, drainHooks, config.webhooks.concurrency, dbName) : null;
 
     load.tell({ type: 'exit' });
     return { engine: opts.engine, options: opts, listeners, latency, throughput, maxRssMiB: maxRssBytes() / MiB };
@@ -307,6 +316,7 @@ async function measureDrain(
   latencyHookId: string,
   hooks: Array<{ id: string; path: string }>,
   concurrency: number,
+  dbName: string | undefined,
 ): Promise<ThroughputResult> {
   const db = gateway.database.db;
   const ids = hooks.map((h) => h.id);
@@ -332,15 +342,17 @@ async function measureDrain(
   const armed = await load.ask({ type: 'arm-drain', expected, timeoutMs: 300_000 });
   if (armed.type !== 'armed') throw new Error('load child did not arm the drain');
   const stopProfile = opts.profilePrefix ? await startProfile() : null;
-  const pg0 = opts.engine === 'postgres' ? postgresCpuMs() : null;
+  const pg0 = opts.engine === 'postgres' ? postgresCpuMs(dbName) : null;
   const mark = markCpu();
+  takeSqlStats();
   const drained = load.wait();
   await sql`UPDATE webhook_deliveries SET next_attempt_at = ${new Date()}::timestamptz WHERE webhook_id = ANY(${ids}::text[]) AND status = 'pending'`.execute(db);
   // Any notice wakes the worker (the poll would within webhooks.poll_interval_ms anyway).
   await sql`SELECT pg_notify('e2a_events', ' 0')`.execute(db);
   const report = (await drained) as DrainReport;
   const cpu = cpuSince(mark);
-  const pgMs = pg0 === null ? null : postgresCpuMs()! - pg0;
+  const sqlStats = takeSqlStats();
+  const pgMs = pg0 === null ? null : postgresCpuMs(dbName)! - pg0;
   const profile = stopProfile ? await finishProfile(stopProfile, `${opts.profilePrefix}-drain.cpuprofile`) : null;
   // Each 2xx is recorded after the response: give the last ones a moment to commit.
   let succeeded = 0;
@@ -364,6 +376,7 @@ async function measureDrain(
     signatures: report.signatures,
     cpu: { ...cpu, gatewayMsPerDelivery: cpu.processMs / Math.max(1, report.received), childCpuMs: report.childCpuMs, postgresCpuMs: pgMs },
     busyCoresBefore,
+    sql: sqlStats,
     profile,
   };
 }

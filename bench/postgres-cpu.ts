@@ -8,7 +8,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc/<pid>/stat times: 100 on every mainstream Linux build. */
 const CLK_TCK = 100;
 
-export function postgresCpuMs(): number | null {
+/**
+ * With `database`, only the backends connected to it (their title is `postgres: user database …`),
+ * so other users of the same server are not counted; the server's background writers are not either.
+ */
+export function postgresCpuMs(database?: string): number | null {
   let total = 0;
   let found = false;
   let pids: string[];
@@ -27,6 +31,15 @@ export function postgresCpuMs(): number | null {
     const open = stat.indexOf('(');
     const close = stat.lastIndexOf(')');
     if (stat.slice(open + 1, close) !== 'postgres') continue;
+    if (database) {
+      let title = '';
+      try {
+        title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!title.split(/[\s\0]+/).includes(database)) continue;
+    }
     // Fields after "(comm)": state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
     const fields = stat.slice(close + 2).split(' ');
     total += Number(fields[11]) + Number(fields[12]);

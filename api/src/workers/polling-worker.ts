@@ -7,6 +7,9 @@
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/bus.js';
 
+/** How long stop() waits for attempts in flight. */
+export const STOP_WAIT_MS = 10_000;
+
 export interface PollingWorkerOptions {
   bus: Pick<EventBus, 'subscribe'>;
   logger: Logger;
@@ -41,14 +44,24 @@ export abstract class PollingWorker<Job extends { id: string }> {
     this.wakeUp?.();
   }
 
-  /** Stops claiming and waits for the attempts in flight. */
+  /**
+   * Stops claiming and waits for the attempts in flight, at most `STOP_WAIT_MS`: a shutdown must not
+   * hang on a silent peer. An attempt abandoned here is retaken when its lease lapses, exactly as
+   * after a crash (delivery is at least once).
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribe();
     this.wakeUp?.();
     await this.loopDone;
-    await Promise.allSettled([...this.inFlight]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const abandoned = await Promise.race([
+      Promise.allSettled([...this.inFlight]).then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), STOP_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (abandoned) this.options.logger.warn({ inFlight: this.inFlight.size }, `${this.options.name}: stopped with attempts still in flight; they are retried when their leases lapse`);
   }
 
   private async loop(): Promise<void> {

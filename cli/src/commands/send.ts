@@ -29,7 +29,7 @@ function attachments(paths: string[]) {
 }
 
 /** Prints the outcome and turns it into the exit code of the table. */
-function finish(ctx: Context, result: SendResult): void {
+function finish(ctx: Context, result: SendResult, waited: boolean): void {
   ctx.print(result, () => {
     const lines = [`${result.status}: ${result.id}`];
     if (result.status === 'pending_review') lines.push(`Held for review until ${result.approval_expires_at} (review ${result.review_id}).`);
@@ -38,6 +38,7 @@ function finish(ctx: Context, result: SendResult): void {
   });
   if (result.status === 'pending_review') throw new CliError('', EXIT.heldForReview);
   if (result.status === 'failed' || result.status === 'rejected') throw new CliError('', EXIT.notFound);
+  if (waited && result.status === 'accepted') throw new CliError(`still queued when --timeout ran out; \`e2a messages get ${result.id}\` shows its status later`, EXIT.timeout);
 }
 
 interface BodyOptions {
@@ -102,7 +103,7 @@ export function sendCommands(program: Command, ctx: () => Context): void {
         },
         sendOptions(opts),
       );
-      finish(c, result);
+      finish(c, result, Boolean(opts.wait));
     });
 
   bodyFlags(
@@ -116,6 +117,6 @@ export function sendCommands(program: Command, ctx: () => Context): void {
     .action(async (id: string, opts: BodyOptions & { agent?: string; all?: boolean }) => {
       const c = ctx();
       const result = await c.client().messages.reply(c.agent(opts.agent), id, { reply_all: Boolean(opts.all), ...bodyOf(opts) }, sendOptions(opts));
-      finish(c, result);
+      finish(c, result, Boolean(opts.wait));
     });
 }
