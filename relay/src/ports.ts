@@ -11,6 +11,11 @@ export interface Recipient {
   agentId: string;
   /** The canonical address, lower-cased: `bot@agents.example.com`. */
   address: string;
+  /**
+   * Whatever the directory wants back at DATA time (the api carries the owner and the agent's
+   * protection settings, saving a lookup per message). Opaque to the relay.
+   */
+  context?: unknown;
 }
 
 /** Which RCPT TO addresses exist. `null` means "no such mailbox here". */

@@ -2,12 +2,28 @@
 import type { Recipient, RecipientDirectory } from '@e2a/relay';
 import type { Database } from '../db/database.js';
 
+/** Carried from RCPT to DATA in Recipient.context: saves InboundService a query per message. */
+export interface RecipientContext {
+  userId: string;
+  protection: unknown;
+}
+
+export function isRecipientContext(value: unknown): value is RecipientContext {
+  return typeof value === 'object' && value !== null && typeof (value as RecipientContext).userId === 'string' && 'protection' in value;
+}
+
 export class AgentDirectory implements RecipientDirectory {
   constructor(private readonly deps: { db: Database; sharedDomain: string }) {}
 
   async lookup(address: string): Promise<Recipient | null> {
-    const row = await this.deps.db.selectFrom('agents').select(['id', 'address']).where('address', '=', address.toLowerCase()).executeTakeFirst();
-    return row ? { agentId: row.id, address: row.address } : null;
+    const row = await this.deps.db
+      .selectFrom('agents')
+      .select(['id', 'address', 'user_id', 'protection'])
+      .where('address', '=', address.toLowerCase())
+      .executeTakeFirst();
+    if (!row) return null;
+    const context: RecipientContext = { userId: row.user_id, protection: row.protection };
+    return { agentId: row.id, address: row.address, context };
   }
 
   async isLocalDomain(domain: string): Promise<boolean> {

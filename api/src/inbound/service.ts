@@ -25,6 +25,7 @@ import type { GateDecision, ProtectionGates } from '../protection/decision.js';
 import { parseStoredProtection } from '../protection/service.js';
 import type { ReviewHolds } from '../reviews/ports.js';
 import type { BounceHook } from '../outbound/bounces.js';
+import { isRecipientContext } from './directory.js';
 import { insertInboundCopy, type NewEventRow } from './repo.js';
 
 export interface InboundServiceDeps {
@@ -88,7 +89,10 @@ export class InboundService implements InboundSink {
   }
 
   private async plan(recipient: Recipient, message: InboundMessage): Promise<Plan> {
-    const agent = await this.deps.db.selectFrom('agents').select(['user_id', 'protection']).where('id', '=', recipient.agentId).executeTakeFirstOrThrow();
+    // The directory looked the agent up at RCPT time; local delivery builds recipients itself.
+    const agent = isRecipientContext(recipient.context)
+      ? { user_id: recipient.context.userId, protection: recipient.context.protection }
+      : await this.deps.db.selectFrom('agents').select(['user_id', 'protection']).where('id', '=', recipient.agentId).executeTakeFirstOrThrow();
     const protection = parseStoredProtection(agent.protection);
     const decision = this.deps.gates.inbound(protection, {
       agentAddress: recipient.address,
