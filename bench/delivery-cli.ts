@@ -3,7 +3,7 @@
  * (in a fresh process when there are several, or when the open-file limit must be raised for the
  * listeners), prints the tables and writes bench/results/delivery-<time>.json.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -93,12 +93,19 @@ export async function deliveryMain(argv: string[]): Promise<number> {
     platform: `${process.platform}-${process.arch}`,
     busyCoresBefore: Math.round(busyBefore * 100) / 100,
     loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+    // The gateway under test is the working tree: which commit, and whether api/relay/sdk-ts differ.
+    commit: git(['rev-parse', '--short', 'HEAD']),
+    uncommittedGatewayFiles: git(['status', '--porcelain', '--', 'api', 'relay', 'sdk-ts']).split('\n').filter(Boolean).length,
   };
   printDelivery(results, machine);
   const file = join(RESULTS_DIR, `delivery-${stamp}.json`);
   writeFileSync(file, `${JSON.stringify({ scenario: 'delivery', machine, at: new Date().toISOString(), results }, null, 2)}\n`);
   process.stdout.write(`\nfull results: ${file}\n`);
   return 0;
+}
+
+function git(args: string[]): string {
+  return spawnSync('git', args, { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' }).stdout?.trim() ?? '';
 }
 
 /** A fresh process per engine (PGlite's heap is not given back), with `ulimit -n` raised if needed. */
@@ -134,9 +141,13 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-export function printDelivery(results: DeliveryResult[], machine: { cores: number; cpu: string; node: string; busyCoresBefore: number; loadavgAtEnd: number[] }): void {
+export function printDelivery(
+  results: DeliveryResult[],
+  machine: { cores: number; cpu: string; node: string; busyCoresBefore: number; loadavgAtEnd: number[]; commit: string; uncommittedGatewayFiles: number },
+): void {
   const out: string[] = [];
   out.push(`machine: ${machine.cores} cores (${machine.cpu}), node ${machine.node}; busy cores before: ${machine.busyCoresBefore}`);
+  out.push(`gateway: commit ${machine.commit}${machine.uncommittedGatewayFiles ? ` + ${machine.uncommittedGatewayFiles} uncommitted file(s) under api/ relay/ sdk-ts/` : ''}`);
   if (machine.busyCoresBefore > 0.25) out.push('WARNING: the machine was busy before the run; figures are lower than on an idle machine');
   const lat = results.flatMap((r) => r.latency.map((l) => ({ engine: r.engine, ...l })));
   if (lat.length) {

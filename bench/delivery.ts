@@ -23,7 +23,7 @@ import { cpuSince, markCpu, type CpuSpent } from './cpu-usage.js';
 import type { DrainReport, LatencyReport, ListenersReport, LoadCommand, LoadEvent } from './delivery-load.js';
 import { summariseDeliveryProfile, type DeliveryProfileSummary } from './delivery-profile.js';
 import { forceGc } from './gc.js';
-import { postgresCpuMs } from './postgres-cpu.js';
+import { markPostgresCpu } from './postgres-cpu.js';
 import { installSqlStats, takeSqlStats, type StatementStat } from './sql-stats.js';
 import { summarise, type LatencySummary } from './percentiles.js';
 import { maxRssBytes, MiB, sampleRss } from './rss-sampler.js';
@@ -212,13 +212,13 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
         const busyCoresBefore = await busyCores();
         forceGc();
         const stopProfile = opts.profilePrefix ? await startProfile() : null;
-        const pg0 = opts.engine === 'postgres' ? postgresCpuMs(dbName) : null;
+        const pgSince = opts.engine === 'postgres' ? markPostgresCpu(dbName) : null;
         takeSqlStats();
         const mark = markCpu();
         const report = (await load.ask({ type: 'go' })) as LatencyReport;
         const sqlStats = takeSqlStats();
         const cpu = cpuSince(mark);
-        const pgMs = pg0 === null ? null : postgresCpuMs(dbName)! - pg0;
+        const pgMs = pgSince ? pgSince() : null;
         const profile = stopProfile ? await finishProfile(stopProfile, `${opts.profilePrefix}-${channel}-${rate}.cpuprofile`) : null;
         latency.push({
           channel,
@@ -342,7 +342,7 @@ async function measureDrain(
   const armed = await load.ask({ type: 'arm-drain', expected, timeoutMs: 300_000 });
   if (armed.type !== 'armed') throw new Error('load child did not arm the drain');
   const stopProfile = opts.profilePrefix ? await startProfile() : null;
-  const pg0 = opts.engine === 'postgres' ? postgresCpuMs(dbName) : null;
+  const pgSince = opts.engine === 'postgres' ? markPostgresCpu(dbName) : null;
   const mark = markCpu();
   takeSqlStats();
   const drained = load.wait();
@@ -352,7 +352,7 @@ async function measureDrain(
   const report = (await drained) as DrainReport;
   const cpu = cpuSince(mark);
   const sqlStats = takeSqlStats();
-  const pgMs = pg0 === null ? null : postgresCpuMs(dbName)! - pg0;
+  const pgMs = pgSince ? pgSince() : null;
   const profile = stopProfile ? await finishProfile(stopProfile, `${opts.profilePrefix}-drain.cpuprofile`) : null;
   // Each 2xx is recorded after the response: give the last ones a moment to commit.
   let succeeded = 0;

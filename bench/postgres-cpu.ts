@@ -1,5 +1,5 @@
 /**
- * CPU time of the local PostgreSQL server (every process named `postgres` in /proc), so a phase can
+ * CPU time of the local PostgreSQL server (processes named `postgres` in /proc), so a phase can
  * say how much of the machine the database took besides the gateway and the load child. Linux only;
  * backends that exit between two marks are not counted (the bench's pool connections stay open).
  */
@@ -12,9 +12,8 @@ const CLK_TCK = 100;
  * With `database`, only the backends connected to it (their title is `postgres: user database …`),
  * so other users of the same server are not counted; the server's background writers are not either.
  */
-export function postgresCpuMs(database?: string): number | null {
-  let total = 0;
-  let found = false;
+export function postgresCpuByPid(database?: string): Map<string, number> | null {
+  const out = new Map<string, number>();
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
@@ -42,8 +41,23 @@ export function postgresCpuMs(database?: string): number | null {
     }
     // Fields after "(comm)": state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
     const fields = stat.slice(close + 2).split(' ');
-    total += Number(fields[11]) + Number(fields[12]);
-    found = true;
+    out.set(pid, ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1000);
   }
-  return found ? (total / CLK_TCK) * 1000 : null;
+  return out;
+}
+
+/**
+ * Marks now; the returned function gives the CPU ms spent since by the processes alive at the end
+ * (pg.Pool closes idle connections after 10 s, so a backend can exit in between: its time is lost,
+ * an undercount, rather than subtracted).
+ */
+export function markPostgresCpu(database?: string): () => number | null {
+  const before = postgresCpuByPid(database);
+  return () => {
+    const after = postgresCpuByPid(database);
+    if (!before || !after) return null;
+    let ms = 0;
+    for (const [pid, t] of after) ms += t - (before.get(pid) ?? 0);
+    return ms;
+  };
 }

@@ -39,9 +39,16 @@ export function installSqlStats(): void {
   };
 }
 
-/** The statement's first words, whitespace collapsed, quoted identifiers unquoted. */
+const keys = new Map<string, string>();
+
+/** The statement's first words, whitespace collapsed, quoted identifiers unquoted (memoised). */
 function keyOf(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/"/g, '').trim().slice(0, 90);
+  let key = keys.get(text);
+  if (key === undefined) {
+    key = text.replace(/\s+/g, ' ').replace(/"/g, '').trim().slice(0, 90);
+    if (keys.size < 10_000) keys.set(text, key);
+  }
+  return key;
 }
 
 /** Everything since the previous call, most frequent first. */

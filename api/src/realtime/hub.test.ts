@@ -128,6 +128,44 @@ describe.each(ENGINES)('realtime hub (%s)', (engine) => {
     }
   });
 
+  it('sends a late event whose notice came while a fetch that returns a later one was in flight', async () => {
+    const bus = new ControlledBus();
+    let holdNext = false;
+    let release: (() => void) | null = null;
+    /** Holds one fetch after its query ran, so a notice can arrive in between. */
+    class HeldRepo extends RealtimeRepo {
+      override async since(agentId: string, after: number, late: number[], limit: number) {
+        const rows = await super.since(agentId, after, late, limit);
+        if (holdNext) {
+          holdNext = false;
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        return rows;
+      }
+    }
+    const hub = new RealtimeHub({ repo: new HeldRepo(tdb.handle.db), bus, clock: systemClock, logger: pino({ level: 'silent' }), pollIntervalMs: 60_000 });
+    try {
+      const reserved = await sql<{ seq: number }>`SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq`.execute(tdb.handle.db);
+      const lateSeq = Number(reserved.rows[0]!.seq);
+      const sink = new RecordingSink();
+      const live = await hub.join(sink, 'agent_1', lateSeq - 1);
+      const later = await insertEvent();
+      holdNext = true;
+      bus.emit({ agentId: 'agent_1', seq: later.seq });
+      for (let i = 0; i < 250 && !release; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(release, 'the fetch of the later event is in flight').not.toBeNull();
+      // The lower seq commits and is announced while that fetch is still out.
+      const late = await insertEvent({ seq: lateSeq });
+      bus.emit({ agentId: 'agent_1', seq: late.seq });
+      release!();
+      await sink.until(2, 'both events');
+      expect(sink.ids).toEqual([later.id, late.id]);
+      live.leave();
+    } finally {
+      await hub.stop();
+    }
+  });
+
   it('closes a live listener that does not read (slowConsumer)', async () => {
     const bus = new ControlledBus();
     const hub = startHub(bus, 50);

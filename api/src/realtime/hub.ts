@@ -164,10 +164,11 @@ export class RealtimeHub {
   private onNotice(notice: EventNotice): void {
     const agent = notice.agentId ? this.agents.get(notice.agentId) : undefined;
     if (!agent) return;
-    if (notice.seq <= agent.seq) {
-      if (agent.recent.has(notice.seq)) return;
-      agent.late.add(notice.seq);
-    }
+    if (agent.recent.has(notice.seq)) return;
+    // Every notified seq is remembered until it has been sent, not only those below the position
+    // now: a fetch already in flight may return a higher seq and move the position past this one
+    // before this one is read (it committed later than its number says).
+    agent.late.add(notice.seq);
     this.wake(agent);
   }
 
@@ -191,16 +192,17 @@ export class RealtimeHub {
     await agent.ready;
     while (agent.wanted && agent.listeners.size > 0 && !this.stopped) {
       agent.wanted = false;
-      const late = [...agent.late];
-      agent.late.clear();
-      let rows: EventRow[];
-      try {
-        rows = await this.opts.repo.since(agent.id, agent.seq, late, LIVE_BATCH);
-      } catch (err) {
-        for (const seq of late) agent.late.add(seq);
-        throw err;
-      }
+      // Notified seqs at or below the position were passed over by an earlier fetch: ask for them
+      // by number. Those above it come with the ordinary "after the position" read.
+      const late = [...agent.late].filter((seq) => seq <= agent.seq);
+      // On failure the late seqs stay in agent.late for the next try (the poll wakes it).
+      const rows = await this.opts.repo.since(agent.id, agent.seq, late, LIVE_BATCH);
       this.dispatch(agent, rows);
+      for (const seq of late) agent.late.delete(seq); // asked for by number: sent now, or gone
+      for (const seq of agent.late) {
+        if (agent.recent.has(seq)) agent.late.delete(seq);
+        else if (seq <= agent.seq) agent.wanted = true; // the position moved past it: ask next round
+      }
       if (rows.length === LIVE_BATCH) agent.wanted = true;
     }
   }
