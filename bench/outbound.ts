@@ -1,12 +1,21 @@
 /**
- * `npm run bench -- outbound [--engine pglite|postgres|both] [--messages 2000] [--concurrency 32] [--warmup 100]`
+ * `npm run bench -- outbound [--engine pglite|postgres|both] [--rates 100,200,300] [--seconds 10]
+ *                            [--messages 2000] [--concurrency 32] [--warmup 200] [--profile]`
  *
- * Sends through the HTTP API (POST /v1/agents/{address}/messages, 202) to a local SMTP sink standing
- * in for the upstream (outbound_smtp.mode upstream, pooled). Reports accepted sends/s, API latency
- * (request → 202) and end-to-end latency (202 → the sink has the message), p50/p99. Production
- * settings otherwise: 2048-bit DKIM signing, sealed storage, the default outbound worker.
- * Targets: ≥ 300 accepted sends/s and p99 < 200 ms end to end on PostgreSQL.
+ * Sends through the HTTP API (POST /v1/agents/{address}/messages → 202) to a local SMTP sink
+ * standing in for the upstream relay (outbound_smtp.mode upstream, pooled). Production settings
+ * otherwise: 2048-bit DKIM signing, sealed storage, the default outbound worker (concurrency 16),
+ * logging at info to /dev/null.
+ *
+ * The gateway runs in THIS process; the API client and the sink run in a child (outbound-load.ts),
+ * so the gateway's CPU is its own and one clock stamps request, 202 and arrival at the sink.
+ * Phases, each waiting until every accepted message reached the sink:
+ *   warm-up    closed loop, not counted;
+ *   rate N     open loop at N sends/s for --seconds (one phase per --rates entry);
+ *   closed     --messages sends from --concurrency callers, as fast as the API answers (saturated).
+ * Targets: ≥ 300 sends/s and p99 < 200 ms end to end on PostgreSQL.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,127 +23,276 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadConfig } from '../api/src/config.js';
 import { createGateway } from '../api/src/gateway.js';
-import { startSmtpSink } from '../api/src/testing/smtp-sink.js';
 import { createFreshPostgres, resolveEngines, type Engine } from './bench-database.js';
+import { startProfile, type ProfileSummary } from './cpu-profile.js';
+import { cpuSince, markCpu } from './cpu-usage.js';
+import type { OutboundLoadCommand, OutboundLoadEvent, OutboundPhaseReport } from './outbound-load.js';
 import { summarise, type LatencySummary } from './percentiles.js';
+import { markPostgresCpu } from './postgres-cpu.js';
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
-interface OutboundResult {
-  engine: Engine;
+export interface OutboundOptions {
+  rates: number[];
+  seconds: number;
   messages: number;
   concurrency: number;
-  acceptedPerSecond: number;
-  deliveredPerSecond: number;
-  apiMs: LatencySummary;
-  endToEndMs: LatencySummary;
+  warmup: number;
+  profileFile: string | null;
 }
 
-async function runOutbound(engine: Engine, opts: { messages: number; concurrency: number; warmup: number }): Promise<OutboundResult> {
-  const arrived = new Map<string, number>();
-  const sink = await startSmtpSink((_n, m) => {
-    const id = /^Message-ID: <([^>]+)>/im.exec(m.raw.toString('latin1'))?.[1];
-    if (id) arrived.set(id, performance.now());
-    return null;
-  });
+export interface OutboundPhase {
+  phase: string;
+  mode: 'open' | 'closed';
+  /** open: the offered rate; closed: the callers. */
+  rate: number | null;
+  concurrency: number | null;
+  sent: number;
+  accepted: number;
+  missing: number;
+  failures: string[];
+  acceptedPerSecond: number;
+  deliveredPerSecond: number;
+  /** request → 202 */
+  apiMs: LatencySummary;
+  /** request (open loop: its scheduled time) → at the sink */
+  endToEndMs: LatencySummary;
+  /** 202 → at the sink */
+  afterAcceptMs: LatencySummary;
+  sendLagMs: LatencySummary | null;
+  cpu: {
+    gatewayMs: number;
+    gatewayMsPerSend: number;
+    postgresMsPerSend: number | null;
+    childMsPerSend: number;
+    machineBusyCores: number | null;
+    busyCoresBefore: number | null;
+  };
+  profile: ProfileSummary | null;
+}
+
+export interface OutboundResult {
+  engine: Engine;
+  options: OutboundOptions;
+  phases: OutboundPhase[];
+}
+
+export async function runOutbound(engine: Engine, opts: OutboundOptions): Promise<OutboundResult> {
+  const child = fork(join(import.meta.dirname, 'outbound-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const load = talkTo(child);
   const fresh = engine === 'postgres' ? await createFreshPostgres() : null;
   const dataDir = mkdtempSync(join(tmpdir(), 'e2a-bench-outbound-'));
-  const config = loadConfig({
-    env: {
-      E2A_ENV: 'test',
-      E2A_DATA_DIR: dataDir,
-      E2A_DATABASE_URL: fresh?.url ?? '',
-      E2A_DATABASE_POOL_SIZE: '20',
-      E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
-      E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
-      E2A_SHARED_DOMAIN: 'agents.bench',
-      E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
-      E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
-      E2A_OUTBOUND_SMTP_MODE: 'upstream',
-      E2A_OUTBOUND_SMTP_HOST: sink.host,
-      E2A_OUTBOUND_SMTP_PORT: String(sink.port),
-      E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false',
-      E2A_OUTBOUND_SMTP_POOL_SIZE: '8',
-      E2A_OUTBOUND_MAX_RECIPIENTS: '50',
-    },
-  });
-  const gateway = await createGateway({ config, logger: pino({ level: 'silent' }), resolver: async () => Promise.reject(Object.assign(new Error('no dns'), { code: 'ENOTFOUND' })) });
+  let gateway: Awaited<ReturnType<typeof createGateway>> | null = null;
   try {
+    const ready = await load.ask({ type: 'init' });
+    if (ready.type !== 'ready') throw new Error('outbound load child did not start its sink');
+    const config = loadConfig({
+      env: {
+        E2A_ENV: 'test',
+        E2A_DATA_DIR: dataDir,
+        E2A_DATABASE_URL: fresh?.url ?? '',
+        E2A_DATABASE_POOL_SIZE: '20',
+        E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
+        E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
+        E2A_SHARED_DOMAIN: 'agents.bench',
+        E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
+        E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+        E2A_OUTBOUND_SMTP_MODE: 'upstream',
+        E2A_OUTBOUND_SMTP_HOST: ready.sinkHost,
+        E2A_OUTBOUND_SMTP_PORT: String(ready.sinkPort),
+        E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false',
+        E2A_OUTBOUND_SMTP_POOL_SIZE: '8',
+        E2A_OUTBOUND_MAX_RECIPIENTS: '50',
+      },
+    });
+    const logger = pino({ level: 'info', base: { service: 'e2a' } }, pino.destination({ dest: '/dev/null', sync: true }));
+    // External recipients only: no DNS is needed (the sink is the upstream, by address).
+    gateway = await createGateway({ config, logger, resolver: async () => Promise.reject(Object.assign(new Error('no dns'), { code: 'ENOTFOUND' })) });
     const { apiKey } = await gateway.accounts.bootstrap('bench@example.com');
-    const headers = { authorization: `Bearer ${apiKey.key}`, 'content-type': 'application/json' };
-    await fetch(`${gateway.httpUrl}/v1/agents`, { method: 'POST', headers, body: JSON.stringify({ local_part: 'sender', display_name: 'Bench Sender' }) });
-    const url = `${gateway.httpUrl}/v1/agents/sender@agents.bench/messages`;
-    const body = (i: number) => JSON.stringify({ to: [`user${i % 50}@example.com`], subject: `bench ${i}`, text: `message ${i}\n${'lorem ipsum '.repeat(100)}` });
+    const created = await fetch(`${gateway.httpUrl}/v1/agents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ local_part: 'sender', display_name: 'Bench Sender' }),
+    });
+    if (created.status !== 201) throw new Error(`creating the agent: HTTP ${created.status} ${await created.text()}`);
+    await load.ask({ type: 'configure', url: `${gateway.httpUrl}/v1/agents/sender@agents.bench/messages`, apiKey: apiKey.key });
 
-    const sendAll = async (count: number, offset: number) => {
-      const accepted: Array<{ id: string; at: number; api: number }> = [];
-      let next = 0;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: opts.concurrency }, async () => {
-          while (next < count) {
-            const i = offset + next++;
-            const t0 = performance.now();
-            const res = await fetch(url, { method: 'POST', headers, body: body(i) });
-            const json = (await res.json()) as { message_id_header: string };
-            if (res.status !== 202) throw new Error(`send ${i}: HTTP ${res.status} ${JSON.stringify(json)}`);
-            const t1 = performance.now();
-            accepted.push({ id: json.message_id_header, at: t1, api: t1 - t0 });
-          }
-        }),
-      );
-      const acceptedAt = performance.now();
-      while (accepted.some((a) => !arrived.has(a.id))) await new Promise((r) => setTimeout(r, 5));
-      return { accepted, started, acceptedAt, deliveredAt: Math.max(...accepted.map((a) => arrived.get(a.id)!)) };
+    const dbName = fresh ? new URL(fresh.url).pathname.slice(1) : undefined;
+    let offset = 0;
+    const phase = async (name: string, mode: 'open' | 'closed', messages: number, rateOrConcurrency: number, profileFile: string | null): Promise<OutboundPhase> => {
+      // Quiet before every phase: the previous one's queue is drained, so this is the machine.
+      const idle = markCpu();
+      await new Promise((r) => setTimeout(r, 1000));
+      const busyCoresBefore = cpuSince(idle).machineBusyCores;
+      const stopProfile = profileFile ? await startProfile() : null;
+      const pgCpu = markPostgresCpu(dbName);
+      const mark = markCpu();
+      const report = (await load.ask({
+        type: 'run',
+        phase: name,
+        mode,
+        messages,
+        concurrency: mode === 'closed' ? rateOrConcurrency : 0,
+        rate: mode === 'open' ? rateOrConcurrency : 0,
+        offset,
+        drainMs: 60_000,
+      })) as OutboundPhaseReport;
+      const cpu = cpuSince(mark);
+      const postgresMs = fresh ? pgCpu() : null;
+      const profile = stopProfile ? await stopProfile(profileFile!) : null;
+      offset += messages;
+      const n = Math.max(1, report.accepted);
+      const delivered = report.accepted - report.missing;
+      const finite = (xs: number[]) => xs.filter((x) => Number.isFinite(x));
+      return {
+        phase: name,
+        mode,
+        rate: mode === 'open' ? rateOrConcurrency : null,
+        concurrency: mode === 'closed' ? rateOrConcurrency : null,
+        sent: report.sent,
+        accepted: report.accepted,
+        missing: report.missing,
+        failures: report.failures,
+        acceptedPerSecond: report.accepted / (report.acceptSpanMs / 1000),
+        deliveredPerSecond: delivered / (report.deliverSpanMs / 1000),
+        apiMs: summarise(report.apiMs),
+        endToEndMs: summarise(finite(report.endToEndMs)),
+        afterAcceptMs: summarise(finite(report.afterAcceptMs)),
+        sendLagMs: mode === 'open' ? summarise(report.sendLagMs) : null,
+        cpu: {
+          gatewayMs: cpu.processMs,
+          gatewayMsPerSend: cpu.processMs / n,
+          postgresMsPerSend: postgresMs === null ? null : postgresMs / n,
+          childMsPerSend: report.childCpuMs / n,
+          machineBusyCores: cpu.machineBusyCores,
+          busyCoresBefore,
+        },
+        profile,
+      };
     };
 
-    if (opts.warmup > 0) await sendAll(opts.warmup, 1_000_000);
-    const run = await sendAll(opts.messages, 0);
-    return {
-      engine,
-      messages: opts.messages,
-      concurrency: opts.concurrency,
-      acceptedPerSecond: Math.round((opts.messages / (run.acceptedAt - run.started)) * 1000),
-      deliveredPerSecond: Math.round((opts.messages / (run.deliveredAt - run.started)) * 1000),
-      apiMs: summarise(run.accepted.map((a) => a.api)),
-      endToEndMs: summarise(run.accepted.map((a) => arrived.get(a.id)! - a.at)),
-    };
+    const phases: OutboundPhase[] = [];
+    if (opts.warmup > 0) await phase('warmup', 'closed', opts.warmup, opts.concurrency, null);
+    for (const rate of opts.rates) {
+      process.stderr.write(`bench outbound: ${engine} open loop ${rate}/s …\n`);
+      phases.push(await phase(`rate ${rate}`, 'open', Math.round(rate * opts.seconds), rate, null));
+    }
+    if (opts.messages > 0) {
+      process.stderr.write(`bench outbound: ${engine} closed loop, ${opts.concurrency} callers …\n`);
+      phases.push(await phase('closed', 'closed', opts.messages, opts.concurrency, opts.profileFile));
+    }
+    load.tell({ type: 'exit' });
+    return { engine, options: opts, phases };
   } finally {
-    await gateway.stop();
-    await sink.close();
+    if (child.exitCode === null) child.kill();
+    await gateway?.stop();
     await fresh?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-const fmt = (s: LatencySummary) => `p50 ${s.p50.toFixed(1)} ms  p99 ${s.p99.toFixed(1)} ms  max ${s.max.toFixed(1)} ms`;
+/** One request, one answer at a time over the fork IPC channel; a dead child fails the wait. */
+function talkTo(child: ChildProcess): { ask(cmd: OutboundLoadCommand): Promise<OutboundLoadEvent>; tell(cmd: OutboundLoadCommand): void } {
+  return {
+    ask(cmd) {
+      return new Promise((resolve, reject) => {
+        const onExit = (code: number | null): void => reject(new Error(`outbound load child exited (code ${code})`));
+        child.once('exit', onExit);
+        child.once('message', (event: OutboundLoadEvent) => {
+          child.off('exit', onExit);
+          resolve(event);
+        });
+        child.send(cmd);
+      });
+    },
+    tell(cmd) {
+      child.send(cmd);
+    },
+  };
+}
+
+const f1 = (n: number | null | undefined): string => (n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(1));
+const f0 = (n: number): string => (Number.isNaN(n) ? '–' : Math.round(n).toString());
+
+function printOutbound(results: OutboundResult[]): void {
+  const rows = [
+    ['engine', 'phase', 'sends', 'accepted/s', 'delivered/s', 'API p50/p99 ms', 'e2e p50/p99 ms', '202→sink p50/p99', 'max e2e', 'lag p99', 'gw CPU ms/send', 'pg CPU ms/send', 'busy cores', 'before', 'missing'],
+  ];
+  for (const r of results) {
+    for (const p of r.phases) {
+      rows.push([
+        r.engine,
+        p.phase,
+        String(p.accepted),
+        f0(p.acceptedPerSecond),
+        f0(p.deliveredPerSecond),
+        `${f1(p.apiMs.p50)} / ${f1(p.apiMs.p99)}`,
+        `${f1(p.endToEndMs.p50)} / ${f1(p.endToEndMs.p99)}`,
+        `${f1(p.afterAcceptMs.p50)} / ${f1(p.afterAcceptMs.p99)}`,
+        f1(p.endToEndMs.max),
+        p.sendLagMs ? f1(p.sendLagMs.p99) : '–',
+        f1(p.cpu.gatewayMsPerSend),
+        f1(p.cpu.postgresMsPerSend),
+        p.cpu.machineBusyCores === null ? '–' : p.cpu.machineBusyCores.toFixed(2),
+        p.cpu.busyCoresBefore === null ? '–' : p.cpu.busyCoresBefore.toFixed(2),
+        String(p.missing),
+      ]);
+    }
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  for (const row of rows) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')}\n`);
+  for (const r of results) {
+    for (const p of r.phases) {
+      if (p.failures.length) process.stdout.write(`${r.engine} ${p.phase}: ${p.failures.length} failures, first: ${p.failures[0]}\n`);
+      if (p.profile) {
+        process.stdout.write(`\n${r.engine} ${p.phase} profile (${p.profile.totalMs} ms of gateway CPU; ${p.profile.file}):\n`);
+        for (const b of p.profile.buckets) process.stdout.write(`  ${(b.share * 100).toFixed(1).padStart(5)} %  ${b.ms.toFixed(0).padStart(6)} ms  ${b.bucket}\n`);
+        process.stdout.write('  top functions (self time):\n');
+        for (const t of p.profile.top) process.stdout.write(`    ${t.ms.toFixed(0).padStart(6)} ms  ${t.fn}\n`);
+      }
+    }
+  }
+}
 
 export async function outboundMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       engine: { type: 'string' },
+      rates: { type: 'string', default: '100,200,300' },
+      seconds: { type: 'string', default: '10' },
       messages: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '32' },
-      warmup: { type: 'string', default: '100' },
+      warmup: { type: 'string', default: '200' },
+      profile: { type: 'boolean', default: false },
     },
   });
-  const opts = { messages: Number(values.messages), concurrency: Number(values.concurrency), warmup: Number(values.warmup) };
+  const int = (name: string, text: string, min: number): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, not ${text}`);
+    return n;
+  };
+  const rates = values.rates === '' || values.rates === '0' ? [] : values.rates.split(',').map((r) => int('rates', r.trim(), 1));
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  mkdirSync(RESULTS_DIR, { recursive: true });
   const results: OutboundResult[] = [];
   for (const engine of resolveEngines(values.engine)) {
     process.stderr.write(`bench outbound: ${engine} …\n`);
-    const r = await runOutbound(engine, opts);
-    results.push(r);
-    process.stdout.write(
-      `${engine}: ${r.messages} sends, concurrency ${r.concurrency}\n` +
-        `  accepted  ${r.acceptedPerSecond} sends/s   API (request → 202)      ${fmt(r.apiMs)}\n` +
-        `  delivered ${r.deliveredPerSecond} sends/s   end to end (202 → sink)  ${fmt(r.endToEndMs)}\n`,
+    results.push(
+      await runOutbound(engine, {
+        rates,
+        seconds: int('seconds', values.seconds, 1),
+        messages: int('messages', values.messages, 0),
+        concurrency: int('concurrency', values.concurrency, 1),
+        warmup: int('warmup', values.warmup, 0),
+        profileFile: values.profile ? join(RESULTS_DIR, `outbound-${engine}-${stamp}.cpuprofile`) : null,
+      }),
     );
   }
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, `outbound-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  printOutbound(results);
+  const file = join(RESULTS_DIR, `outbound-${stamp}.json`);
   const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
   writeFileSync(file, `${JSON.stringify({ scenario: 'outbound', machine, at: new Date().toISOString(), results }, null, 2)}\n`);
-  process.stdout.write(`full results: ${file}\n`);
+  process.stdout.write(`\nfull results: ${file}\n`);
   return 0;
 }

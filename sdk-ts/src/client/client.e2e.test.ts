@@ -128,6 +128,44 @@ describe('SDK resources against a live gateway', () => {
     }
   });
 
+  it('sends, replies and forwards between agents, and decides held mail through reviews', async () => {
+    await e2a.agents.create({ local_part: 'peer' });
+    const peer = 'peer@agents.test';
+    const sent = await e2a.messages.send(bot, { to: [peer], subject: 'sdk send', text: 'hello peer' }, { wait: true });
+    expect(sent.status).toBe('sent');
+    const [received] = (await e2a.messages.list(peer, { subject_contains: 'sdk send' })).items;
+    expect(received).toBeDefined();
+    const reply = await e2a.messages.reply(peer, received!.id, { text: 'hello back' }, { wait: true });
+    expect(reply.status).toBe('sent');
+    expect(reply.conversation_id).toBe(received!.conversation_id);
+    const [back] = (await e2a.messages.list(bot, { subject_contains: 'Re: sdk send' })).items;
+    expect(back?.conversation_id).toBe(sent.conversation_id);
+    const forwarded = await e2a.messages.forward(bot, back!.id, { to: [peer], text: 'see below' }, { wait: true });
+    expect(forwarded.status).toBe('sent');
+    // The same Idempotency-Key returns the first result instead of sending twice.
+    const once = await e2a.messages.send(bot, { to: [peer], subject: 'once', text: 'x' }, { idempotencyKey: 'sdk-once-1' });
+    expect((await e2a.messages.send(bot, { to: [peer], subject: 'once', text: 'x' }, { idempotencyKey: 'sdk-once-1' })).id).toBe(once.id);
+
+    const protection = await e2a.agents.getProtection(bot);
+    expect(protection.outbound.policy).toBe('open');
+    const updated = await e2a.agents.setProtection(bot, { outbound: { policy: 'allowlist', allowlist: [], action: 'review' } });
+    expect(updated.outbound).toMatchObject({ policy: 'allowlist', action: 'review' });
+    const held = await e2a.messages.send(bot, { to: [peer], subject: 'sdk held', text: 'check me' });
+    expect(held.status).toBe('pending_review');
+    const pending = await e2a.reviews.list({ status: 'pending' });
+    expect(pending.items.map((r) => r.id)).toContain(held.review_id);
+    expect((await e2a.reviews.get(held.review_id!)).subject).toBe('sdk held');
+    expect((await e2a.reviews.approve(held.review_id!, { subject: 'sdk held (edited)' })).status).toBe('approved');
+    const heldAgain = await e2a.messages.send(bot, { to: [peer], subject: 'sdk no', text: 'x' });
+    expect((await e2a.reviews.reject(heldAgain.review_id!, 'not this one')).status).toBe('rejected');
+    await e2a.agents.setProtection(bot, {});
+    for (let i = 0; i < 100 && (await e2a.messages.list(peer, { subject_contains: 'sdk held (edited)' })).items.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await e2a.messages.list(peer, { subject_contains: 'sdk held (edited)' })).items).toHaveLength(1);
+    expect((await e2a.messages.list(peer, { subject_contains: 'sdk no' })).items).toHaveLength(0);
+  });
+
   it('listen() gets every event across a server restart, each once, in order', async () => {
     await e2a.agents.create({ local_part: 'listener' });
     const address = 'listener@agents.test';

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictError, ConnectionError, QuotaError, RateLimitError, ServerError, ValidationError } from './errors.js';
+import { HttpClient } from './http.js';
+
+function scripted(answers: Array<Response | Error>) {
+  const seen: Array<{ method: string; headers: Record<string, string> }> = [];
+  const fetchImpl = (async (_url: URL, init: RequestInit) => {
+    seen.push({ method: String(init.method), headers: init.headers as Record<string, string> });
+    const next = answers.shift();
+    if (!next) throw new Error('no more answers');
+    if (next instanceof Error) throw next;
+    return next;
+  }) as unknown as typeof fetch;
+  return { seen, client: new HttpClient({ apiKey: 'e2a_k', baseUrl: 'http://api.test', fetch: fetchImpl, maxRetries: 2, timeoutMs: 1000 }) };
+}
+
+const error = (status: number, code: string, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify({ error: { code, message: `${code} happened`, request_id: 'req_1' } }), { status, headers: { 'content-type': 'application/json', ...headers } });
+const ok = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+
+describe('SDK HTTP client', () => {
+  it('retries a GET on 503 and on a network error, then succeeds', async () => {
+    const { client, seen } = scripted([error(503, 'unavailable'), new TypeError('fetch failed'), ok({ fine: true })]);
+    expect(await client.request('GET', '/v1/info')).toEqual({ fine: true });
+    expect(seen).toHaveLength(3);
+    expect(seen[0]!.headers.authorization).toBe('Bearer e2a_k');
+  });
+
+  it('retries a POST only when it carries an Idempotency-Key', async () => {
+    const without = scripted([error(503, 'unavailable')]);
+    await expect(without.client.request('POST', '/v1/agents', { body: {} })).rejects.toBeInstanceOf(ServerError);
+    expect(without.seen).toHaveLength(1);
+    const withKey = scripted([error(503, 'unavailable'), ok({ id: 'msg_1' })]);
+    expect(await withKey.client.request('POST', '/v1/agents/a/messages', { body: {}, idempotencyKey: 'k1' })).toEqual({ id: 'msg_1' });
+    expect(withKey.seen.map((s) => s.headers['idempotency-key'])).toEqual(['k1', 'k1']);
+  });
+
+  it('honours Retry-After on 429 and exposes it when retries run out', async () => {
+    const { client } = scripted([error(429, 'rate_limited', { 'retry-after': '0' }), error(429, 'rate_limited', { 'retry-after': '0' }), error(429, 'rate_limited', { 'retry-after': '7' })]);
+    const err = await client.request('GET', '/v1/agents').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect((err as RateLimitError).retryAfter).toBe(7);
+  });
+
+  it('maps error codes to typed errors carrying the request id', async () => {
+    const cases: Array<[Response, unknown]> = [
+      [error(402, 'quota_exceeded'), QuotaError],
+      [error(409, 'idempotency_in_flight'), ConflictError],
+      [error(422, 'idempotency_mismatch'), ValidationError],
+    ];
+    for (const [response, type] of cases) {
+      const { client } = scripted([response]);
+      const err = await client.request('POST', '/x', { body: {} }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(type as new () => Error);
+      expect((err as { requestId: string }).requestId).toBe('req_1');
+      expect((err as Error).message).toContain('(request req_1)');
+    }
+  });
+
+  it('says how to fix an unreachable server', async () => {
+    const { client } = scripted([new TypeError('fetch failed'), new TypeError('fetch failed'), new TypeError('fetch failed')]);
+    const err = await client.request('GET', '/v1/info').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as Error).message).toContain('check E2A_API_URL');
+  });
+});
