@@ -52,6 +52,8 @@ export interface OutboundPhaseReport {
   /** First request → last message at the sink, ms. */
   deliverSpanMs: number;
   childCpuMs: number;
+  /** Per accepted send: when its request started (open loop: scheduled), ms after the phase began. */
+  startMs: number[];
 }
 
 export type OutboundLoadEvent = { type: 'ready'; sinkHost: string; sinkPort: number } | { type: 'configured' } | OutboundPhaseReport;
@@ -178,6 +180,7 @@ async function run(cmd: Extract<OutboundLoadCommand, { type: 'run' }>): Promise<
     acceptSpanMs: lastAccepted - t0,
     deliverSpanMs: (arrivals.length ? Math.max(...arrivals) : Number.NaN) - t0,
     childCpuMs: (cpu.user + cpu.system) / 1000,
+    startMs: sends.map((s) => s.start - t0),
   };
   for (const s of sends) arrived.delete(s.id);
   emit(report);

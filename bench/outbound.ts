@@ -29,6 +29,7 @@ import { cpuSince, markCpu } from './cpu-usage.js';
 import type { OutboundLoadCommand, OutboundLoadEvent, OutboundPhaseReport } from './outbound-load.js';
 import { summarise, type LatencySummary } from './percentiles.js';
 import { markPostgresCpu } from './postgres-cpu.js';
+import { installSqlStats, takeSqlStats, type StatementStat } from './sql-stats.js';
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
@@ -60,6 +61,8 @@ export interface OutboundPhase {
   /** 202 → at the sink */
   afterAcceptMs: LatencySummary;
   sendLagMs: LatencySummary | null;
+  /** End to end by the second the request started in: p50 and max, so a tail can be told from a stall. */
+  perSecond: Array<{ second: number; sends: number; p50: number; max: number }>;
   cpu: {
     gatewayMs: number;
     gatewayMsPerSend: number;
@@ -68,6 +71,8 @@ export interface OutboundPhase {
     machineBusyCores: number | null;
     busyCoresBefore: number | null;
   };
+  /** PostgreSQL: statements the gateway ran in the phase (pg Client#query wrapped), most frequent first. */
+  sql: { perSend: number; statements: StatementStat[] } | null;
   profile: ProfileSummary | null;
 }
 
@@ -81,6 +86,7 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
   const child = fork(join(import.meta.dirname, 'outbound-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const load = talkTo(child);
   const fresh = engine === 'postgres' ? await createFreshPostgres() : null;
+  if (fresh) installSqlStats();
   const dataDir = mkdtempSync(join(tmpdir(), 'e2a-bench-outbound-'));
   let gateway: Awaited<ReturnType<typeof createGateway>> | null = null;
   try {
@@ -126,6 +132,7 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
       const busyCoresBefore = cpuSince(idle).machineBusyCores;
       const stopProfile = profileFile ? await startProfile() : null;
       const pgCpu = markPostgresCpu(dbName);
+      takeSqlStats();
       const mark = markCpu();
       const report = (await load.ask({
         type: 'run',
@@ -139,6 +146,7 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
       })) as OutboundPhaseReport;
       const cpu = cpuSince(mark);
       const postgresMs = fresh ? pgCpu() : null;
+      const statements = fresh ? takeSqlStats() : null;
       const profile = stopProfile ? await stopProfile(profileFile!) : null;
       offset += messages;
       const n = Math.max(1, report.accepted);
@@ -159,6 +167,7 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
         endToEndMs: summarise(finite(report.endToEndMs)),
         afterAcceptMs: summarise(finite(report.afterAcceptMs)),
         sendLagMs: mode === 'open' ? summarise(report.sendLagMs) : null,
+        perSecond: bySecond(report.startMs, report.endToEndMs),
         cpu: {
           gatewayMs: cpu.processMs,
           gatewayMsPerSend: cpu.processMs / n,
@@ -167,6 +176,7 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
           machineBusyCores: cpu.machineBusyCores,
           busyCoresBefore,
         },
+        sql: statements ? { perSend: statements.reduce((a, b) => a + b.count, 0) / n, statements } : null,
         profile,
       };
     };
@@ -189,6 +199,15 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
     await fresh?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+function bySecond(startMs: number[], latencyMs: number[]): OutboundPhase['perSecond'] {
+  const buckets: number[][] = [];
+  startMs.forEach((t, i) => (buckets[Math.floor(t / 1000)] ??= []).push(latencyMs[i]!));
+  return [...buckets.entries()].map(([second, xs]) => {
+    const s = summarise((xs ?? []).filter((x) => Number.isFinite(x)));
+    return { second, sends: xs?.length ?? 0, p50: Math.round(s.p50 * 10) / 10, max: Math.round(s.max * 10) / 10 };
+  });
 }
 
 /** One request, one answer at a time over the fork IPC channel; a dead child fails the wait. */
@@ -216,7 +235,7 @@ const f0 = (n: number): string => (Number.isNaN(n) ? '–' : Math.round(n).toStr
 
 function printOutbound(results: OutboundResult[]): void {
   const rows = [
-    ['engine', 'phase', 'sends', 'accepted/s', 'delivered/s', 'API p50/p99 ms', 'e2e p50/p99 ms', '202→sink p50/p99', 'max e2e', 'lag p99', 'gw CPU ms/send', 'pg CPU ms/send', 'busy cores', 'before', 'missing'],
+    ['engine', 'phase', 'sends', 'accepted/s', 'delivered/s', 'API p50/p99 ms', 'e2e p50/p99 ms', '202→sink p50/p99', 'max e2e', 'lag p99', 'gw CPU ms/send', 'pg CPU ms/send', 'busy cores', 'before', 'SQL/send', 'missing'],
   ];
   for (const r of results) {
     for (const p of r.phases) {
@@ -235,6 +254,7 @@ function printOutbound(results: OutboundResult[]): void {
         f1(p.cpu.postgresMsPerSend),
         p.cpu.machineBusyCores === null ? '–' : p.cpu.machineBusyCores.toFixed(2),
         p.cpu.busyCoresBefore === null ? '–' : p.cpu.busyCoresBefore.toFixed(2),
+        p.sql ? p.sql.perSend.toFixed(1) : '–',
         String(p.missing),
       ]);
     }
@@ -244,6 +264,14 @@ function printOutbound(results: OutboundResult[]): void {
   for (const r of results) {
     for (const p of r.phases) {
       if (p.failures.length) process.stdout.write(`${r.engine} ${p.phase}: ${p.failures.length} failures, first: ${p.failures[0]}\n`);
+      if (p.mode === 'open') {
+        const slow = p.perSecond.filter((b) => b.max > 200);
+        if (slow.length) process.stdout.write(`${r.engine} ${p.phase}: seconds with an end-to-end max over 200 ms: ${slow.map((b) => `#${b.second} (p50 ${b.p50}, max ${b.max})`).join(', ')}\n`);
+      }
+      if (p.sql && p.phase === 'closed') {
+        process.stdout.write(`\n${r.engine} ${p.phase}: SQL statements per accepted send (mean round trip):\n`);
+        for (const st of p.sql.statements.slice(0, 12)) process.stdout.write(`  ${(st.count / p.accepted).toFixed(2).padStart(5)}  ${st.meanMs.toFixed(2).padStart(6)} ms  ${st.statement}\n`);
+      }
       if (p.profile) {
         process.stdout.write(`\n${r.engine} ${p.phase} profile (${p.profile.totalMs} ms of gateway CPU; ${p.profile.file}):\n`);
         for (const b of p.profile.buckets) process.stdout.write(`  ${(b.share * 100).toFixed(1).padStart(5)} %  ${b.ms.toFixed(0).padStart(6)} ms  ${b.bucket}\n`);

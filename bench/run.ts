@@ -7,7 +7,8 @@
  *                            [--warmup 200] [--profile]
  *   npm run bench -- delivery [--engine …] [--rates 50,200] [--seconds 20] [--backlog 10000]
  *                             [--listeners 5000] [--profile]   (see delivery-cli.ts)
- *   npm run bench -- outbound [--engine …] [--messages 2000] [--concurrency 32]   (see outbound.ts)
+ *   npm run bench -- outbound [--engine …] [--rates 100,200,300] [--seconds 10] [--messages 2000]
+ *                             [--concurrency 32] [--warmup 200] [--profile]   (see outbound.ts)
  *
  * PostgreSQL runs create a fresh database on E2A_BENCH_DATABASE_URL (or TEST_DATABASE_URL).
  */
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (scenario !== 'inbound') {
-    process.stderr.write(`bench: unknown scenario ${scenario} (have: inbound, delivery)\n${USAGE}\n`);
+    process.stderr.write(`bench: unknown scenario ${scenario} (have: inbound, delivery, outbound)\n${USAGE}\n`);
     return 2;
   }
   const int = (name: string, text: string, min: number): number => {
