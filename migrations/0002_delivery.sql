@@ -56,7 +56,11 @@ $$;
 
 -- Every event, from any code path, fans out to the matching webhooks and wakes listeners, inside
 -- the transaction that wrote it (NOTIFY is delivered at commit, and not at all on rollback).
+-- Payload: "<agent id> <seq> <type> <webhook deliveries queued>", so each consumer wakes only for
+-- work it can have.
 CREATE FUNCTION e2a_event_fanout() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  queued integer;
 BEGIN
   INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, next_attempt_at, created_at)
   SELECT e2a_delivery_id(w.id, NEW.seq), w.id, NEW.id, 'pending', NEW.created_at, NEW.created_at
@@ -67,7 +71,8 @@ BEGIN
     AND (jsonb_array_length(w.filter_agent_addresses) = 0 OR w.filter_agent_addresses ? (NEW.data->>'agent_address'))
     AND (jsonb_array_length(w.filter_conversation_ids) = 0 OR w.filter_conversation_ids ? (NEW.data->>'conversation_id'))
   ON CONFLICT (webhook_id, event_id) DO NOTHING;
-  PERFORM pg_notify('e2a_events', coalesce(NEW.agent_id, '') || ' ' || NEW.seq::text);
+  GET DIAGNOSTICS queued = ROW_COUNT;
+  PERFORM pg_notify('e2a_events', coalesce(NEW.agent_id, '') || ' ' || NEW.seq::text || ' ' || NEW.type || ' ' || queued::text);
   RETURN NULL;
 END
 $$;

@@ -14,6 +14,10 @@ export const EVENTS_CHANNEL = 'e2a_events';
 export interface EventNotice {
   agentId: string | null;
   seq: number;
+  /** The event type, e.g. email.received. */
+  type: string;
+  /** Webhook deliveries the event queued (0: the webhook worker has nothing new). */
+  deliveries: number;
 }
 
 export interface EventBus {
@@ -23,9 +27,10 @@ export interface EventBus {
 
 function parseNotice(payload: string | undefined): EventNotice | null {
   if (!payload) return null;
-  const [agent, seq] = payload.split(' ');
+  const [agent, seq, type, deliveries] = payload.split(' ');
   const n = Number(seq);
-  return Number.isFinite(n) ? { agentId: agent || null, seq: n } : null;
+  if (!Number.isFinite(n)) return null;
+  return { agentId: agent || null, seq: n, type: type ?? '', deliveries: Number(deliveries ?? 0) || 0 };
 }
 
 export async function createEventBus(handle: DatabaseHandle, logger: Logger): Promise<EventBus> {

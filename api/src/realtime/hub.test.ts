@@ -116,10 +116,10 @@ describe.each(ENGINES)('realtime hub (%s)', (engine) => {
       // Start live past everything so far: only the two events below are of interest.
       const live = await hub.join(fresh, 'agent_1', lateSeq);
       const later = await insertEvent();
-      bus.emit({ agentId: 'agent_1', seq: later.seq });
+      bus.emit({ agentId: 'agent_1', seq: later.seq, type: 'email.received', deliveries: 0 });
       await fresh.until(1, 'the later event');
       const late = await insertEvent({ seq: lateSeq });
-      bus.emit({ agentId: 'agent_1', seq: late.seq });
+      bus.emit({ agentId: 'agent_1', seq: late.seq, type: 'email.received', deliveries: 0 });
       await fresh.until(2, 'the late event');
       expect(fresh.ids).toEqual([later.id, late.id]);
       live.leave();
@@ -151,12 +151,12 @@ describe.each(ENGINES)('realtime hub (%s)', (engine) => {
       const live = await hub.join(sink, 'agent_1', lateSeq - 1);
       const later = await insertEvent();
       holdNext = true;
-      bus.emit({ agentId: 'agent_1', seq: later.seq });
+      bus.emit({ agentId: 'agent_1', seq: later.seq, type: 'email.received', deliveries: 0 });
       for (let i = 0; i < 250 && !release; i++) await new Promise((r) => setTimeout(r, 20));
       expect(release, 'the fetch of the later event is in flight').not.toBeNull();
       // The lower seq commits and is announced while that fetch is still out.
       const late = await insertEvent({ seq: lateSeq });
-      bus.emit({ agentId: 'agent_1', seq: late.seq });
+      bus.emit({ agentId: 'agent_1', seq: late.seq, type: 'email.received', deliveries: 0 });
       release!();
       await sink.until(2, 'both events');
       expect(sink.ids).toEqual([later.id, late.id]);

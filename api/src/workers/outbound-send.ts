@@ -56,7 +56,7 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
   private readonly repo: OutboundRepo;
 
   constructor(private readonly deps: OutboundSendDeps) {
-    super({ bus: deps.bus, logger: deps.logger, concurrency: deps.concurrency, pollIntervalMs: deps.pollIntervalMs, name: 'outbound send' });
+    super({ bus: deps.bus, logger: deps.logger, concurrency: deps.concurrency, pollIntervalMs: deps.pollIntervalMs, name: 'outbound send', wakeOn: (notice) => notice.type === 'email.review_approved' });
     this.repo = new OutboundRepo(deps.db);
   }
 

@@ -5,7 +5,7 @@
  * no notification at all, so the poll is the floor and the bus only a shortcut (see events/bus.ts).
  */
 import type { Logger } from 'pino';
-import type { EventBus } from '../events/bus.js';
+import type { EventBus, EventNotice } from '../events/bus.js';
 
 /** How long stop() waits for attempts in flight. */
 export const STOP_WAIT_MS = 10_000;
@@ -16,6 +16,8 @@ export interface PollingWorkerOptions {
   concurrency: number;
   pollIntervalMs: number;
   name: string;
+  /** Which committed events can mean new work for this worker (the rest only cost a claim query). */
+  wakeOn: (notice: EventNotice) => boolean;
 }
 
 export abstract class PollingWorker<Job extends { id: string }> {
@@ -35,7 +37,9 @@ export abstract class PollingWorker<Job extends { id: string }> {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.unsubscribe = this.options.bus.subscribe(() => this.wake());
+    this.unsubscribe = this.options.bus.subscribe((notice) => {
+      if (this.options.wakeOn(notice)) this.wake();
+    });
     this.loopDone = this.loop();
   }
 

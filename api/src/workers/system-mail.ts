@@ -46,7 +46,7 @@ interface SystemMailJob {
 
 export class SystemMailWorker extends PollingWorker<SystemMailJob> {
   constructor(private readonly deps: SystemMailDeps) {
-    super({ bus: deps.bus, logger: deps.logger, concurrency: 4, pollIntervalMs: deps.pollIntervalMs, name: 'system mail' });
+    super({ bus: deps.bus, logger: deps.logger, concurrency: 4, pollIntervalMs: deps.pollIntervalMs, name: 'system mail', wakeOn: (notice) => notice.type === 'email.review_requested' });
   }
 
   protected async claim(limit: number): Promise<SystemMailJob[]> {

@@ -43,7 +43,7 @@ const MAX_ERROR_CHARS = 500;
 
 export class WebhookDeliveryWorker extends PollingWorker<ClaimedDelivery> {
   constructor(private readonly deps: WebhookDeliveryDeps) {
-    super({ bus: deps.bus, logger: deps.logger, concurrency: deps.concurrency, pollIntervalMs: deps.pollIntervalMs, name: 'webhook delivery' });
+    super({ bus: deps.bus, logger: deps.logger, concurrency: deps.concurrency, pollIntervalMs: deps.pollIntervalMs, name: 'webhook delivery', wakeOn: (notice) => notice.deliveries > 0 });
   }
 
   protected claim(limit: number): Promise<ClaimedDelivery[]> {
