@@ -79,6 +79,20 @@ export class OutboundRepo {
     await insertEvents(tx, input.userId, m.agent_id, input.events, m.received_at);
   }
 
+  /** A queued message and its conversation in one statement (data-modifying CTE), no transaction. */
+  static async insertAcceptedAlone(db: Database, m: Insertable<MessagesTable> & { received_at: Date }): Promise<void> {
+    await db
+      .with('c', (qb) =>
+        qb
+          .insertInto('conversations')
+          .values({ id: m.conversation_id, agent_id: m.agent_id, subject: m.subject ?? null, message_count: 1, created_at: m.received_at, last_message_at: m.received_at })
+          .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ message_count: eb('conversations.message_count', '+', 1), last_message_at: eb.ref('excluded.last_message_at') }))),
+      )
+      .insertInto('messages')
+      .values(m)
+      .execute();
+  }
+
   status(agentId: string, id: string) {
     return this.db
       .selectFrom('messages as m')

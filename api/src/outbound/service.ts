@@ -168,73 +168,80 @@ export class OutboundService {
     const events = decision.action === 'flag' ? [eventData('email.flagged')] : decision.action === 'block' ? [eventData('email.blocked')] : [];
     let review: { reviewId: string; expiresAt: Date } | null = null;
 
-    await this.deps.db.transaction().execute(async (tx) => {
-      await OutboundRepo.insertAccepted(tx, {
-        userId: agent.user_id,
-        events,
-        message: {
-          id,
-          agent_id: agent.id,
-          conversation_id: draft.conversationId,
-          direction: 'outbound',
-          status,
-          queue_id: null,
-          message_id_header: draft.messageId,
-          in_reply_to: draft.inReplyTo,
-          references_header: json(draft.references),
-          // Outbound rows are unique by id; the inbound de-duplication key does not apply.
-          dedupe_key: sha256Hex(`outbound\n${id}`),
-          content_hash: sha256Hex(sealedDraft),
-          from_address: agent.address,
-          from_name: draft.from.name,
-          to_addresses: json(draft.to),
-          cc_addresses: json(draft.cc),
-          bcc_addresses: json(draft.bcc),
-          reply_to_addresses: json(draft.replyTo),
-          subject: pgText(draft.subject),
-          envelope: json({ mail_from: agent.address, rcpt_to: recipients }),
-          authentication: null,
-          // The sender is the agent the API key authenticated.
-          verified: true,
-          headers: json(Object.entries(draft.headers).map(([name, value]) => ({ name, value }))),
-          text_body: draft.text === null ? null : box.seal(draft.text),
-          html_body: draft.html === null ? null : box.seal(draft.html),
-          raw: null,
-          draft: sealedDraft,
-          size_bytes: estimate,
-          attachment_count: draft.attachments.length,
-          read_at: null,
-          received_at: now,
-          created_at: now,
-          status_reason: decision.action === 'pass' ? null : reason,
-          next_attempt_at: status === 'queued' ? now : null,
-        },
-        attachments: draft.attachments.map((a, idx) => ({
-          message_id: id,
-          idx,
-          filename: pgText(a.filename),
-          content_type: a.contentType,
-          size_bytes: attachmentBytes[idx]!,
-          content_id: a.contentId,
-          disposition: a.contentId ? 'inline' : 'attachment',
-          sha256: sha256Hex(Buffer.from(a.content, 'base64')),
-          content: box.seal(Buffer.from(a.content, 'base64')),
-        })),
+    const accepted = {
+      userId: agent.user_id,
+      events,
+      message: {
+        id,
+        agent_id: agent.id,
+        conversation_id: draft.conversationId,
+        direction: 'outbound' as const,
+        status,
+        queue_id: null,
+        message_id_header: draft.messageId,
+        in_reply_to: draft.inReplyTo,
+        references_header: json(draft.references),
+        // Outbound rows are unique by id; the inbound de-duplication key does not apply.
+        dedupe_key: sha256Hex(`outbound\n${id}`),
+        content_hash: sha256Hex(sealedDraft),
+        from_address: agent.address,
+        from_name: draft.from.name,
+        to_addresses: json(draft.to),
+        cc_addresses: json(draft.cc),
+        bcc_addresses: json(draft.bcc),
+        reply_to_addresses: json(draft.replyTo),
+        subject: pgText(draft.subject),
+        envelope: json({ mail_from: agent.address, rcpt_to: recipients }),
+        authentication: null,
+        // The sender is the agent the API key authenticated.
+        verified: true,
+        headers: json(Object.entries(draft.headers).map(([name, value]) => ({ name, value }))),
+        text_body: draft.text === null ? null : box.seal(draft.text),
+        html_body: draft.html === null ? null : box.seal(draft.html),
+        raw: null,
+        draft: sealedDraft,
+        size_bytes: estimate,
+        attachment_count: draft.attachments.length,
+        read_at: null,
+        received_at: now,
+        created_at: now,
+        status_reason: decision.action === 'pass' ? null : reason,
+        next_attempt_at: status === 'queued' ? now : null,
+      },
+      attachments: draft.attachments.map((a, idx) => ({
+        message_id: id,
+        idx,
+        filename: pgText(a.filename),
+        content_type: a.contentType,
+        size_bytes: attachmentBytes[idx]!,
+        content_id: a.contentId,
+        disposition: a.contentId ? 'inline' : 'attachment',
+        sha256: sha256Hex(Buffer.from(a.content, 'base64')),
+        content: box.seal(Buffer.from(a.content, 'base64')),
+      })),
+    };
+    // The common case, nothing to hold, no attachments, no events, is one statement; anything more
+    // is one transaction with the review it opens.
+    if (status === 'queued' && accepted.attachments.length === 0 && events.length === 0) {
+      await OutboundRepo.insertAcceptedAlone(this.deps.db, accepted.message);
+    } else {
+      await this.deps.db.transaction().execute(async (tx) => {
+        await OutboundRepo.insertAccepted(tx, accepted);
+        if (status === 'held') {
+          review = await this.deps.holds.hold(tx, {
+            userId: agent.user_id,
+            agentId: agent.id,
+            agentAddress: agent.address,
+            messageId: id,
+            direction: 'outbound',
+            reasons: decision.reasons,
+            holds: protection.holds,
+            notify: protection.review_notify,
+            summary: { from: agent.address, to: recipients, subject: draft.subject, conversationId: draft.conversationId },
+          });
+        }
       });
-      if (status === 'held') {
-        review = await this.deps.holds.hold(tx, {
-          userId: agent.user_id,
-          agentId: agent.id,
-          agentAddress: agent.address,
-          messageId: id,
-          direction: 'outbound',
-          reasons: decision.reasons,
-          holds: protection.holds,
-          notify: protection.review_notify,
-          summary: { from: agent.address, to: recipients, subject: draft.subject, conversationId: draft.conversationId },
-        });
-      }
-    });
+    }
     if (status === 'queued') this.deps.wake();
     const held = review as { reviewId: string; expiresAt: Date } | null;
     const result: SendResult = {
