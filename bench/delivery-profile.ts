@@ -7,23 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import type { Profile, ProfileNode, ProfileSummary } from './cpu-profile.js';
 
-export interface DeliveryProfileSummary {
-  file: string;
-  totalMs: number;
-  buckets: Array<{ bucket: string; ms: number; share: number }>;
-  top: Array<{ fn: string; ms: number }>;
-}
+export type DeliveryProfileSummary = ProfileSummary;
 
 const OWNERS: Array<[RegExp, string]> = [
   [/node_modules\/(kysely|pg|pg-protocol|pg-pool|pg-types|pg-connection-string|pgpass|postgres-[a-z]+|@electric-sql)\//, 'SQL: kysely + driver'],

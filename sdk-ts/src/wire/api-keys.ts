@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, page } from './common.js';
+import { Timestamp, page } from './primitives.js';
 
 export const ApiKey = z
   .object({

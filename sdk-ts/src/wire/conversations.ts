@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PageQuery, Timestamp, page } from './common.js';
+import { PageQuery, Timestamp, page } from './primitives.js';
 import { MessageSummary } from './messages.js';
 
 export const Conversation = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp } from './common.js';
+import { Timestamp } from './primitives.js';
 
 export const DnsRecord = z.object({ type: z.enum(['TXT', 'MX', 'CNAME']), name: z.string(), value: z.string(), purpose: z.string() });
 

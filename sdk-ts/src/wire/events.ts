@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PageQuery, Timestamp, page } from './common.js';
+import { PageQuery, Timestamp, page } from './primitives.js';
 
 /** Every event type, in one table. */
 export const EVENT_TYPES = [

@@ -2,7 +2,7 @@
  * The wire contract: request, response and event shapes, defined once with zod. The server
  * validates with these and generates its OpenAPI document from them; the SDK types come from them.
  */
-export * from './common.js';
+export * from './primitives.js';
 export * from './errors.js';
 export * from './authentication.js';
 export * from './agents.js';

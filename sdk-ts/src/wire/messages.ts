@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Authentication } from './authentication.js';
-import { EmailAddress, PageQuery, Timestamp, page } from './common.js';
+import { EmailAddress, PageQuery, Timestamp, page } from './primitives.js';
 
 export const MESSAGE_DIRECTIONS = ['inbound', 'outbound'] as const;
 export const MESSAGE_STATUSES = ['received', 'held', 'queued', 'sent', 'failed', 'bounced', 'rejected', 'blocked'] as const;

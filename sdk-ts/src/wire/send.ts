@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp } from './common.js';
+import { Timestamp } from './primitives.js';
 
 /** No CR or LF anywhere a value becomes a header line (RFC 5322 §2.2: header injection). */
 const headerSafe = (max: number) =>

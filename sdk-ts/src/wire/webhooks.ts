@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_TYPES } from './events.js';
-import { Timestamp, page } from './common.js';
+import { Timestamp, page } from './primitives.js';
 
 export const WebhookFilters = z.object({
   agent_addresses: z.array(z.string().max(254)).max(100).default([]),

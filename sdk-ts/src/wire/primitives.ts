@@ -1,3 +1,4 @@
+/** The small shapes every resource is built from: timestamps, addresses, cursor pages. */
 import { z } from 'zod';
 
 /** RFC 3339 timestamp in UTC, as every time on the wire is written. */
