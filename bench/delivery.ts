@@ -20,7 +20,7 @@ import { createGateway, type Gateway } from '../api/src/gateway.js';
 import { createFreshPostgres, type Engine } from './bench-database.js';
 import { startProfile } from './cpu-profile.js';
 import { cpuSince, markCpu, type CpuSpent } from './cpu-usage.js';
-import type { DrainReport, LatencyReport, ListenersReport, LoadCommand, LoadEvent } from './delivery-load.js';
+import type { DrainReport, LatencyReport, ListenersReport, LoadCommand, LoadEvent } from './delivery-protocol.js';
 import { summariseDeliveryProfile, type DeliveryProfileSummary } from './delivery-profile.js';
 import { forceGc } from './gc.js';
 import { markPostgresCpu } from './postgres-cpu.js';
@@ -28,98 +28,9 @@ import { installSqlStats, takeSqlStats, type StatementStat } from './sql-stats.j
 import { summarise, type LatencySummary } from './percentiles.js';
 import { maxRssBytes, MiB, sampleRss } from './rss-sampler.js';
 
-export interface DeliveryOptions {
-  engine: Engine;
-  /** Open-loop send rates, msg/s; each is run for each channel. */
-  rates: number[];
-  seconds: number;
-  warmupSeconds: number;
-  sizeBytes: number;
-  /** Webhook deliveries queued for the throughput drain (0 skips it). */
-  backlog: number;
-  /** Webhooks the backlog is spread over (each its own receiver path). */
-  backlogWebhooks: number;
-  /** Idle WebSocket listeners for the RSS measurement (0 skips it), spread over `listenerAgents`. */
-  listeners: number;
-  listenerAgents: number;
-  /** webhooks.concurrency (null: the gateway default). */
-  webhookConcurrency: number | null;
-  channels: Array<'webhook' | 'ws'>;
-  /** Directory + file prefix for per-phase CPU profiles (null: no profiling). */
-  profilePrefix: string | null;
-}
+import type { DeliveryOptions, PhaseCpu, LatencyResult, ThroughputResult, ListenersResult, DeliveryResult } from './delivery-results.js';
 
-export interface PhaseCpu extends CpuSpent {
-  gatewayMsPerMessage: number;
-  childCpuMs: number;
-  /** All local `postgres` processes (null on PGlite or off Linux). */
-  postgresCpuMs: number | null;
-}
-
-export interface LatencyResult {
-  channel: 'webhook' | 'ws';
-  rate: number;
-  sent: number;
-  acked: number;
-  achievedRate: number;
-  missing: number;
-  duplicates: number;
-  failures: string[];
-  deliveryMs: LatencySummary;
-  smtpMs: LatencySummary;
-  sendLagMs: LatencySummary;
-  smtpConnections: number;
-  signatures: LatencyReport['signatures'];
-  cpu: PhaseCpu;
-  busyCoresBefore: number;
-  /** PostgreSQL only: statements the gateway ran during the phase, by kind. */
-  sql: StatementStat[];
-  profile: DeliveryProfileSummary | null;
-}
-
-export interface ThroughputResult {
-  queued: number;
-  webhooks: number;
-  concurrency: number;
-  received: number;
-  unique: number;
-  succeededInDb: number;
-  spanMs: number;
-  deliveriesPerSecond: number;
-  perSecond: number[];
-  timedOut: boolean;
-  signatures: DrainReport['signatures'];
-  cpu: CpuSpent & { gatewayMsPerDelivery: number; childCpuMs: number; postgresCpuMs: number | null };
-  busyCoresBefore: number;
-  sql: StatementStat[];
-  profile: DeliveryProfileSummary | null;
-}
-
-export interface ListenersResult {
-  requested: number;
-  ready: number;
-  agents: number;
-  failures: string[];
-  connectMs: number;
-  rssBeforeMiB: number;
-  rssAfterMiB: number;
-  peakSampledMiB: number;
-  heapBeforeMiB: number;
-  heapAfterMiB: number;
-  perListenerKiB: number;
-  serverConnections: number;
-  fdLimit: number;
-  gcForced: boolean;
-}
-
-export interface DeliveryResult {
-  engine: Engine;
-  options: DeliveryOptions;
-  listeners: ListenersResult | null;
-  latency: LatencyResult[];
-  throughput: ThroughputResult | null;
-  maxRssMiB: number;
-}
+export type { DeliveryOptions, PhaseCpu, LatencyResult, ThroughputResult, ListenersResult, DeliveryResult };
 
 const DOMAIN = 'agents.bench';
 const SENDER_DOMAIN = 'sender.example';
