@@ -49,6 +49,7 @@ import { DkimKeys } from './domains/dkim-keys.js';
 import { domainRoutes } from './domains/routes.js';
 import { DomainsService } from './domains/service.js';
 import { bounceDetector } from './outbound/bounces.js';
+import { LocalDomains } from './outbound/local-domains.js';
 import { Idempotency } from './outbound/idempotency.js';
 import { LocalDelivery } from './outbound/local-delivery.js';
 import { PRODUCTION_RETRY, type OutboundRetryPolicy } from './outbound/retry.js';
@@ -311,6 +312,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logger: logger.child({ part: 'outbound' }),
       dkim,
       local: localDelivery,
+      localDomains: new LocalDomains({ db, sharedDomain: config.shared_domain, clock }),
       transport: outboundTransport,
       retry: outboundRetry,
       retryWindowMs,

@@ -16,6 +16,7 @@ import type { OutboundTransport, RecipientOutcome } from '@e2a/relay';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import type { LocalDomains } from '../outbound/local-domains.js';
 import type { Database } from '../db/database.js';
 import type { DkimKeys } from '../domains/dkim-keys.js';
 import type { EventBus } from '../events/bus.js';
@@ -39,6 +40,8 @@ export interface OutboundSendDeps {
   logger: Logger;
   dkim: DkimKeys;
   local: LocalDelivery;
+  /** Which recipient domains can hold agents of this gateway. */
+  localDomains: LocalDomains;
   /** null when outbound_smtp.mode is none. */
   transport: OutboundTransport | null;
   retry: OutboundRetryPolicy;
@@ -87,7 +90,9 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
 
     const previous = new Map((job.delivery as Delivery).map((d) => [d.address.toLowerCase(), d]));
     const pending = uniqueRecipients(draft.to, draft.cc, draft.bcc).filter((a) => previous.get(a.toLowerCase())?.status !== 'sent');
-    const locals = await this.repo.localAgents(pending);
+    const maybeLocal: string[] = [];
+    for (const address of pending) if (await this.deps.localDomains.includes(address)) maybeLocal.push(address);
+    const locals = await this.repo.localAgents(maybeLocal);
     const localSet = new Set(locals.map((l) => l.address));
     const external = pending.filter((a) => !localSet.has(a.toLowerCase()));
 
