@@ -106,6 +106,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const releaseLock = !options.database && !config.database.url ? acquirePidLock(config.data_dir) : () => {};
   let database: DatabaseHandle | undefined;
+  // What a failed start must undo, in reverse order.
+  const undo: Array<() => Promise<unknown>> = [];
   try {
     database =
       options.database ??
@@ -158,6 +160,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logger: logger.child({ part: 'smtp' }),
     });
     const smtpListening = await smtp.listen(smtpAddr.host, smtpAddr.port);
+    undo.push(() => smtp.close());
     let smtpOpen = true;
 
     const routes = new RouteTable();
@@ -248,8 +251,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // ---- realtime (WebSocket delivery): begin ----
     // The event bus wakes listeners in this process when any replica commits an event.
     const eventBus = await createEventBus(database, logger.child({ part: 'events' }));
+    undo.push(() => eventBus.close());
     const realtime = createRealtime({ db, bus: eventBus, accounts, agents, clock, logger: logger.child({ part: 'realtime' }), config: config.realtime });
     realtime.attach(http);
+    undo.push(() => realtime.stop());
     // ---- realtime: end ----
 
     // ---- webhook delivery worker: begin ----
@@ -267,12 +272,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       disableAfterMs: config.webhooks.disable_after_hours * 3600 * 1000,
     });
     wakeWebhookWorker = () => webhookWorker.wake();
-    webhookWorker.start();
     // ---- webhook delivery worker: end ----
 
     // ---- hold expiry sweeper: begin ----
     const holdExpiry = new HoldExpiryWorker({ db, clock, decider: reviewDecider, logger: logger.child({ part: 'hold-expiry' }), pollIntervalMs: HOLD_EXPIRY_POLL_MS });
-    holdExpiry.start();
     // ---- hold expiry sweeper: end ----
 
     // ---- outbound + system mail workers: begin ----
@@ -335,8 +338,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     wakeOutbound = () => outboundWorker.wake();
     outboundBus = eventBus;
-    outboundWorker.start();
-    systemMailWorker.start();
     // Expired Idempotency-Keys (24 h) are dropped hourly; a lapsed key is also taken over on use.
     const idempotencyPurge = setInterval(() => void idempotency.purge().catch((err: unknown) => logger.warn({ err }, 'idempotency purge failed')), 3600_000);
     idempotencyPurge.unref();
@@ -346,6 +347,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       http.once('error', reject);
       http.listen(httpAddr.port, httpAddr.host, () => resolve());
     });
+    // Workers start once both listeners are up, so a failed start leaves nothing running.
+    webhookWorker.start();
+    holdExpiry.start();
+    outboundWorker.start();
+    systemMailWorker.start();
     httpPort = (http.address() as AddressInfo).port;
     const httpHost = httpAddr.host.includes(':') ? `[${httpAddr.host}]` : httpAddr.host;
 
@@ -385,6 +391,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     };
   } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => {});
     if (database && !options.database) await database.close().catch(() => {});
     releaseLock();
     throw err;
