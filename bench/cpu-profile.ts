@@ -40,12 +40,37 @@ export async function startProfile(): Promise<(file: string) => Promise<ProfileS
   };
 }
 
-function summariseProfile(profile: Profile, file: string): ProfileSummary {
+/** How samples are charged: stage tables by script URL, most specific first. */
+export interface Attribution {
+  /** Packages and our sources; the nearest matching frame from the leaf upwards wins. */
+  stages: Array<[RegExp, string]>;
+  /** For samples with no package or source on the stack: node: modules (sockets, timers). */
+  fallbacks?: Array<[RegExp, string]>;
+  /** How many of the heaviest functions to list. */
+  top?: number;
+}
+
+/**
+ * Native and node:internal frames (a socket writev, a crypto one-shot) are charged to the nearest
+ * caller that is a package or our own source, then packages are rolled up into pipeline stages:
+ * "SQL" then includes the syscalls the pg driver makes, which is the question a reader asks.
+ */
+export function summariseProfile(profile: Profile, file: string, attribution: Attribution = { stages: STAGES }): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const ownerOf = (id: number): string => {
+    if (byId.get(id)!.callFrame.functionName === '(garbage collector)') return 'GC';
+    for (const table of [attribution.stages, attribution.fallbacks ?? []]) {
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const url = byId.get(cur)!.callFrame.url;
+        for (const [re, stage] of table) if (re.test(url)) return stage;
+      }
+    }
+    return 'node internals / event loop';
+  };
   const buckets = new Map<string, number>();
   const fns = new Map<string, number>();
   let total = 0;
@@ -53,7 +78,7 @@ function summariseProfile(profile: Profile, file: string): ProfileSummary {
     const frame = byId.get(id)!.callFrame;
     if (frame.functionName === '(idle)' || frame.functionName === '(program)') continue;
     total += us;
-    const bucket = ownerOf(id, byId, parent);
+    const bucket = ownerOf(id);
     buckets.set(bucket, (buckets.get(bucket) ?? 0) + us);
     const fn = `${frame.functionName || '(anonymous)'} ${shortUrl(frame.url)} [${bucket}]`;
     fns.set(fn, (fns.get(fn) ?? 0) + us);
@@ -63,23 +88,8 @@ function summariseProfile(profile: Profile, file: string): ProfileSummary {
     file,
     totalMs: ms(total),
     buckets: [...buckets].sort((a, b) => b[1] - a[1]).map(([bucket, us]) => ({ bucket, ms: ms(us), share: us / total })),
-    top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([fn, us]) => ({ fn, ms: ms(us) })),
+    top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, attribution.top ?? 15).map(([fn, us]) => ({ fn, ms: ms(us) })),
   };
-}
-
-/**
- * Native and node:internal frames (a socket writev, a crypto one-shot) are charged to the nearest
- * caller that is a package or our own source, then packages are rolled up into pipeline stages:
- * "SQL" then includes the syscalls the pg driver makes, which is the question a reader asks.
- */
-function ownerOf(id: number, byId: Map<number, ProfileNode>, parent: Map<number, number>): string {
-  const leaf = byId.get(id)!.callFrame;
-  if (leaf.functionName === '(garbage collector)') return 'GC';
-  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-    const stage = stageOf(byId.get(cur)!.callFrame.url);
-    if (stage) return stage;
-  }
-  return 'node internals / event loop';
 }
 
 const STAGES: Array<[RegExp, string]> = [
@@ -98,11 +108,6 @@ const STAGES: Array<[RegExp, string]> = [
   [/node_modules\//, 'other packages'],
 ];
 
-function stageOf(url: string): string | null {
-  for (const [re, stage] of STAGES) if (re.test(url)) return stage;
-  return null;
-}
-
 function shortUrl(url: string): string {
-  return url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(relay|api|bench)\//, '$1/');
+  return url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(relay|api|bench|sdk-ts)\//, '$1/');
 }

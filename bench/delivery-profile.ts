@@ -6,8 +6,7 @@
  * run straight from the event loop) are charged by the node: module they are in.
  */
 import { readFileSync } from 'node:fs';
-
-import type { Profile, ProfileNode, ProfileSummary } from './cpu-profile.js';
+import { summariseProfile, type Profile, type ProfileSummary } from './cpu-profile.js';
 
 export type DeliveryProfileSummary = ProfileSummary;
 
@@ -40,42 +39,5 @@ const NODE_MODULES: Array<[RegExp, string]> = [
 
 export function summariseDeliveryProfile(file: string): DeliveryProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const buckets = new Map<string, number>();
-  const fns = new Map<string, number>();
-  let total = 0;
-  for (const [id, us] of selfUs) {
-    const frame = byId.get(id)!.callFrame;
-    if (frame.functionName === '(idle)' || frame.functionName === '(program)') continue;
-    total += us;
-    const bucket = ownerOf(id, byId, parent);
-    buckets.set(bucket, (buckets.get(bucket) ?? 0) + us);
-    const fn = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(relay|api|bench|sdk-ts)\//, '$1/')} [${bucket}]`;
-    fns.set(fn, (fns.get(fn) ?? 0) + us);
-  }
-  const ms = (us: number) => Math.round(us / 100) / 10;
-  return {
-    file,
-    totalMs: ms(total),
-    buckets: [...buckets].sort((a, b) => b[1] - a[1]).map(([bucket, us]) => ({ bucket, ms: ms(us), share: us / total })),
-    top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([fn, us]) => ({ fn, ms: ms(us) })),
-  };
-}
-
-function ownerOf(id: number, byId: Map<number, ProfileNode>, parent: Map<number, number>): string {
-  const leaf = byId.get(id)!.callFrame;
-  if (leaf.functionName === '(garbage collector)') return 'GC';
-  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-    const url = byId.get(cur)!.callFrame.url;
-    for (const [re, owner] of OWNERS) if (re.test(url)) return owner;
-  }
-  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-    const url = byId.get(cur)!.callFrame.url;
-    for (const [re, owner] of NODE_MODULES) if (re.test(url)) return owner;
-  }
-  return 'node internals / event loop';
+  return summariseProfile(profile, file, { stages: OWNERS, fallbacks: NODE_MODULES, top: 20 });
 }

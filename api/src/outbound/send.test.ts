@@ -12,16 +12,9 @@ import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gate
 import { deliver } from '../testing/mail.js';
 import { startSmtpSink, type SinkAnswer, type SinkMessage, type SmtpSink } from '../testing/smtp-sink.js';
 import { startReceiver, type WebhookReceiver } from '../testing/webhook-receiver.js';
+import { until } from '../testing/until.js';
 
 const post = (body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST', body: JSON.stringify(body), headers });
-
-async function until<T>(probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe.each(ENGINES)('outbound sending (%s)', (engine) => {
   let gw: TestGateway;
@@ -66,7 +59,7 @@ describe.each(ENGINES)('outbound sending (%s)', (engine) => {
     return { status: res.status, body: (await res.json()) as { id: string; status: string; reason: string | null; message_id_header: string; conversation_id: string } };
   };
   const row = (id: string) => gw.gateway.database.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  const final = (id: string) => until(async () => {
+  const final = (id: string) => until('the final status', async () => {
     const r = await row(id);
     return ['sent', 'failed', 'bounced'].includes(r.status) && r;
   });
@@ -128,7 +121,7 @@ describe.each(ENGINES)('outbound sending (%s)', (engine) => {
     let refusedOnce = false;
     script = () => (refusedOnce ? null : ((refusedOnce = true), { code: 451, message: '4.3.0 try again later' }));
     const { body } = await send({ to: ['erin@example.com'], subject: 'Retry me', text: 'x' });
-    const deferred = await until(async () => {
+    const deferred = await until('a deferred attempt', async () => {
       const r = await row(body.id);
       return r.attempts >= 1 && r.status_reason?.startsWith('retrying') && r;
     });
@@ -171,7 +164,7 @@ describe.each(ENGINES)('outbound sending (%s)', (engine) => {
       ].join('\r\n'),
     );
     await deliver(gw.gateway.smtpPort, '', [alice], dsn);
-    const bounced = await until(async () => {
+    const bounced = await until('the bounce', async () => {
       const r = await row(body.id);
       return r.status === 'bounced' && r;
     });

@@ -17,18 +17,11 @@ import { startReceiver, type WebhookReceiver } from '../testing/webhook-receiver
 import { HoldExpiryWorker } from '../workers/hold-expiry.js';
 import { ReviewDecider } from './outcome.js';
 import { boxOf, TestClock } from './test-fixtures.js';
+import { until } from '../testing/until.js';
 
 const bot = `bot@${TEST_DOMAIN}`;
 const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body) });
 const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' };
-
-async function until<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false): Promise<T> {
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe.each(ENGINES)('review end to end (%s)', (engine) => {
   let gw: TestGateway;
@@ -48,7 +41,7 @@ describe.each(ENGINES)('review end to end (%s)', (engine) => {
   };
   /** The reviewer's notification as the upstream received it, and its two links. */
   const notification = async (reviewId: string) => {
-    const found = await until(async () => {
+    const found = await until('the reviewer mail', async () => {
       for (const m of sink.messages) {
         const parsed = await parseMessage(m.raw);
         if (parsed.text?.includes(`Review: ${reviewId}`)) return { m, parsed };
@@ -60,7 +53,7 @@ describe.each(ENGINES)('review end to end (%s)', (engine) => {
   };
   const delivered = (messageIdHeader: string) => sink.messages.find((m) => m.raw.includes(messageIdHeader));
   const status = async (id: string) => (await gw.gateway.database.db.selectFrom('messages').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
-  const finalStatus = (id: string) => until(async () => ['sent', 'failed', 'rejected'].includes(await status(id)) && status(id));
+  const finalStatus = (id: string) => until('the final status', async () => ['sent', 'failed', 'rejected'].includes(await status(id)) && status(id));
   const webhook = (type: string, messageId: string) =>
     receiver.waitFor(1, (reqs) => reqs.some((r) => r.body.includes(messageId) && JSON.parse(r.body).type === type));
   const protect = async (holds: { ttl_seconds: number; on_expiry: 'approve' | 'reject' }) =>

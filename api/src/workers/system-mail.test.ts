@@ -6,14 +6,7 @@ import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, type TestGateway } from '../testing/gateway.js';
 import { startSmtpSink, type SmtpSink } from '../testing/smtp-sink.js';
 import { NO_ROUTE_REASON } from './outbound-send.js';
-
-async function until<T>(probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until } from '../testing/until.js';
 
 describe.each(ENGINES)('system mail (%s)', (engine) => {
   const open: Array<TestGateway | SmtpSink> = [];
@@ -30,7 +23,7 @@ describe.each(ENGINES)('system mail (%s)', (engine) => {
       .execute();
   }
   const statusOf = (gw: TestGateway, id: string) =>
-    until(async () => {
+    until('the system mail outcome', async () => {
       const r = await gw.gateway.database.db.selectFrom('system_mail').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       return r.status !== 'queued' && r;
     });

@@ -11,6 +11,7 @@ import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
 import { deliver } from '../testing/mail.js';
 import { startReceiver, type ReceivedRequest, type WebhookReceiver } from '../testing/webhook-receiver.js';
+import { until } from '../testing/until.js';
 
 /** Real time plus an offset the tests may move forward. */
 const clock = { offset: 0, now: () => new Date(Date.now() + clock.offset) };
@@ -20,14 +21,6 @@ const ATTEMPTS_BEFORE_DEAD = TINY.capsMs.length + 1;
 const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body) });
 const idOf = (r: ReceivedRequest) => String(r.headers['webhook-id']);
 const headersOf = (r: ReceivedRequest) => ({ 'webhook-id': idOf(r), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) });
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
   let gw: TestGateway;
