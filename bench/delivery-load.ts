@@ -8,12 +8,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '@e2a/sdk';
-import type { DkimKey } from '@e2a/relay/testing';
 import WebSocket from 'ws';
 import { buildSizedMessage, signed, toWire } from './bench-messages.js';
 import { PipelinedSmtpClient } from './pipelined-smtp-client.js';
 
-import type { InitCommand, LatencyCommand, LoadCommand, LatencyReport, DrainReport, Signatures, ListenersReport, LoadEvent } from './delivery-protocol.js';
+import type { InitCommand, LatencyCommand, LoadCommand, Signatures, LoadEvent } from './delivery-protocol.js';
 
 let init: InitCommand | null = null;
 let receiver: Server | null = null;

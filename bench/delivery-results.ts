@@ -2,7 +2,7 @@
 import type { Engine } from './bench-database.js';
 import type { CpuSpent } from './cpu-usage.js';
 import type { DeliveryProfileSummary } from './delivery-profile.js';
-import type { DrainReport, LatencyReport, ListenersReport } from './delivery-protocol.js';
+import type { DrainReport, LatencyReport } from './delivery-protocol.js';
 import type { LatencySummary } from './percentiles.js';
 import type { StatementStat } from './sql-stats.js';
 

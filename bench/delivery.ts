@@ -9,62 +9,34 @@
  * the 250 and the arrival with its own clock.
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFakeResolver, generateDkimKey } from '@e2a/relay/testing';
 import { sql } from 'kysely';
-import { pino } from 'pino';
-import { loadConfig } from '../api/src/config.js';
-import { createGateway, type Gateway } from '../api/src/gateway.js';
-import { createFreshPostgres, type Engine } from './bench-database.js';
+import type { Gateway } from '../api/src/gateway.js';
+import { startBenchGateway, SENDER_DOMAIN } from './bench-gateway.js';
 import { startProfile } from './cpu-profile.js';
-import { cpuSince, markCpu, type CpuSpent } from './cpu-usage.js';
+import { cpuSince, markCpu } from './cpu-usage.js';
 import type { DrainReport, LatencyReport, ListenersReport, LoadCommand, LoadEvent } from './delivery-protocol.js';
 import { summariseDeliveryProfile, type DeliveryProfileSummary } from './delivery-profile.js';
 import { forceGc } from './gc.js';
 import { markPostgresCpu } from './postgres-cpu.js';
-import { installSqlStats, takeSqlStats, type StatementStat } from './sql-stats.js';
-import { summarise, type LatencySummary } from './percentiles.js';
+import { installSqlStats, takeSqlStats } from './sql-stats.js';
+import { summarise } from './percentiles.js';
 import { maxRssBytes, MiB, sampleRss } from './rss-sampler.js';
 
 import type { DeliveryOptions, PhaseCpu, LatencyResult, ThroughputResult, ListenersResult, DeliveryResult } from './delivery-results.js';
 
 export type { DeliveryOptions, PhaseCpu, LatencyResult, ThroughputResult, ListenersResult, DeliveryResult };
 
-const DOMAIN = 'agents.bench';
-const SENDER_DOMAIN = 'sender.example';
 
 export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult> {
   const runId = `${opts.engine}${Date.now().toString(36)}`;
-  const key = generateDkimKey(SENDER_DOMAIN, 'bench', 2048);
-  const resolver = createFakeResolver({
-    [SENDER_DOMAIN]: { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
-    [`_dmarc.${SENDER_DOMAIN}`]: { TXT: ['v=DMARC1; p=reject'] },
-    [key.dnsName]: { TXT: [key.txt] },
+  if (opts.engine === 'postgres') installSqlStats();
+  const bench = await startBenchGateway(opts.engine, {
+    // The receiver is on 127.0.0.1 over http://; production refuses both.
+    E2A_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+    ...(opts.webhookConcurrency ? { E2A_WEBHOOKS_CONCURRENCY: String(opts.webhookConcurrency) } : {}),
   });
-  const dataDir = mkdtempSync(join(tmpdir(), 'e2a-bench-'));
-  const postgres = opts.engine === 'postgres' ? await createFreshPostgres() : null;
-  const dbName = postgres ? new URL(postgres.url).pathname.slice(1) : undefined;
-  if (postgres) installSqlStats();
-  const config = loadConfig({
-    env: {
-      E2A_ENV: 'test',
-      E2A_DATA_DIR: dataDir,
-      E2A_DATABASE_URL: postgres?.url ?? '',
-      E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
-      E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
-      E2A_SHARED_DOMAIN: DOMAIN,
-      E2A_SMTP_HOSTNAME: `mx.${DOMAIN}`,
-      E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
-      E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
-      // The receiver is on 127.0.0.1 over http://; production refuses both.
-      E2A_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
-      ...(opts.webhookConcurrency ? { E2A_WEBHOOKS_CONCURRENCY: String(opts.webhookConcurrency) } : {}),
-    },
-  });
-  const logger = pino({ level: 'info', base: { service: 'e2a' } }, pino.destination({ dest: '/dev/null', sync: true }));
-  const gateway = await createGateway({ config, logger, resolver });
+  const { gateway, config, senderKey: key, postgresDatabase: dbName } = bench;
   let child: ChildProcess | null = null;
   try {
     const admin = await gateway.accounts.bootstrap('bench@example.com');
@@ -160,9 +132,7 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
     return { engine: opts.engine, options: opts, listeners, latency, throughput, maxRssMiB: maxRssBytes() / MiB };
   } finally {
     if (child && child.exitCode === null) child.kill();
-    await gateway.stop();
-    await postgres?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.close();
   }
 }
 
@@ -258,8 +228,9 @@ async function measureDrain(
   takeSqlStats();
   const drained = load.wait();
   await sql`UPDATE webhook_deliveries SET next_attempt_at = ${new Date()}::timestamptz WHERE webhook_id = ANY(${ids}::text[]) AND status = 'pending'`.execute(db);
-  // Any notice wakes the worker (the poll would within webhooks.poll_interval_ms anyway).
-  await sql`SELECT pg_notify('e2a_events', ' 0')`.execute(db);
+  // A notice announcing queued deliveries wakes the worker ("<agent> <seq> <type> <deliveries>", as
+  // the events trigger writes it); the poll would within webhooks.poll_interval_ms anyway.
+  await sql`SELECT pg_notify('e2a_events', ' 0 bench.drain 1')`.execute(db);
   const report = (await drained) as DrainReport;
   const cpu = cpuSince(mark);
   const sqlStats = takeSqlStats();

@@ -6,15 +6,11 @@
  * generator is a child process (smtp-load.ts) so its CPU and memory are not the gateway's.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFakeResolver, generateDkimKey } from '@e2a/relay/testing';
 import { sql } from 'kysely';
-import { pino } from 'pino';
-import { loadConfig } from '../api/src/config.js';
 import { createGateway } from '../api/src/gateway.js';
-import { createFreshPostgres, type Engine } from './bench-database.js';
+import { startBenchGateway, SENDER_DOMAIN } from './bench-gateway.js';
+import { type Engine } from './bench-database.js';
 import { startProfile, type ProfileSummary } from './cpu-profile.js';
 import { cpuSince, markCpu, type CpuSpent } from './cpu-usage.js';
 import { forceGc } from './gc.js';
@@ -70,37 +66,11 @@ export interface InboundResult {
   profile: ProfileSummary | null;
 }
 
-const DOMAIN = 'agents.bench';
-const SENDER_DOMAIN = 'sender.example';
 
 export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
   const runId = `${opts.engine}${Date.now().toString(36)}`;
-  // 2048-bit RSA: what large providers sign with, so verify costs what it costs in production.
-  const key = generateDkimKey(SENDER_DOMAIN, 'bench', 2048);
-  const resolver = createFakeResolver({
-    [SENDER_DOMAIN]: { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
-    [`_dmarc.${SENDER_DOMAIN}`]: { TXT: ['v=DMARC1; p=reject'] },
-    [key.dnsName]: { TXT: [key.txt] },
-  });
-  const dataDir = mkdtempSync(join(tmpdir(), 'e2a-bench-'));
-  const postgres = opts.engine === 'postgres' ? await createFreshPostgres() : null;
-  const config = loadConfig({
-    env: {
-      E2A_ENV: 'test',
-      E2A_DATA_DIR: dataDir,
-      E2A_DATABASE_URL: postgres?.url ?? '',
-      E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
-      E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
-      E2A_SHARED_DOMAIN: DOMAIN,
-      E2A_SMTP_HOSTNAME: `mx.${DOMAIN}`,
-      E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
-      E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
-    },
-  });
-  // Info level as in production (one line per accepted message), written where it costs nothing
-  // but serialisation.
-  const logger = pino({ level: 'info', base: { service: 'e2a' } }, pino.destination({ dest: '/dev/null', sync: true }));
-  const gateway = await createGateway({ config, logger, resolver });
+  const bench = await startBenchGateway(opts.engine);
+  const { gateway, senderKey: key, resolver } = bench;
   let child: ChildProcess | null = null;
   try {
     const admin = await gateway.accounts.bootstrap('bench@example.com');
@@ -183,9 +153,7 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
     };
   } finally {
     if (child && child.exitCode === null) child.kill();
-    await gateway.stop();
-    await postgres?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.close();
   }
 }
 

@@ -1,0 +1,76 @@
+/**
+ * The gateway as the benchmarks run it: in this process, built by createGateway exactly as main.ts
+ * builds it, on a fresh database, with DNS faked so that the sender domain's SPF, DMARC and a
+ * 2048-bit DKIM key (what large providers sign with) resolve without a network. Logging is at info,
+ * as in production, written to /dev/null so it costs serialisation only.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFakeResolver, generateDkimKey, type DkimKey, type FakeResolver } from '@e2a/relay/testing';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../api/src/config.js';
+import { createGateway, type Gateway } from '../api/src/gateway.js';
+import { createFreshPostgres, type Engine } from './bench-database.js';
+
+export const BENCH_DOMAIN = 'agents.bench';
+export const SENDER_DOMAIN = 'sender.example';
+
+export interface BenchGateway {
+  gateway: Gateway;
+  config: Config;
+  /** The key the load generator signs the sender's mail with. */
+  senderKey: DkimKey;
+  /** The fake DNS the gateway verifies with. */
+  resolver: FakeResolver;
+  /** The fresh PostgreSQL database's name, or undefined on PGlite. */
+  postgresDatabase: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startBenchGateway(engine: Engine, env: Record<string, string> = {}): Promise<BenchGateway> {
+  const senderKey = generateDkimKey(SENDER_DOMAIN, 'bench', 2048);
+  const resolver = createFakeResolver({
+    [SENDER_DOMAIN]: { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+    [`_dmarc.${SENDER_DOMAIN}`]: { TXT: ['v=DMARC1; p=reject'] },
+    [senderKey.dnsName]: { TXT: [senderKey.txt] },
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'e2a-bench-'));
+  const postgres = engine === 'postgres' ? await createFreshPostgres() : null;
+  const cleanup = async () => {
+    await postgres?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const config = loadConfig({
+      env: {
+        E2A_ENV: 'test',
+        E2A_DATA_DIR: dataDir,
+        E2A_DATABASE_URL: postgres?.url ?? '',
+        E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
+        E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
+        E2A_SHARED_DOMAIN: BENCH_DOMAIN,
+        E2A_SMTP_HOSTNAME: `mx.${BENCH_DOMAIN}`,
+        E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
+        E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+        ...env,
+      },
+    });
+    const logger = pino({ level: 'info', base: { service: 'e2a' } }, pino.destination({ dest: '/dev/null', sync: true }));
+    const gateway = await createGateway({ config, logger, resolver });
+    return {
+      gateway,
+      config,
+      senderKey,
+      resolver,
+      postgresDatabase: postgres ? new URL(postgres.url).pathname.slice(1) : undefined,
+      async close() {
+        await gateway.stop();
+        await cleanup();
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
