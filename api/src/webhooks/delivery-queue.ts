@@ -45,14 +45,28 @@ export async function claimDue(db: Database, opts: { now: Date; limit: number; l
   return rows;
 }
 
+/**
+ * Records a success and clears the webhook's failure clock, in one statement. The webhook row is
+ * written only when that changes something (it was failing, or last_success_at is over a second
+ * old): every delivery of a busy webhook would otherwise queue on the same row lock.
+ */
 export async function markSucceeded(db: Database, job: ClaimedDelivery, r: { at: Date; status: number }): Promise<void> {
   await db
-    .updateTable('webhook_deliveries')
-    .set({ status: 'succeeded', completed_at: r.at, locked_until: null, last_status: r.status, last_error: null })
-    .where('id', '=', job.id)
-    .where('status', '=', 'pending')
+    .with('d', (qb) =>
+      qb
+        .updateTable('webhook_deliveries')
+        .set({ status: 'succeeded', completed_at: r.at, locked_until: null, last_status: r.status, last_error: null })
+        .where('id', '=', job.id)
+        .where('status', '=', 'pending')
+        .returning('id'),
+    )
+    .updateTable('webhooks')
+    .set({ last_success_at: r.at, failing_since: null })
+    .where('id', '=', job.webhook_id)
+    .where((eb) =>
+      eb.or([eb('failing_since', 'is not', null), eb('last_success_at', 'is', null), eb('last_success_at', '<', new Date(r.at.getTime() - 1000))]),
+    )
     .execute();
-  await db.updateTable('webhooks').set({ last_success_at: r.at, failing_since: null }).where('id', '=', job.webhook_id).execute();
 }
 
 /**
