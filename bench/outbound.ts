@@ -16,14 +16,12 @@
  * Targets: ≥ 300 sends/s and p99 < 200 ms end to end on PostgreSQL.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { loadConfig } from '../api/src/config.js';
-import { createGateway } from '../api/src/gateway.js';
-import { createFreshPostgres, resolveEngines, type Engine } from './bench-database.js';
+import { resolveEngines, type Engine } from './bench-database.js';
+import { BENCH_DOMAIN, startBenchGateway, type BenchGateway } from './bench-gateway.js';
 import { startProfile, type ProfileSummary } from './cpu-profile.js';
 import { cpuSince, markCpu } from './cpu-usage.js';
 import type { OutboundLoadCommand, OutboundLoadEvent, OutboundPhaseReport } from './outbound-load.js';
@@ -85,35 +83,22 @@ export interface OutboundResult {
 export async function runOutbound(engine: Engine, opts: OutboundOptions): Promise<OutboundResult> {
   const child = fork(join(import.meta.dirname, 'outbound-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const load = talkTo(child);
-  const fresh = engine === 'postgres' ? await createFreshPostgres() : null;
-  if (fresh) installSqlStats();
-  const dataDir = mkdtempSync(join(tmpdir(), 'e2a-bench-outbound-'));
-  let gateway: Awaited<ReturnType<typeof createGateway>> | null = null;
+  if (engine === 'postgres') installSqlStats();
+  let bench: BenchGateway | null = null;
   try {
     const ready = await load.ask({ type: 'init' });
     if (ready.type !== 'ready') throw new Error('outbound load child did not start its sink');
-    const config = loadConfig({
-      env: {
-        E2A_ENV: 'test',
-        E2A_DATA_DIR: dataDir,
-        E2A_DATABASE_URL: fresh?.url ?? '',
-        E2A_DATABASE_POOL_SIZE: '20',
-        E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
-        E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
-        E2A_SHARED_DOMAIN: 'agents.bench',
-        E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
-        E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
-        E2A_OUTBOUND_SMTP_MODE: 'upstream',
-        E2A_OUTBOUND_SMTP_HOST: ready.sinkHost,
-        E2A_OUTBOUND_SMTP_PORT: String(ready.sinkPort),
-        E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false',
-        E2A_OUTBOUND_SMTP_POOL_SIZE: '8',
-        E2A_OUTBOUND_MAX_RECIPIENTS: '50',
-      },
+    // Mail to external recipients only: the sink is the upstream, reached by address.
+    bench = await startBenchGateway(engine, {
+      E2A_DATABASE_POOL_SIZE: '20',
+      E2A_OUTBOUND_SMTP_MODE: 'upstream',
+      E2A_OUTBOUND_SMTP_HOST: ready.sinkHost,
+      E2A_OUTBOUND_SMTP_PORT: String(ready.sinkPort),
+      E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false',
+      E2A_OUTBOUND_SMTP_POOL_SIZE: '8',
+      E2A_OUTBOUND_MAX_RECIPIENTS: '50',
     });
-    const logger = pino({ level: 'info', base: { service: 'e2a' } }, pino.destination({ dest: '/dev/null', sync: true }));
-    // External recipients only: no DNS is needed (the sink is the upstream, by address).
-    gateway = await createGateway({ config, logger, resolver: async () => Promise.reject(Object.assign(new Error('no dns'), { code: 'ENOTFOUND' })) });
+    const { gateway } = bench;
     const { apiKey } = await gateway.accounts.bootstrap('bench@example.com');
     const created = await fetch(`${gateway.httpUrl}/v1/agents`, {
       method: 'POST',
@@ -121,9 +106,9 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
       body: JSON.stringify({ local_part: 'sender', display_name: 'Bench Sender' }),
     });
     if (created.status !== 201) throw new Error(`creating the agent: HTTP ${created.status} ${await created.text()}`);
-    await load.ask({ type: 'configure', url: `${gateway.httpUrl}/v1/agents/sender@agents.bench/messages`, apiKey: apiKey.key });
+    await load.ask({ type: 'configure', url: `${gateway.httpUrl}/v1/agents/sender@${BENCH_DOMAIN}/messages`, apiKey: apiKey.key });
 
-    const dbName = fresh ? new URL(fresh.url).pathname.slice(1) : undefined;
+    const dbName = bench.postgresDatabase;
     let offset = 0;
     const phase = async (name: string, mode: 'open' | 'closed', messages: number, rateOrConcurrency: number, profileFile: string | null): Promise<OutboundPhase> => {
       // Quiet before every phase: the previous one's queue is drained, so this is the machine.
@@ -145,8 +130,8 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
         drainMs: 60_000,
       })) as OutboundPhaseReport;
       const cpu = cpuSince(mark);
-      const postgresMs = fresh ? pgCpu() : null;
-      const statements = fresh ? takeSqlStats() : null;
+      const postgresMs = dbName ? pgCpu() : null;
+      const statements = dbName ? takeSqlStats() : null;
       const profile = stopProfile ? await stopProfile(profileFile!) : null;
       offset += messages;
       const n = Math.max(1, report.accepted);
@@ -195,9 +180,7 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
     return { engine, options: opts, phases };
   } finally {
     if (child.exitCode === null) child.kill();
-    await gateway?.stop();
-    await fresh?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench?.close();
   }
 }
 
