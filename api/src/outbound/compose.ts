@@ -29,5 +29,5 @@ export async function composeSigned(draft: OutboundDraft, deps: { dkim: DkimKeys
   const domain = draft.from.address.slice(draft.from.address.lastIndexOf('@') + 1).toLowerCase();
   const key = await deps.dkim.forDomain(domain);
   // d= is the From domain, so the signature aligns for DMARC (RFC 7489 §3.1.1).
-  return signDkim(raw, { domain, selector: key.selector, privateKeyPem: key.privateKeyPem });
+  return signDkim(raw, { domain, selector: key.selector, privateKeyPem: key.privateKeyPem }, deps.date);
 }

@@ -71,6 +71,7 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
       return;
     }
     const domain = job.from_address.slice(job.from_address.lastIndexOf('@') + 1).toLowerCase();
+    const now = clock.now();
     const raw = await composeMessage({
       from: { address: job.from_address, name: 'e2a' },
       to: job.to_addresses.map((address) => ({ address, name: null })),
@@ -81,14 +82,14 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
       html: box.openText(job.html_body),
       attachments: [],
       messageId: `${job.id}.${randomToken(9)}@${domain}`,
-      date: clock.now(),
+      date: now,
       inReplyTo: null,
       references: [],
       // RFC 3834 §5: machine-generated; auto-responders must not answer it.
       headers: { 'Auto-Submitted': 'auto-generated' },
     });
     const key = await this.deps.dkim.forDomain(domain);
-    const signed = await signDkim(raw, { domain, selector: key.selector, privateKeyPem: key.privateKeyPem });
+    const signed = await signDkim(raw, { domain, selector: key.selector, privateKeyPem: key.privateKeyPem }, now);
     const outcomes = await transport.send({ from: job.from_address, to: job.to_addresses }, signed);
     await this.recordOutcomes(job, outcomes);
   }
