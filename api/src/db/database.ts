@@ -1,12 +1,14 @@
 /**
  * The database handle: kysely over PostgreSQL (`database.url` set) or over embedded PGlite in
- * `data_dir/pg` (kysely's own PGliteDialect). Same SQL, same migrations on both.
+ * `data_dir/pg` (kysely's own PGliteDialect). Same SQL, same migrations on both. On PostgreSQL,
+ * parameterised queries run as named prepared statements (see prepared-statements.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types, type PGliteOptions } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { preparedStatements } from './prepared-statements.js';
 import type { DB } from './schema.js';
 
 export type Database = Kysely<DB>;
@@ -49,6 +51,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
     // An idle client's network error must not crash the process; the next query reconnects.
     pool.on('error', () => {});
+    pool.on('connect', (client) => preparedStatements(client));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     await sql`select 1`.execute(db);
     return { db, engine: 'postgres', url: options.url, pglite: null, close: () => db.destroy() };
