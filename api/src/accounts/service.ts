@@ -2,6 +2,7 @@
  * Users and API keys. A key is `e2a_` + 32 random bytes (base64url); only its SHA-256 and a short
  * display prefix are stored, so a database leak yields no usable key.
  */
+import { normaliseAgentAddress } from '../agents/service.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { AppError } from '../http/errors.js';
@@ -64,12 +65,20 @@ export class AccountsService {
     return { id, key, prefix, createdAt };
   }
 
-  /** Resolve a Bearer token to a principal, or throw unauthorized with a reason that helps. */
-  async authenticate(token: string): Promise<Principal> {
+  /**
+   * Resolve a Bearer token to a principal, or throw unauthorized with a reason that helps. With
+   * `agentAddress` (the :address of `/v1/agents/:address/…`), the statement that finds the key also
+   * loads that agent into `principal.pathAgent`, which AgentsService.resolve then uses.
+   */
+  async authenticate(token: string, opts: { agentAddress?: string | undefined } = {}): Promise<Principal> {
     if (!token.startsWith(API_KEY_PREFIX)) {
       throw new AppError('unauthorized', 'API key must start with e2a_; send it as "Authorization: Bearer e2a_…"');
     }
-    const row = await this.repo.findKeyByHash(sha256Hex(token));
+    const hash = sha256Hex(token);
+    const { key: row, pathAgent } =
+      opts.agentAddress === undefined
+        ? { key: await this.repo.findKeyByHash(hash), pathAgent: undefined }
+        : await this.repo.findKeyWithPathAgent(hash, normaliseAgentAddress(opts.agentAddress));
     if (!row) throw new AppError('unauthorized', 'unknown API key');
     if (row.revoked_at) throw new AppError('unauthorized', 'API key has been revoked; create a new one');
     const now = this.clock.now();
@@ -84,6 +93,7 @@ export class AccountsService {
       scope: row.scope,
       agentId: row.agent_id,
       agentAddress: row.agent_address ?? null,
+      ...(pathAgent ? { pathAgent } : {}),
     };
   }
 

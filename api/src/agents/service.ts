@@ -25,6 +25,11 @@ export function toWireAgent(row: AgentRow): Agent {
   };
 }
 
+/** The spelling an agent address is looked up in: by resolve, and by authentication for the path's agent. */
+export function normaliseAgentAddress(address: string): string {
+  return address.trim().toLowerCase();
+}
+
 export class AgentsService {
   private readonly repo: AgentsRepo;
   private readonly sharedDomain: string;
@@ -74,9 +79,15 @@ export class AgentsService {
     return toPage(rows, opts.limit, toWireAgent);
   }
 
-  /** The agent at `address` if the principal may see it; otherwise not_found. */
+  /**
+   * The agent at `address` if the principal may see it; otherwise not_found. The row the
+   * authenticating statement loaded for this same address (Principal.pathAgent) stands in for the
+   * query; the rules below apply to either alike.
+   */
   async resolve(principal: Principal, address: string): Promise<AgentRow> {
-    const row = await this.repo.findByAddress(address.trim().toLowerCase());
+    const normalised = normaliseAgentAddress(address);
+    const preloaded = principal.pathAgent;
+    const row = preloaded?.address === normalised ? preloaded.row : await this.repo.findByAddress(normalised);
     if (!row || row.user_id !== principal.userId || (principal.scope === 'agent' && row.id !== principal.agentId)) {
       throw new AppError('not_found', `agent ${address} not found`);
     }

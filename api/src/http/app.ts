@@ -15,7 +15,10 @@ export interface HttpAppDeps {
   logger: Logger;
   maxBodyBytes: number;
   trustProxy: boolean;
-  /** Extra handlers mounted before the API (static dashboard). */
+  /**
+   * Extra handlers (MCP endpoint, static dashboard), mounted after the route table so no API request
+   * passes through them, and before the not-found handler.
+   */
   mount?: (app: express.Express) => void;
 }
 
@@ -35,12 +38,13 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     next();
   });
   app.use(express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
-  deps.mount?.(app);
 
   for (const route of deps.routes.routes) {
     const { spec } = route;
     const auth = spec.auth ?? 'required';
     const handler = makeExpressHandler(route);
+    // A route under /v1/agents/:address has its agent read by the statement that checks the key.
+    const namesAgent = spec.path.split('/').includes(':address');
     app[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
       try {
         if (auth !== 'none') {
@@ -48,7 +52,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
           if (header) {
             const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
             if (!match) throw new AppError('unauthorized', 'Authorization header must be "Bearer e2a_…"');
-            res.locals.principal = await deps.accounts.authenticate(match[1]!);
+            const address = namesAgent ? req.params.address : undefined;
+            res.locals.principal = await deps.accounts.authenticate(match[1]!, { agentAddress: typeof address === 'string' ? address : undefined });
           } else if (auth === 'required') {
             throw new AppError('unauthorized', 'missing API key: send "Authorization: Bearer e2a_…"');
           } else {
@@ -61,6 +66,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       }
     });
   }
+
+  deps.mount?.(app);
 
   app.use((req, _res, next) => {
     next(new AppError('not_found', `no route for ${req.method} ${req.path}`));

@@ -3,6 +3,7 @@
  * with the outside world faked: a DNS resolver built from a zone object, and optionally a clock.
  */
 import type { Resolver } from '@e2a/relay';
+import type { KyselyPlugin } from 'kysely';
 import { pino } from 'pino';
 import type { Clock } from '../clock.js';
 import { loadConfig } from '../config.js';
@@ -35,6 +36,8 @@ export async function startTestGateway(opts: {
   outboundRetry?: OutboundRetryPolicy;
   /** Port remote MX hosts listen on in outbound_smtp.mode direct. */
   outboundDirectPort?: number;
+  /** Kysely plugins on the gateway's database handle (a StatementLog to count round trips). */
+  plugins?: KyselyPlugin[];
 }): Promise<TestGateway> {
   const db = await openTestDatabase(opts.engine);
   const config = loadConfig({
@@ -52,7 +55,7 @@ export async function startTestGateway(opts: {
   const gateway = await createGateway({
     config,
     logger: pino({ level: process.env.E2A_TEST_LOG ?? 'silent' }),
-    database: db.handle,
+    database: opts.plugins ? { ...db.handle, db: opts.plugins.reduce((d, plugin) => d.withPlugin(plugin), db.handle.db) } : db.handle,
     ...(opts.resolver ? { resolver: opts.resolver } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.webhookSchedule ? { webhookSchedule: opts.webhookSchedule } : {}),
