@@ -54,7 +54,7 @@ import { Idempotency } from './outbound/idempotency.js';
 import { LocalDelivery } from './outbound/local-delivery.js';
 import { PRODUCTION_RETRY, type OutboundRetryPolicy } from './outbound/retry.js';
 import { outboundRoutes } from './outbound/routes.js';
-import { OutboundService } from './outbound/service.js';
+import { OutboundService, type OutboundDispatch } from './outbound/service.js';
 import { OutboundSendWorker } from './workers/outbound-send.js';
 import { SystemMailWorker } from './workers/system-mail.js';
 import type { EventBus } from './events/bus.js';
@@ -206,7 +206,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     // ---- outbound sending + domains API: begin ----
     // The worker and the event bus exist only later; the service reaches them through these.
-    let wakeOutbound = () => {};
+    let dispatch: OutboundDispatch = { reserve: () => null, wake: () => {} };
     let outboundBus: Pick<EventBus, 'subscribe'> = { subscribe: () => () => {} };
     const dkim = new DkimKeys({ db, box, clock, selector: config.outbound.dkim_selector, bits: options.dkimKeyBits ?? 2048 });
     const idempotency = new Idempotency({ db, clock });
@@ -223,7 +223,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         maxMessageBytes: config.smtp.max_message_bytes,
       },
       bus: { subscribe: (listener) => outboundBus.subscribe(listener) },
-      wake: () => wakeOutbound(),
+      dispatch: { reserve: (now) => dispatch.reserve(now), wake: () => dispatch.wake() },
     });
     outboundRoutes(routes, { agents, outbound, idempotency });
     domainRoutes(routes, new DomainsService({ db, clock, resolver, dkim, sharedDomain: config.shared_domain, mxHost: config.smtp.hostname }));
@@ -232,7 +232,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // ---- MCP endpoint (/mcp): begin ----
     // The tools call this gateway's own API on loopback with the caller's key (see mcp/endpoint.ts),
     // so the endpoint needs the HTTP port, known only after listen: httpPort is read per request.
-    const mountBeforeApi = (app: Parameters<typeof mountDashboard>[0]) => {
+    const mountBesideApi = (app: Parameters<typeof mountDashboard>[0]) => {
       mountMcpEndpoint(app, { apiUrl: () => loopbackUrl(httpAddr.host, httpPort) });
       mountDashboard(app);
     };
@@ -244,7 +244,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logger: logger.child({ part: 'http' }),
       maxBodyBytes: config.http.max_body_bytes,
       trustProxy: config.http.trust_proxy,
-      mount: mountBeforeApi,
+      mount: mountBesideApi,
     });
     const http: Server = createServer(app);
 
@@ -289,6 +289,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             password: smtpOut.password,
             requireTls: smtpOut.require_tls,
             poolSize: smtpOut.pool_size,
+            maxMessagesPerConnection: smtpOut.max_messages_per_connection,
             timeoutMs: smtpOut.timeout_ms,
             hostname: config.smtp.hostname,
           })
@@ -336,7 +337,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       pollIntervalMs: config.outbound.poll_interval_ms,
       leaseMs,
     });
-    wakeOutbound = () => outboundWorker.wake();
+    dispatch = { reserve: (now) => outboundWorker.reserveAt(now), wake: () => outboundWorker.wake() };
     outboundBus = eventBus;
     // Expired Idempotency-Keys (24 h) are dropped hourly; a lapsed key is also taken over on use.
     const idempotencyPurge = setInterval(() => void idempotency.purge().catch((err: unknown) => logger.warn({ err }, 'idempotency purge failed')), 3600_000);

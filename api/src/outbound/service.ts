@@ -22,7 +22,7 @@ import type { OutboundDraft } from './draft.js';
 import { draftForForward, draftForReply, draftForSend, type SendingAgent } from './drafts.js';
 import { checkAttachments, checkCustomHeaders, checkRecipientCount, checkTotalSize, type OutboundLimits } from './limits.js';
 import { uniqueRecipients } from './recipients.js';
-import { OutboundRepo, type NewEvent } from './repo.js';
+import { OutboundRepo, type ClaimedMessage, type NewEvent } from './repo.js';
 
 export interface OutboundServiceDeps {
   db: Database;
@@ -33,10 +33,22 @@ export interface OutboundServiceDeps {
   limits: OutboundLimits;
   /** Event notifications, to end a `?wait=sent` early. */
   bus: Pick<EventBus, 'subscribe'>;
-  /** Wakes this process's outbound worker after a commit. */
-  wake: () => void;
+  /** This process's outbound worker. */
+  dispatch: OutboundDispatch;
   /** How often `?wait=sent` re-reads the status when no notification arrives. */
   waitPollMs?: number;
+}
+
+/**
+ * The outbound worker as the API sees it. A queued message is best committed already claimed, with
+ * the lease of a worker slot reserved for it, and started in that slot: no claim query, no wait
+ * for one. With every slot busy, it is committed unclaimed and the worker is woken to claim it.
+ * Either way the row is the job: if this process dies first, the lease lapses and any replica
+ * claims it (at least once, as for any attempt cut short).
+ */
+export interface OutboundDispatch {
+  reserve(now: Date): { lockedUntil: Date; slot: { run(job: ClaimedMessage): void; release(): void } } | null;
+  wake(): void;
 }
 
 export type AgentForSend = SendingAgent & { user_id: string; protection: unknown };
@@ -220,29 +232,45 @@ export class OutboundService {
         content: box.seal(Buffer.from(a.content, 'base64')),
       })),
     };
-    // The common case, nothing to hold, no attachments, no events, is one statement; anything more
-    // is one transaction with the review it opens.
-    if (status === 'queued' && accepted.attachments.length === 0 && events.length === 0) {
-      await OutboundRepo.insertAcceptedAlone(this.deps.db, accepted.message);
-    } else {
-      await this.deps.db.transaction().execute(async (tx) => {
-        await OutboundRepo.insertAccepted(tx, accepted);
-        if (status === 'held') {
-          review = await this.deps.holds.hold(tx, {
-            userId: agent.user_id,
-            agentId: agent.id,
-            agentAddress: agent.address,
-            messageId: id,
-            direction: 'outbound',
-            reasons: decision.reasons,
-            holds: protection.holds,
-            notify: protection.review_notify,
-            summary: { from: agent.address, to: recipients, subject: draft.subject, conversationId: draft.conversationId },
-          });
-        }
+    // Committed already claimed when a worker slot is free (OutboundDispatch): no claim query follows.
+    const reservation = status === 'queued' ? this.deps.dispatch.reserve(now) : null;
+    if (reservation) Object.assign(accepted.message, { locked_until: reservation.lockedUntil, attempts: 1, first_attempt_at: now });
+    try {
+      await this.store(accepted, status, async (tx) => {
+        if (status !== 'held') return;
+        review = await this.deps.holds.hold(tx, {
+          userId: agent.user_id,
+          agentId: agent.id,
+          agentAddress: agent.address,
+          messageId: id,
+          direction: 'outbound',
+          reasons: decision.reasons,
+          holds: protection.holds,
+          notify: protection.review_notify,
+          summary: { from: agent.address, to: recipients, subject: draft.subject, conversationId: draft.conversationId },
+        });
       });
+    } catch (err) {
+      reservation?.slot.release();
+      throw err;
     }
-    if (status === 'queued') this.deps.wake();
+    if (reservation) {
+      reservation.slot.run({
+        id,
+        agent_id: agent.id,
+        user_id: agent.user_id,
+        agent_address: agent.address,
+        conversation_id: draft.conversationId,
+        subject: accepted.message.subject,
+        draft: sealedDraft,
+        raw: null,
+        attempts: 1,
+        delivery: [],
+        first_attempt_at: now,
+      });
+    } else if (status === 'queued') {
+      this.deps.dispatch.wake();
+    }
     const held = review as { reviewId: string; expiresAt: Date } | null;
     const result: SendResult = {
       id,
@@ -254,5 +282,20 @@ export class OutboundService {
       reason,
     };
     return status === 'blocked' ? { blocked: true, result, reason: reason ?? 'blocked by the outbound policy' } : { blocked: false, result };
+  }
+
+  /**
+   * The common case, nothing to hold, no attachments, no events, is one statement; anything more is
+   * one transaction, with what `more` adds to it (the review a hold opens).
+   */
+  private async store(accepted: Parameters<typeof OutboundRepo.insertAccepted>[1], status: string, more: (tx: Database) => Promise<void>): Promise<void> {
+    if (status === 'queued' && accepted.attachments.length === 0 && accepted.events.length === 0) {
+      await OutboundRepo.insertAcceptedAlone(this.deps.db, accepted.message);
+      return;
+    }
+    await this.deps.db.transaction().execute(async (tx) => {
+      await OutboundRepo.insertAccepted(tx, accepted);
+      await more(tx);
+    });
   }
 }

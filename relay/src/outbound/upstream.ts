@@ -13,6 +13,8 @@ export interface UpstreamOptions {
   password: string;
   requireTls: boolean;
   poolSize: number;
+  /** Messages per pooled connection before it is replaced; 0 = no limit. */
+  maxMessagesPerConnection: number;
   timeoutMs: number;
   /** Our name in EHLO. */
   hostname: string;
@@ -28,6 +30,8 @@ export function createUpstreamTransport(options: UpstreamOptions): OutboundTrans
     // Without require_tls the upgrade is opportunistic (RFC 7435): STARTTLS when offered.
     name: options.hostname,
     maxConnections: options.poolSize,
+    // nodemailer's own default replaces a connection every 100 messages.
+    maxMessages: options.maxMessagesPerConnection === 0 ? Infinity : options.maxMessagesPerConnection,
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,
