@@ -19,6 +19,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { resolveEngines, type Engine } from './bench-database.js';
 import { BENCH_DOMAIN, startBenchGateway, type BenchGateway } from './bench-gateway.js';
@@ -37,7 +38,8 @@ export interface OutboundOptions {
   messages: number;
   concurrency: number;
   warmup: number;
-  profileFile: string | null;
+  /** The .cpuprofile file of a measured phase, when profiling. */
+  profileFile: ((phase: string) => string) | null;
 }
 
 export interface OutboundPhase {
@@ -60,7 +62,8 @@ export interface OutboundPhase {
   afterAcceptMs: LatencySummary;
   sendLagMs: LatencySummary | null;
   /** End to end by the second the request started in: p50 and max, so a tail can be told from a stall. */
-  perSecond: Array<{ second: number; sends: number; p50: number; max: number }>;
+  /** End to end by the second the request was due, with the gateway's longest event-loop delay then. */
+  perSecond: Array<{ second: number; sends: number; p50: number; max: number; loopMaxMs: number | null }>;
   cpu: {
     gatewayMs: number;
     gatewayMsPerSend: number;
@@ -119,6 +122,7 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
       const pgCpu = markPostgresCpu(dbName);
       takeSqlStats();
       const mark = markCpu();
+      const loop = sampleEventLoop();
       const report = (await load.ask({
         type: 'run',
         phase: name,
@@ -130,6 +134,7 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
         drainMs: 60_000,
       })) as OutboundPhaseReport;
       const cpu = cpuSince(mark);
+      const loopMaxMs = loop.stop();
       const postgresMs = dbName ? pgCpu() : null;
       const statements = dbName ? takeSqlStats() : null;
       const profile = stopProfile ? await stopProfile(profileFile!) : null;
@@ -152,7 +157,7 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
         endToEndMs: summarise(finite(report.endToEndMs)),
         afterAcceptMs: summarise(finite(report.afterAcceptMs)),
         sendLagMs: mode === 'open' ? summarise(report.sendLagMs) : null,
-        perSecond: bySecond(report.startMs, report.endToEndMs),
+        perSecond: bySecond(report.startMs, report.endToEndMs, loopMaxMs),
         cpu: {
           gatewayMs: cpu.processMs,
           gatewayMsPerSend: cpu.processMs / n,
@@ -170,11 +175,11 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
     if (opts.warmup > 0) await phase('warmup', 'closed', opts.warmup, opts.concurrency, null);
     for (const rate of opts.rates) {
       process.stderr.write(`bench outbound: ${engine} open loop ${rate}/s …\n`);
-      phases.push(await phase(`rate ${rate}`, 'open', Math.round(rate * opts.seconds), rate, null));
+      phases.push(await phase(`rate ${rate}`, 'open', Math.round(rate * opts.seconds), rate, opts.profileFile?.(`rate-${rate}`) ?? null));
     }
     if (opts.messages > 0) {
       process.stderr.write(`bench outbound: ${engine} closed loop, ${opts.concurrency} callers …\n`);
-      phases.push(await phase('closed', 'closed', opts.messages, opts.concurrency, opts.profileFile));
+      phases.push(await phase('closed', 'closed', opts.messages, opts.concurrency, opts.profileFile?.('closed') ?? null));
     }
     load.tell({ type: 'exit' });
     return { engine, options: opts, phases };
@@ -184,13 +189,35 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
   }
 }
 
-function bySecond(startMs: number[], latencyMs: number[]): OutboundPhase['perSecond'] {
+function bySecond(startMs: number[], latencyMs: number[], loopMaxMs: number[]): OutboundPhase['perSecond'] {
   const buckets: number[][] = [];
   startMs.forEach((t, i) => (buckets[Math.floor(t / 1000)] ??= []).push(latencyMs[i]!));
   return [...buckets.entries()].map(([second, xs]) => {
     const s = summarise((xs ?? []).filter((x) => Number.isFinite(x)));
-    return { second, sends: xs?.length ?? 0, p50: Math.round(s.p50 * 10) / 10, max: Math.round(s.max * 10) / 10 };
+    return { second, sends: xs?.length ?? 0, p50: Math.round(s.p50 * 10) / 10, max: Math.round(s.max * 10) / 10, loopMaxMs: loopMaxMs[second] ?? null };
   });
+}
+
+/**
+ * The gateway's longest event-loop delay in each second of a phase (seconds counted from its start,
+ * as the load's are, give or take the IPC hop): a stall of the gateway's own thread shows here, one
+ * elsewhere (PostgreSQL, the load process) does not.
+ */
+function sampleEventLoop(): { stop(): number[] } {
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  const maxima: number[] = [];
+  const timer = setInterval(() => {
+    maxima.push(Math.round(histogram.max / 1e5) / 10);
+    histogram.reset();
+  }, 1000);
+  return {
+    stop() {
+      clearInterval(timer);
+      histogram.disable();
+      return maxima;
+    },
+  };
 }
 
 /** One request, one answer at a time over the fork IPC channel; a dead child fails the wait. */
@@ -249,11 +276,11 @@ function printOutbound(results: OutboundResult[]): void {
       if (p.failures.length) process.stdout.write(`${r.engine} ${p.phase}: ${p.failures.length} failures, first: ${p.failures[0]}\n`);
       if (p.mode === 'open') {
         const slow = p.perSecond.filter((b) => b.max > 200);
-        if (slow.length) process.stdout.write(`${r.engine} ${p.phase}: seconds with an end-to-end max over 200 ms: ${slow.map((b) => `#${b.second} (p50 ${b.p50}, max ${b.max})`).join(', ')}\n`);
+        if (slow.length) process.stdout.write(`${r.engine} ${p.phase}: seconds with an end-to-end max over 200 ms: ${slow.map((b) => `#${b.second} (p50 ${b.p50}, max ${b.max}, gateway loop delay max ${b.loopMaxMs ?? '–'})`).join(', ')}\n`);
       }
-      if (p.sql && p.phase === 'closed') {
-        process.stdout.write(`\n${r.engine} ${p.phase}: SQL statements per accepted send (mean round trip):\n`);
-        for (const st of p.sql.statements.slice(0, 12)) process.stdout.write(`  ${(st.count / p.accepted).toFixed(2).padStart(5)}  ${st.meanMs.toFixed(2).padStart(6)} ms  ${st.statement}\n`);
+      if (p.sql) {
+        process.stdout.write(`\n${r.engine} ${p.phase}: SQL statements per accepted send (mean / max round trip):\n`);
+        for (const st of p.sql.statements.slice(0, 12)) process.stdout.write(`  ${(st.count / p.accepted).toFixed(2).padStart(5)}  ${st.meanMs.toFixed(2).padStart(6)} / ${st.maxMs.toFixed(1).padStart(6)} ms  ${st.statement}\n`);
       }
       if (p.profile) {
         process.stdout.write(`\n${r.engine} ${p.phase} profile (${p.profile.totalMs} ms of gateway CPU; ${p.profile.file}):\n`);
@@ -296,7 +323,7 @@ export async function outboundMain(argv: string[]): Promise<number> {
         messages: int('messages', values.messages, 0),
         concurrency: int('concurrency', values.concurrency, 1),
         warmup: int('warmup', values.warmup, 0),
-        profileFile: values.profile ? join(RESULTS_DIR, `outbound-${engine}-${stamp}.cpuprofile`) : null,
+        profileFile: values.profile ? (phase) => join(RESULTS_DIR, `outbound-${engine}-${phase}-${stamp}.cpuprofile`) : null,
       }),
     );
   }

@@ -10,10 +10,11 @@ export interface StatementStat {
   statement: string;
   count: number;
   meanMs: number;
+  maxMs: number;
   totalMs: number;
 }
 
-const stats = new Map<string, { count: number; totalMs: number }>();
+const stats = new Map<string, { count: number; totalMs: number; maxMs: number }>();
 let installed = false;
 
 export function installSqlStats(): void {
@@ -28,9 +29,11 @@ export function installSqlStats(): void {
     if (result && typeof (result as Promise<unknown>).then === 'function') {
       const done = () => {
         const key = keyOf(text);
-        const s = stats.get(key) ?? { count: 0, totalMs: 0 };
+        const s = stats.get(key) ?? { count: 0, totalMs: 0, maxMs: 0 };
+        const ms = performance.now() - started;
         s.count++;
-        s.totalMs += performance.now() - started;
+        s.totalMs += ms;
+        s.maxMs = Math.max(s.maxMs, ms);
         stats.set(key, s);
       };
       (result as Promise<unknown>).then(done, done);
@@ -53,7 +56,7 @@ function keyOf(text: string): string {
 
 /** Everything since the previous call, most frequent first. */
 export function takeSqlStats(): StatementStat[] {
-  const out = [...stats].map(([statement, s]) => ({ statement, count: s.count, totalMs: Math.round(s.totalMs * 10) / 10, meanMs: Math.round((s.totalMs / s.count) * 100) / 100 }));
+  const out = [...stats].map(([statement, s]) => ({ statement, count: s.count, totalMs: Math.round(s.totalMs * 10) / 10, meanMs: Math.round((s.totalMs / s.count) * 100) / 100, maxMs: Math.round(s.maxMs * 10) / 10 }));
   stats.clear();
   return out.sort((a, b) => b.count - a.count);
 }
