@@ -8,7 +8,7 @@
 import { describeDsn, parseDsn, type ParsedMessage } from '@e2a/relay';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
-import { eventId } from '../ids.js';
+import { outboundEvent } from './events.js';
 import { insertEvents } from './repo.js';
 
 export interface BounceHook {
@@ -49,23 +49,7 @@ export const bounceDetector: BounceHook = {
       db,
       original.user_id,
       agentId,
-      [
-        {
-          id: eventId(original.id, 'email.failed'),
-          type: 'email.failed',
-          data: {
-            message_id: original.id,
-            agent_address: original.address,
-            conversation_id: original.conversation_id,
-            direction: 'outbound',
-            from: original.address,
-            to: delivery.map((d) => d.address),
-            subject: original.subject,
-            verified: true,
-            reason,
-          },
-        },
-      ],
+      [outboundEvent('email.failed', { id: original.id, agentAddress: original.address, conversationId: original.conversation_id, to: delivery.map((d) => d.address), subject: original.subject }, reason)],
       at,
     );
   },

@@ -26,8 +26,12 @@ export async function composeSigned(draft: OutboundDraft, deps: { dkim: DkimKeys
     references: draft.references,
     headers: { ...draft.headers, [CONVERSATION_HEADER]: draft.conversationId },
   });
-  const domain = draft.from.address.slice(draft.from.address.lastIndexOf('@') + 1).toLowerCase();
+  return signForSender(raw, draft.from.address, deps);
+}
+
+/** DKIM-signs `raw` for its From address's domain: d= aligns for DMARC (RFC 7489 §3.1.1). */
+export async function signForSender(raw: Buffer, from: string, deps: { dkim: DkimKeys; date: Date }): Promise<Buffer> {
+  const domain = from.slice(from.lastIndexOf('@') + 1).toLowerCase();
   const key = await deps.dkim.forDomain(domain);
-  // d= is the From domain, so the signature aligns for DMARC (RFC 7489 §3.1.1).
   return signDkim(raw, { domain, selector: key.selector, privateKeyPem: key.privateKeyPem }, deps.date);
 }

@@ -15,14 +15,15 @@ import type { Database } from '../db/database.js';
 import { json, pgText } from '../db/database.js';
 import type { EventBus } from '../events/bus.js';
 import { notFound } from '../http/errors.js';
-import { eventId, newId, sha256Hex } from '../ids.js';
+import { newId, sha256Hex } from '../ids.js';
 import type { ProtectionGates } from '../protection/decision.js';
 import type { ReviewHolds } from '../reviews/ports.js';
 import type { OutboundDraft } from './draft.js';
 import { draftForForward, draftForReply, draftForSend, type SendingAgent } from './drafts.js';
 import { checkAttachments, checkCustomHeaders, checkRecipientCount, checkTotalSize, type OutboundLimits } from './limits.js';
 import { uniqueRecipients } from './recipients.js';
-import { OutboundRepo, type ClaimedMessage, type NewEvent } from './repo.js';
+import { outboundEvent } from './events.js';
+import { OutboundRepo, type ClaimedMessage } from './repo.js';
 
 export interface OutboundServiceDeps {
   db: Database;
@@ -162,22 +163,8 @@ export class OutboundService {
     const status = decision.action === 'block' ? 'blocked' : decision.action === 'review' ? 'held' : 'queued';
     const now = clock.now();
     const sealedDraft = box.seal(JSON.stringify(draft));
-    const eventData = (type: string): NewEvent => ({
-      id: eventId(id, type),
-      type,
-      data: {
-        message_id: id,
-        agent_address: agent.address,
-        conversation_id: draft.conversationId,
-        direction: 'outbound',
-        from: agent.address,
-        to: recipients,
-        subject: pgText(draft.subject),
-        verified: true,
-        reason,
-      },
-    });
-    const events = decision.action === 'flag' ? [eventData('email.flagged')] : decision.action === 'block' ? [eventData('email.blocked')] : [];
+    const facts = { id, agentAddress: agent.address, conversationId: draft.conversationId, to: recipients, subject: pgText(draft.subject) };
+    const events = decision.action === 'flag' ? [outboundEvent('email.flagged', facts, reason)] : decision.action === 'block' ? [outboundEvent('email.blocked', facts, reason)] : [];
     let review: { reviewId: string; expiresAt: Date } | null = null;
 
     const accepted = {
@@ -220,36 +207,46 @@ export class OutboundService {
         status_reason: decision.action === 'pass' ? null : reason,
         next_attempt_at: status === 'queued' ? now : null,
       },
-      attachments: draft.attachments.map((a, idx) => ({
-        message_id: id,
-        idx,
-        filename: pgText(a.filename),
-        content_type: a.contentType,
-        size_bytes: attachmentBytes[idx]!,
-        content_id: a.contentId,
-        disposition: a.contentId ? 'inline' : 'attachment',
-        sha256: sha256Hex(Buffer.from(a.content, 'base64')),
-        content: box.seal(Buffer.from(a.content, 'base64')),
-      })),
+      attachments: draft.attachments.map((a, idx) => {
+        const content = Buffer.from(a.content, 'base64');
+        return {
+          message_id: id,
+          idx,
+          filename: pgText(a.filename),
+          content_type: a.contentType,
+          size_bytes: attachmentBytes[idx]!,
+          content_id: a.contentId,
+          disposition: a.contentId ? 'inline' : 'attachment',
+          sha256: sha256Hex(content),
+          content: box.seal(content),
+        };
+      }),
     };
     // Committed already claimed when a worker slot is free (OutboundDispatch): no claim query follows.
     const reservation = status === 'queued' ? this.deps.dispatch.reserve(now) : null;
     if (reservation) Object.assign(accepted.message, { locked_until: reservation.lockedUntil, attempts: 1, first_attempt_at: now });
     try {
-      await this.store(accepted, status, async (tx) => {
-        if (status !== 'held') return;
-        review = await this.deps.holds.hold(tx, {
-          userId: agent.user_id,
-          agentId: agent.id,
-          agentAddress: agent.address,
-          messageId: id,
-          direction: 'outbound',
-          reasons: decision.reasons,
-          holds: protection.holds,
-          notify: protection.review_notify,
-          summary: { from: agent.address, to: recipients, subject: draft.subject, conversationId: draft.conversationId },
+      // The common case, nothing to hold, no attachments, no events, is one statement; anything
+      // more is one transaction with the review it opens.
+      if (status === 'queued' && accepted.attachments.length === 0 && events.length === 0) {
+        await OutboundRepo.insertAcceptedAlone(this.deps.db, accepted.message);
+      } else {
+        await this.deps.db.transaction().execute(async (tx) => {
+          await OutboundRepo.insertAccepted(tx, accepted);
+          if (status !== 'held') return;
+          review = await this.deps.holds.hold(tx, {
+            userId: agent.user_id,
+            agentId: agent.id,
+            agentAddress: agent.address,
+            messageId: id,
+            direction: 'outbound',
+            reasons: decision.reasons,
+            holds: protection.holds,
+            notify: protection.review_notify,
+            summary: { from: agent.address, to: recipients, subject: draft.subject, conversationId: draft.conversationId },
+          });
         });
-      });
+      }
     } catch (err) {
       reservation?.slot.release();
       throw err;
@@ -282,20 +279,5 @@ export class OutboundService {
       reason,
     };
     return status === 'blocked' ? { blocked: true, result, reason: reason ?? 'blocked by the outbound policy' } : { blocked: false, result };
-  }
-
-  /**
-   * The common case, nothing to hold, no attachments, no events, is one statement; anything more is
-   * one transaction, with what `more` adds to it (the review a hold opens).
-   */
-  private async store(accepted: Parameters<typeof OutboundRepo.insertAccepted>[1], status: string, more: (tx: Database) => Promise<void>): Promise<void> {
-    if (status === 'queued' && accepted.attachments.length === 0 && accepted.events.length === 0) {
-      await OutboundRepo.insertAcceptedAlone(this.deps.db, accepted.message);
-      return;
-    }
-    await this.deps.db.transaction().execute(async (tx) => {
-      await OutboundRepo.insertAccepted(tx, accepted);
-      await more(tx);
-    });
   }
 }

@@ -21,9 +21,9 @@ import type { LocalDomains } from '../outbound/local-domains.js';
 import type { Database } from '../db/database.js';
 import type { DkimKeys } from '../domains/dkim-keys.js';
 import type { EventBus } from '../events/bus.js';
-import { eventId } from '../ids.js';
 import { composeSigned } from '../outbound/compose.js';
 import type { OutboundDraft } from '../outbound/draft.js';
+import { outboundEvent } from '../outbound/events.js';
 import type { LocalDelivery } from '../outbound/local-delivery.js';
 import { uniqueRecipients } from '../outbound/recipients.js';
 import { OutboundRepo, type ClaimedMessage } from '../outbound/repo.js';
@@ -150,21 +150,7 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
       delivery,
       reason,
       at: now,
-      event: {
-        id: eventId(job.id, type),
-        type,
-        data: {
-          message_id: job.id,
-          agent_address: job.agent_address,
-          conversation_id: job.conversation_id,
-          direction: 'outbound',
-          from: job.agent_address,
-          to: delivery.map((d) => d.address),
-          subject: job.subject,
-          verified: true,
-          reason,
-        },
-      },
+      event: outboundEvent(type, { id: job.id, agentAddress: job.agent_address, conversationId: job.conversation_id, to: delivery.map((d) => d.address), subject: job.subject }, reason),
     });
   }
 }

@@ -5,33 +5,16 @@
  * reviewer. With outbound_smtp.mode none there is no way out: the row fails with the reason and a
  * warning is logged, so an operator sees why reviewers get no mail.
  */
-import { composeMessage, signDkim, type OutboundTransport, type RecipientOutcome } from '@e2a/relay';
+import { composeMessage, type RecipientOutcome } from '@e2a/relay';
 import { sql } from 'kysely';
-import type { Logger } from 'pino';
-import type { Clock } from '../clock.js';
-import type { SecretBox } from '../crypto/secret-box.js';
-import type { Database } from '../db/database.js';
-import type { DkimKeys } from '../domains/dkim-keys.js';
-import type { EventBus } from '../events/bus.js';
 import { randomToken } from '../ids.js';
-import { retryDelayMs, type OutboundRetryPolicy } from '../outbound/retry.js';
-import { NO_ROUTE_REASON } from './outbound-send.js';
+import { signForSender } from '../outbound/compose.js';
+import { retryDelayMs } from '../outbound/retry.js';
+import { NO_ROUTE_REASON, type OutboundSendDeps } from './outbound-send.js';
 import { PollingWorker } from './polling-worker.js';
 
-export interface SystemMailDeps {
-  db: Database;
-  box: SecretBox;
-  clock: Clock;
-  bus: Pick<EventBus, 'subscribe'>;
-  logger: Logger;
-  dkim: DkimKeys;
-  transport: OutboundTransport | null;
-  retry: OutboundRetryPolicy;
-  retryWindowMs: number;
-  pollIntervalMs: number;
-  leaseMs: number;
-  random?: () => number;
-}
+/** What the outbound worker needs, less local delivery: system mail always leaves by the transport. */
+export type SystemMailDeps = Omit<OutboundSendDeps, 'local' | 'localDomains' | 'concurrency'>;
 
 interface SystemMailJob {
   id: string;
@@ -71,7 +54,7 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
       return;
     }
     const domain = job.from_address.slice(job.from_address.lastIndexOf('@') + 1).toLowerCase();
-    const now = clock.now();
+    const date = clock.now();
     const raw = await composeMessage({
       from: { address: job.from_address, name: 'e2a' },
       to: job.to_addresses.map((address) => ({ address, name: null })),
@@ -82,14 +65,13 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
       html: box.openText(job.html_body),
       attachments: [],
       messageId: `${job.id}.${randomToken(9)}@${domain}`,
-      date: now,
+      date,
       inReplyTo: null,
       references: [],
       // RFC 3834 §5: machine-generated; auto-responders must not answer it.
       headers: { 'Auto-Submitted': 'auto-generated' },
     });
-    const key = await this.deps.dkim.forDomain(domain);
-    const signed = await signDkim(raw, { domain, selector: key.selector, privateKeyPem: key.privateKeyPem }, now);
+    const signed = await signForSender(raw, job.from_address, { dkim: this.deps.dkim, date });
     const outcomes = await transport.send({ from: job.from_address, to: job.to_addresses }, signed);
     await this.recordOutcomes(job, outcomes);
   }
