@@ -66,14 +66,21 @@ export class DkimKeys {
     return async (name, rrtype) => {
       const m = /^([a-z0-9-]+)\._domainkey\.(.+?)\.?$/i.exec(name);
       if (m && rrtype.toUpperCase() === 'TXT') {
-        const row = await this.deps.db
-          .selectFrom('dkim_keys')
-          .select(['selector', 'public_key'])
-          .where('domain', '=', m[2]!.toLowerCase())
-          .executeTakeFirst();
-        if (row && row.selector === m[1]!.toLowerCase()) return [[dkimRecordValue(row.public_key)]];
+        const key = await this.published(m[2]!.toLowerCase());
+        if (key && key.selector === m[1]!.toLowerCase()) return [[key.recordValue]];
       }
       return fallback(name, rrtype);
     };
+  }
+
+  /**
+   * The public half of `domain`'s key, never creating one. Local delivery verifies mail this process
+   * has just signed, so the key is usually cached already; keys are never replaced once stored.
+   */
+  private async published(domain: string): Promise<Pick<DomainKey, 'selector' | 'recordValue'> | undefined> {
+    const cached = this.cache.get(domain);
+    if (cached) return cached;
+    const row = await this.deps.db.selectFrom('dkim_keys').select(['selector', 'public_key']).where('domain', '=', domain).executeTakeFirst();
+    return row && { selector: row.selector, recordValue: dkimRecordValue(row.public_key) };
   }
 }

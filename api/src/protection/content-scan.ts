@@ -35,8 +35,8 @@ function normalise(text: string): string {
 
 function matches(rule: ScanRule, text: string): boolean {
   if (!rule.accept) return rule.pattern.test(text);
-  const global = new RegExp(rule.pattern.source, rule.pattern.flags.includes('g') ? rule.pattern.flags : `${rule.pattern.flags}g`);
-  for (const m of text.matchAll(global)) if (rule.accept(m[0])) return true;
+  // matchAll iterates a copy of the (global) pattern, so the shared rule keeps no lastIndex.
+  for (const m of text.matchAll(rule.pattern)) if (rule.accept(m[0])) return true;
   return false;
 }
 
@@ -48,18 +48,19 @@ function describe(rule: ScanRule, where: string): string {
 interface Segment {
   text: string;
   where: string;
-  hidden: boolean;
+  /** Why the text is hidden (HiddenText.why), or null when it is shown. */
+  hidden: string | null;
 }
 
 function segments(input: ScanInput): Segment[] {
   const out: Segment[] = [];
-  if (input.subject) out.push({ text: input.subject, where: 'subject', hidden: false });
-  if (input.text) out.push({ text: input.text, where: 'text body', hidden: false });
+  if (input.subject) out.push({ text: input.subject, where: 'subject', hidden: null });
+  if (input.text) out.push({ text: input.text, where: 'text body', hidden: null });
   if (input.html) {
     const { visible, hidden } = extractHtmlText(input.html);
     // Identical to the text part in most mail; scanning it again would only duplicate hits.
-    if (visible && visible !== input.text?.trim()) out.push({ text: visible, where: 'HTML body', hidden: false });
-    for (const h of hidden) out.push({ text: h.text, where: `hidden HTML text (${h.why})`, hidden: true });
+    if (visible && visible !== input.text?.trim()) out.push({ text: visible, where: 'HTML body', hidden: null });
+    for (const h of hidden) out.push({ text: h.text, where: `hidden HTML text (${h.why})`, hidden: h.why });
   }
   return out;
 }
@@ -79,15 +80,15 @@ export function scanContent(input: ScanInput, sensitivity: Protection['content_s
     const plain = normalise(seg.text);
     const lower = plain.toLowerCase();
     // Hidden text gets one level of extra suspicion (a `medium` rule fires at `low`).
-    const effective = Math.min(3, rank + (seg.hidden ? 1 : 0));
+    const effective = Math.min(3, rank + (seg.hidden !== null ? 1 : 0));
     for (const rule of INJECTION_RULES) {
       if (SENSITIVITY_RANK[rule.level] <= effective && matches(rule, lower)) add({ category: rule.category, rule: rule.id, where: seg.where, reason: describe(rule, seg.where) });
     }
     for (const rule of SECRET_RULES) {
       if (SENSITIVITY_RANK[rule.level] <= rank && matches(rule, plain)) add({ category: rule.category, rule: rule.id, where: seg.where, reason: describe(rule, seg.where) });
     }
-    if (seg.hidden && rank >= SENSITIVITY_RANK.high && plain.trim().split(/\s+/).length >= HIDDEN_PROSE_MIN_WORDS) {
-      add({ category: 'prompt_injection', rule: 'hidden_prose', where: seg.where, reason: `hidden text in the HTML (${seg.where.replace(/^hidden HTML text \((.*)\)$/, '$1')}) that a model would read and a person would not` });
+    if (seg.hidden !== null && rank >= SENSITIVITY_RANK.high && plain.trim().split(/\s+/).length >= HIDDEN_PROSE_MIN_WORDS) {
+      add({ category: 'prompt_injection', rule: 'hidden_prose', where: seg.where, reason: `hidden text in the HTML (${seg.hidden}) that a model would read and a person would not` });
     }
   }
   return hits;

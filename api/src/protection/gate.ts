@@ -34,7 +34,7 @@ export function onAllowlist(address: string, allowlist: readonly string[]): bool
 /** Domain entries only: `@x.com` or `x.com`; whole addresses name a domain too (their own). */
 function inDomains(address: string, own: string, allowlist: readonly string[]): boolean {
   const domain = domainOf(address);
-  return domain === own.toLowerCase() || allowlist.some((e) => domainOf(e.trim().replace(/^@/, 'x@')) === domain);
+  return domain === own.toLowerCase() || allowlist.some((e) => domainOf(e.trim()) === domain);
 }
 
 function combine(parts: Array<{ action: GateAction; reasons: string[] }>): GateDecision {

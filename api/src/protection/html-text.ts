@@ -67,9 +67,8 @@ function px(value: string | undefined): number | null {
 }
 
 /** Why an element's own style hides it, or null. Inherited hiding is handled by the frame stack. */
-function hiddenByStyle(attribs: Record<string, string>, color: string | null, background: string | null): string | null {
+function hiddenByStyle(attribs: Record<string, string>, s: Map<string, string>, color: string | null, background: string | null): string | null {
   if ('hidden' in attribs) return 'hidden attribute';
-  const s = parseStyle(attribs.style ?? '');
   if (s.get('display') === 'none') return 'display:none';
   if (s.get('visibility') === 'hidden' || s.get('visibility') === 'collapse') return 'visibility:hidden';
   if (s.get('mso-hide') === 'all') return 'mso-hide:all';
@@ -95,13 +94,13 @@ function hiddenByStyle(attribs: Record<string, string>, color: string | null, ba
   const fg = color ?? '';
   if (fg === 'transparent') return 'color:transparent';
   // White-on-white (or any text in its own background colour); mail renders on white by default.
-  if (fg && fg === (background ?? '#ffffff').replace(/^white$/, '#ffffff').replace(/^#fff$/, '#ffffff')) return 'text colour equals background';
+  if (fg && fg === (background ?? '#ffffff')) return 'text colour equals background';
   if (fg && WHITE.has(fg) && (background === null || WHITE.has(background))) return 'white text on white';
   return null;
 }
 
-function colours(attribs: Record<string, string>, parent: Frame): { color: string | null; background: string | null } {
-  const s = parseStyle(attribs.style ?? '');
+/** Colours normalised (`white` and `#fff` become `#ffffff`), inherited from the parent when unset. */
+function colours(attribs: Record<string, string>, s: Map<string, string>, parent: Frame): { color: string | null; background: string | null } {
   const color = s.get('color') ?? attribs.color;
   const bg = s.get('background-color') ?? (s.get('background')?.split(/\s+/)[0] || undefined) ?? attribs.bgcolor;
   const norm = (v: string) => {
@@ -129,8 +128,9 @@ export function extractHtmlText(html: string): HtmlText {
     {
       onopentag(name, attribs) {
         const parent = top();
-        const { color, background } = colours(attribs, parent);
-        let reason = parent.hidden ?? NON_RENDERED.get(name) ?? hiddenByStyle(attribs, color, background);
+        const style = parseStyle(attribs.style ?? '');
+        const { color, background } = colours(attribs, style, parent);
+        let reason = parent.hidden ?? NON_RENDERED.get(name) ?? hiddenByStyle(attribs, style, color, background);
         if (name === 'input' && attribs.type?.toLowerCase() === 'hidden') {
           pushHidden(attribs.value ?? '', 'hidden input value');
         }

@@ -19,7 +19,7 @@ export interface ScanRule {
   /** Shown to reviewers; never includes the matched text for secrets. */
   label: string;
   pattern: RegExp;
-  /** Extra check on a match (Luhn for card numbers). */
+  /** Extra check on each match (Luhn for card numbers); the pattern must then carry the `g` flag. */
   accept?: (match: string) => boolean;
 }
 

@@ -6,30 +6,17 @@
 import type { ApproveReviewRequest } from '@e2a/sdk/wire';
 import { AppError } from '../http/errors.js';
 import type { DraftAddress, OutboundDraft } from '../outbound/draft.js';
+import { toDraftAddresses } from '../outbound/recipients.js';
 
 export type DraftEdits = Omit<ApproveReviewRequest, 'note'>;
-
-const BARE = /^[^@\s<>",;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
-
-/** `a@x.com` or `Name <a@x.com>`; anything else is a validation error naming the field. */
-export function parseEditAddress(value: string, path: string): DraftAddress {
-  const text = value.trim();
-  const named = /^(.*?)\s*<([^<>]+)>$/.exec(text);
-  const address = (named ? named[2]! : text).trim();
-  if (!BARE.test(address) || /[\r\n]/.test(text)) {
-    throw new AppError('validation_error', `${path}: "${value}" is not an email address`, [{ path, message: 'expected a@example.com or Name <a@example.com>' }]);
-  }
-  const name = named?.[1]?.replace(/^"|"$/g, '').trim() || null;
-  return { address: address.toLowerCase(), name };
-}
 
 export function hasEdits(edits: DraftEdits): boolean {
   return (['to', 'cc', 'bcc', 'subject', 'text', 'html'] as const).some((k) => edits[k] !== undefined);
 }
 
 export function applyDraftEdits(draft: OutboundDraft, edits: DraftEdits): OutboundDraft {
-  const list = (values: string[] | undefined, field: string, current: DraftAddress[]) =>
-    values === undefined ? current : values.map((v, i) => parseEditAddress(v, `body.${field}.${i}`));
+  // The send API's own mailbox rules: a reviewer's recipients are held to what the agent's were.
+  const list = (values: string[] | undefined, field: string, current: DraftAddress[]) => (values === undefined ? current : toDraftAddresses(values, field));
   const next: OutboundDraft = {
     ...draft,
     to: list(edits.to, 'to', draft.to),

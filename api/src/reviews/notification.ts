@@ -5,7 +5,7 @@
  * the held mail may be hostile.
  */
 import type { ReviewSummary } from './magic-links.js';
-import { escapeHtml } from './pages.js';
+import { escapeHtml, expiryNote, summaryFacts } from './pages.js';
 
 export interface NotificationInput extends ReviewSummary {
   reviewId: string;
@@ -30,15 +30,8 @@ export function composeNotification(n: NotificationInput): ComposedNotification 
   const what = n.direction === 'outbound' ? `${n.agentAddress} wants to send a message` : `A message to ${n.agentAddress} is held`;
   const subject = `[e2a review] ${what}: ${oneLine(n.subject ?? '(no subject)', 120)}`;
   const preview = n.preview === null ? '(no text part)' : n.preview.length > PREVIEW_CHARS ? `${n.preview.slice(0, PREVIEW_CHARS)}\n[… truncated]` : n.preview;
-  const expiry = `If nobody decides by ${n.expiresAt.toISOString()}, it will be ${n.onExpiry === 'approve' ? 'approved' : 'rejected'} automatically.`;
-  const facts: Array<[string, string]> = [
-    ['Agent', n.agentAddress],
-    ['Direction', n.direction],
-    ['From', n.from ?? '(none)'],
-    ['To', n.to.join(', ') || '(none)'],
-    ['Subject', n.subject ?? '(no subject)'],
-    ['Review', n.reviewId],
-  ];
+  const expiry = expiryNote(n);
+  const facts: Array<[string, string]> = [...summaryFacts(n), ['Review', n.reviewId]];
   const text = [
     `${what}. It waits for your decision.`,
     '',

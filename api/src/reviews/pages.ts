@@ -35,15 +35,23 @@ function layout(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 }
 
-function summary(r: ReviewSummary): string {
-  const rows: Array<[string, string]> = [
+/** What a reviewer is shown about a held message, on the confirm page and in the notification mail. */
+export function summaryFacts(r: ReviewSummary): Array<[string, string]> {
+  return [
     ['Agent', r.agentAddress],
     ['Direction', r.direction],
     ['From', r.from ?? '(none)'],
     ['To', r.to.join(', ') || '(none)'],
     ['Subject', r.subject ?? '(no subject)'],
   ];
-  return `<table>${rows.map(([k, v]) => `<tr><td><b>${k}</b></td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
+}
+
+export function expiryNote(r: Pick<ReviewSummary, 'expiresAt' | 'onExpiry'>): string {
+  return `If nobody decides by ${r.expiresAt.toISOString()}, it will be ${r.onExpiry === 'approve' ? 'approved' : 'rejected'} automatically.`;
+}
+
+function summary(r: ReviewSummary): string {
+  return `<table>${summaryFacts(r).map(([k, v]) => `<tr><td><b>${k}</b></td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
 <p>Why it was held:</p><ul>${r.reasons.map((x) => `<li>${escapeHtml(x)}</li>`).join('')}</ul>
 <pre>${escapeHtml(r.preview ?? '(no text part)')}</pre>`;
 }
@@ -60,7 +68,7 @@ export function renderPage(page: LinkPage): string {
       return layout(`${verb} this message?`, `${summary(page.review)}
 <p>${effect} Nothing has happened yet.</p>
 <form method="post"><button type="submit">${verb}</button></form>
-<p class="muted">If nobody decides by ${escapeHtml(page.review.expiresAt.toISOString())}, it will be ${page.review.onExpiry === 'approve' ? 'approved' : 'rejected'} automatically.</p>`);
+<p class="muted">${escapeHtml(expiryNote(page.review))}</p>`);
     }
     case 'done':
       return layout(

@@ -61,8 +61,7 @@ export class ReviewsService {
 
   async get(principal: Principal, id: string): Promise<Review> {
     requireAccount(principal);
-    const row = await this.find(principal, id);
-    return toWireReview(row, previewText(await loadPreviewSource(this.deps.db, row.message_id), this.deps.box));
+    return this.withText(await this.find(principal, id));
   }
 
   async approve(principal: Principal, id: string, body: ApproveReviewRequest): Promise<Review> {
@@ -83,7 +82,11 @@ export class ReviewsService {
       if (row.status !== 'pending') throw new AppError('conflict', `review ${id} is already ${row.status.replace('_', ' ')}; a review is decided once`);
       throw new AppError('conflict', `the hold on review ${id} expired at ${new Date(row.expires_at).toISOString()}; its on_expiry (${row.on_expiry}) applies`);
     }
-    return this.get(principal, row.id);
+    return this.withText(row);
+  }
+
+  private async withText(row: ReviewView): Promise<Review> {
+    return toWireReview(row, previewText(await loadPreviewSource(this.deps.db, row.message_id), this.deps.box));
   }
 
   private async find(principal: Principal, id: string): Promise<ReviewView> {
