@@ -74,23 +74,17 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
     logger,
     clock,
   });
-  const transactions = new WeakMap<SMTPServerSession, TransactionRecipients>();
   /**
-   * Transactions under way: MAIL accepted, DATA not yet answered. On close() they may finish (their
-   * client is mid-conversation and owed an answer); new transactions are refused with 421.
+   * Transactions under way (MAIL accepted, DATA not yet answered) and their recipients. On close()
+   * they may finish (their client is mid-conversation and owed an answer); new ones get 421.
    */
-  const open = new Map<string, { done: Promise<void>; finish: () => void }>();
-  const beginTransaction = (session: SMTPServerSession): void => {
-    if (open.has(session.id)) return;
-    let finish!: () => void;
-    const done = new Promise<void>((resolve) => (finish = resolve));
-    open.set(session.id, { done, finish });
-  };
-  const endTransaction = (session: SMTPServerSession): void => {
-    open.get(session.id)?.finish();
-    open.delete(session.id);
-  };
+  const transactions = new Map<SMTPServerSession, TransactionRecipients>();
   let closing = false;
+  /** Set by close() while it waits for the last transaction under way to end. */
+  let drained: (() => void) | null = null;
+  const endTransaction = (session: SMTPServerSession): void => {
+    if (transactions.delete(session) && transactions.size === 0) drained?.();
+  };
 
   const reply = (callback: (err?: Error | null) => void, r: SmtpReply): void => callback(toSmtpError(r));
 
@@ -117,7 +111,6 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
       if (closing) return reply(callback, REPLY.shuttingDown);
       // A new transaction (RFC 5321 §4.1.4: MAIL starts one, RSET or a finished DATA ended the last).
       transactions.set(session, new Map());
-      beginTransaction(session);
       callback();
     },
 
@@ -126,15 +119,16 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
     },
 
     onRcptTo(address: SMTPServerAddress, session, callback) {
-      if (closing && !open.has(session.id)) return reply(callback, REPLY.shuttingDown);
+      if (closing && !transactions.has(session)) return reply(callback, REPLY.shuttingDown);
       const accept = async (): Promise<SmtpReply | null> => {
         const verdict = await evaluateRecipient(address.address, directory);
         if (!verdict.ok) {
           logger.info({ session: session.id, rcpt: address.address, reason: verdict.reason }, 'recipient refused');
           return verdict.reply;
         }
-        const current = transactions.get(session) ?? new Map<string, Recipient>();
-        transactions.set(session, current);
+        const current = transactions.get(session);
+        // The connection closed during the lookup: nobody is left to answer.
+        if (!current) return REPLY.tryAgainLater;
         const distinct = new Set([...current.values()].map((r) => r.address));
         if (!distinct.has(verdict.recipient.address) && distinct.size >= maxRecipients) {
           return REPLY.tooManyRecipients;
@@ -152,15 +146,18 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
     },
 
     onData(stream: SMTPServerDataStream, session, callback) {
+      // The transaction ends before its answer: smtp-server runs a pipelined MAIL (the next
+      // transaction) from inside the callback.
       void handleData(stream, session)
-        .then(
-          (r) => (r.code < 400 ? callback(null, replyText(r)) : callback(toSmtpError(r))),
-          (err: unknown) => {
-            logger.error({ err, session: session.id }, 'DATA failed');
-            callback(toSmtpError(REPLY.tryAgainLater));
-          },
-        )
-        .finally(() => endTransaction(session));
+        .catch((err: unknown) => {
+          logger.error({ err, session: session.id }, 'DATA failed');
+          return REPLY.tryAgainLater;
+        })
+        .then((r) => {
+          endTransaction(session);
+          if (r.code < 400) callback(null, replyText(r));
+          else callback(toSmtpError(r));
+        });
     },
   };
 
@@ -206,7 +203,9 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
       // smtp-server answers every further command with 421, even inside a transaction we owe.
       const closed = new Promise<void>((resolve) => smtp.server.close(() => resolve()));
       // Let transactions under way finish (their 250 or 451 is owed), but not forever.
-      await Promise.race([Promise.all([...open.values()].map((t) => t.done)), delay(drainTimeoutMs)]);
+      if (transactions.size > 0) {
+        await Promise.race([new Promise<void>((resolve) => (drained = resolve)), delay(drainTimeoutMs)]);
+      }
       for (const connection of [...smtp.connections]) {
         connection.send(REPLY.shuttingDown.code, replyText(REPLY.shuttingDown));
         connection.close();

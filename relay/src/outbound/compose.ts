@@ -38,7 +38,10 @@ export interface ComposeInput {
 const asMailbox = (a: ComposeAddress) => ({ address: a.address, name: a.name ?? '' });
 const bracket = (id: string) => `<${id}>`;
 
-/** The message bytes, CRLF line endings (RFC 5322 §2.1), Bcc never written (RFC 5322 §3.6.3). */
+/**
+ * The message bytes, CRLF line endings (RFC 5322 §2.1). Bcc is never written (RFC 5322 §3.6.3):
+ * there is no Bcc input, and MailComposer's MIME tree drops a Bcc field unless told to keep it.
+ */
 export async function composeMessage(input: ComposeInput): Promise<Buffer> {
   const composer = new MailComposer({
     from: asMailbox(input.from),
@@ -63,10 +66,5 @@ export async function composeMessage(input: ComposeInput): Promise<Buffer> {
     disableFileAccess: true,
     disableUrlAccess: true,
   });
-  const node = composer.compile();
-  // MailComposer keeps Bcc only for the envelope; make sure nothing of it reaches the headers.
-  (node as unknown as { keepBcc: boolean }).keepBcc = false;
-  return new Promise<Buffer>((resolve, reject) => {
-    node.build((err: Error | null, message: Buffer) => (err ? reject(err) : resolve(message)));
-  });
+  return composer.compile().build();
 }

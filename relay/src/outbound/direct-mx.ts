@@ -39,16 +39,10 @@ export async function mailExchangers(resolver: Resolver, domain: string): Promis
   }
 }
 
+/** IPv4 then IPv6 addresses, both asked at once; a family without an address adds none. */
 async function addressesOf(resolver: Resolver, host: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const type of ['A', 'AAAA']) {
-    try {
-      found.push(...((await resolver(host, type)) as string[]));
-    } catch {
-      // No address of this family; the other may have one.
-    }
-  }
-  return found;
+  const answers = await Promise.allSettled([resolver(host, 'A'), resolver(host, 'AAAA')]);
+  return answers.flatMap((a) => (a.status === 'fulfilled' ? (a.value as string[]) : []));
 }
 
 export function createDirectTransport(options: DirectOptions): OutboundTransport {
@@ -93,7 +87,9 @@ export function createDirectTransport(options: DirectOptions): OutboundTransport
       const byDomain = new Map<string, string[]>();
       for (const address of envelope.to) {
         const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-        byDomain.set(domain, [...(byDomain.get(domain) ?? []), address]);
+        const to = byDomain.get(domain);
+        if (to) to.push(address);
+        else byDomain.set(domain, [address]);
       }
       const results = await Promise.all(
         [...byDomain].map(([domain, to]) => sendToDomain(domain, { from: envelope.from, to }, raw)),

@@ -1,6 +1,7 @@
 /** DKIM keys made in the test and messages signed with them (RFC 6376), for the fake zone. */
 import { generateKeyPairSync } from 'node:crypto';
 import { dkimSign } from 'mailauth';
+import { dkimRecordName, dkimRecordValue } from '../outbound/dkim.js';
 
 export interface DkimKey {
   domain: string;
@@ -24,8 +25,8 @@ export function generateDkimKey(domain: string, selector = 'test', bits = 1024):
     domain,
     selector,
     privateKey,
-    dnsName: `${selector}._domainkey.${domain}`,
-    txt: `v=DKIM1; k=rsa; p=${publicKey.toString('base64')}`,
+    dnsName: dkimRecordName(selector, domain),
+    txt: dkimRecordValue(publicKey.toString('base64')),
   };
 }
 
