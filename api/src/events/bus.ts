@@ -61,25 +61,32 @@ export async function createEventBus(handle: DatabaseHandle, logger: Logger): Pr
   let retryMs = 100;
   const connect = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: handle.url! });
-    c.on('notification', (msg) => emit(msg.payload));
-    c.on('error', (err) => {
-      logger.warn({ err }, 'event bus connection lost; reconnecting');
+    let failed = false;
+    // A lost connection may surface as both an 'error' event and a rejected query: reconnect once.
+    const fail = (err: unknown, message: string) => {
+      if (failed) return;
+      failed = true;
+      logger.warn({ err }, message);
       void c.end().catch(() => {});
       if (client === c) client = null;
-      if (!closed) setTimeout(() => void connect().catch(() => {}), retryMs).unref();
+      if (!closed) setTimeout(() => void connect(), retryMs).unref();
       retryMs = Math.min(retryMs * 2, 5000);
-    });
+    };
+    c.on('notification', (msg) => emit(msg.payload));
+    c.on('error', (err) => fail(err, 'event bus connection lost; reconnecting'));
     try {
       await c.connect();
       await c.query(`LISTEN ${EVENTS_CHANNEL}`);
-      client = c;
-      retryMs = 100;
     } catch (err) {
-      logger.warn({ err }, 'event bus could not listen; retrying');
-      void c.end().catch(() => {});
-      if (!closed) setTimeout(() => void connect().catch(() => {}), retryMs).unref();
-      retryMs = Math.min(retryMs * 2, 5000);
+      return fail(err, 'event bus could not listen; retrying');
     }
+    if (closed) {
+      // close() ran while this reconnect was under way.
+      await c.end().catch(() => {});
+      return;
+    }
+    client = c;
+    retryMs = 100;
   };
   await connect();
   return {

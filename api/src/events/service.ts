@@ -10,18 +10,8 @@ import type { Database } from '../db/database.js';
 import { AppError, notFound } from '../http/errors.js';
 import { WebhooksRepo } from '../webhooks/repo.js';
 import { requireAccount } from '../webhooks/service.js';
+import { toWireEvent } from './envelope.js';
 import { EventsRepo, type EventRow } from './repo.js';
-
-/** The wire envelope, the same bytes' worth on REST, webhooks and WebSocket. */
-export function toWireEvent(row: Pick<EventRow, 'id' | 'type' | 'schema_version' | 'created_at' | 'data'>): Event {
-  return {
-    id: row.id,
-    type: row.type as Event['type'],
-    schema_version: row.schema_version,
-    created_at: new Date(row.created_at).toISOString(),
-    data: row.data as unknown as Event['data'],
-  };
-}
 
 /** Events are paged by their sequence number (their ids are hashes, not time-ordered). */
 function encodeSeqCursor(seq: number): string {

@@ -4,13 +4,13 @@
  * gateway in the middle of a stream of SMTP transactions, restarts it on the same data and checks
  * every acknowledged Message-ID is there exactly once, then re-sends some and checks they stay once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildMessage, SmtpTestClient } from '@e2a/relay/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, ENGINES, type Engine } from '../testing/databases.js';
+import { startServer, type RunningServer } from '../testing/server-process.js';
 
 const DOMAIN = 'agents.test';
 const AGENT = `bot@${DOMAIN}`;
@@ -20,68 +20,24 @@ const CONNECTIONS = 6;
 const KILL_AFTER_ACKS = 100;
 const BOOT_TIMEOUT_MS = 30_000;
 
-interface Child {
-  proc: ChildProcess;
-  httpUrl: string;
-  smtpPort: number;
-  /** Only printed on the first start against an empty database. */
-  apiKey: string | null;
-  exited: Promise<void>;
-}
-
-const children = new Set<ChildProcess>();
 const cleanups: Array<() => Promise<void> | void> = [];
 
 afterEach(async () => {
-  for (const proc of children) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  children.clear();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/**
- * Runs `api/src/main.ts serve` under this very node with tsx as a loader. Not the `tsx` CLI: it
- * runs the program in a grandchild, so a SIGKILL would hit the wrapper and leave the gateway alive.
- */
-function startGateway(env: Record<string, string>, expectApiKey: boolean): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'api/src/main.ts', 'serve'], {
-    cwd: join(import.meta.dirname, '../../..'),
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** Starts `serve`; a child still running when the test ends is SIGKILLed. */
+async function startGateway(env: Record<string, string>): Promise<RunningServer> {
+  const server = await startServer(env, BOOT_TIMEOUT_MS);
+  cleanups.push(() => {
+    if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
   });
-  children.add(proc);
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  let out = '';
-  let err = '';
-  let httpUrl = '';
-  let smtpPort = 0;
-  let apiKey: string | null = null;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(`gateway did not start in ${BOOT_TIMEOUT_MS} ms`), BOOT_TIMEOUT_MS);
-    function fail(why: string): void {
-      clearTimeout(timer);
-      reject(new Error(`${why}\nstdout:\n${out.slice(-4000)}\nstderr:\n${err.slice(-4000)}`));
-    }
-    function check(): void {
-      if (!httpUrl || (expectApiKey && !apiKey)) return;
-      clearTimeout(timer);
-      resolve({ proc, httpUrl, smtpPort, apiKey, exited });
-    }
-    proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      apiKey ??= /API key: (e2a_\S+)/.exec(out)?.[1] ?? null;
-      if (!httpUrl) {
-        for (const line of out.split('\n')) {
-          if (!line.includes('"e2a listening"')) continue;
-          const entry = JSON.parse(line) as { http: string; smtp: string };
-          httpUrl = entry.http;
-          smtpPort = Number(entry.smtp.slice(entry.smtp.lastIndexOf(':') + 1));
-        }
-      }
-      check();
-    });
-    proc.once('exit', (code, signal) => fail(`gateway exited early (code ${code}, signal ${signal})`));
-  });
+  return server;
+}
+
+/** The admin key `serve` prints on its first start against an empty database, or null. */
+function printedApiKey(server: RunningServer): string | null {
+  return /API key: (e2a_\S+)/.exec(server.output())?.[1] ?? null;
 }
 
 function messageFor(i: number, runId: string): { messageId: string; raw: Buffer } {
@@ -138,12 +94,12 @@ async function sendAll(
 }
 
 /** Every stored Message-ID header of the agent, paging through the API. */
-async function storedMessageIds(child: Child, apiKey: string): Promise<string[]> {
+async function storedMessageIds(server: RunningServer, apiKey: string): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < 100; page++) {
     const query = new URLSearchParams({ limit: '200', ...(cursor ? { cursor } : {}) });
-    const res = await fetch(`${child.httpUrl}/v1/agents/${encodeURIComponent(AGENT)}/messages?${query}`, {
+    const res = await fetch(`${server.http}/v1/agents/${encodeURIComponent(AGENT)}/messages?${query}`, {
       headers: { authorization: `Bearer ${apiKey}` },
     });
     expect(res.status).toBe(200);
@@ -162,15 +118,11 @@ function counts(ids: string[]): Map<string, number> {
 }
 
 async function prepareStorage(engine: Engine): Promise<Record<string, string>> {
-  if (engine === 'pglite') {
-    const dir = mkdtempSync(join(tmpdir(), 'e2a-crash-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    return { E2A_DATA_DIR: dir };
-  }
-  const created = await createPostgresDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'e2a-crash-'));
-  cleanups.push(() => created.drop());
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  if (engine === 'pglite') return { E2A_DATA_DIR: dir };
+  const created = await createPostgresDatabase();
+  cleanups.push(() => created.drop());
   return { E2A_DATABASE_URL: created.url, E2A_DATA_DIR: dir };
 }
 
@@ -180,13 +132,10 @@ describe.each(ENGINES)('crash during inbound SMTP (%s)', (engine) => {
     const env: Record<string, string> = {
       ...storage,
       E2A_ENV: 'test',
-      E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
-      E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
       E2A_SHARED_DOMAIN: DOMAIN,
       E2A_SMTP_HOSTNAME: 'mx.agents.test',
       E2A_SIGNING_HMAC_SECRET: 'crash-test-hmac-secret-0123456789abcdef',
       E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
-      E2A_LOG_LEVEL: 'info',
       // Nothing listens on port 9: every lookup is refused at once, so verdicts are temperror/none
       // without touching the network. Authentication is not under test here; durability is.
       E2A_DNS_SERVERS: '127.0.0.1:9',
@@ -195,9 +144,10 @@ describe.each(ENGINES)('crash during inbound SMTP (%s)', (engine) => {
     const messages = Array.from({ length: TOTAL }, (_, i) => messageFor(i, runId));
     const sent = new Set(messages.map((m) => m.messageId));
 
-    const first = await startGateway(env, true);
-    const apiKey = first.apiKey!;
-    const created = await fetch(`${first.httpUrl}/v1/agents`, {
+    const first = await startGateway(env);
+    const apiKey = printedApiKey(first)!;
+    expect(apiKey).not.toBeNull();
+    const created = await fetch(`${first.http}/v1/agents`, {
       method: 'POST',
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ local_part: 'bot' }),
@@ -210,12 +160,12 @@ describe.each(ENGINES)('crash during inbound SMTP (%s)', (engine) => {
       // Kill at the moment the 100th 250 arrives, so other sessions are mid-transaction.
       if (!killed && ++ackCount >= KILL_AFTER_ACKS) {
         killed = true;
-        first.proc.kill('SIGKILL');
+        first.child.kill('SIGKILL');
       }
     });
     await first.exited;
     expect(killed).toBe(true);
-    expect(first.proc.signalCode).toBe('SIGKILL');
+    expect(first.child.signalCode).toBe('SIGKILL');
     expect(refused).toEqual([]);
     // Some sessions must have been cut off mid-stream, or the kill proved nothing.
     expect(acked.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
@@ -224,8 +174,8 @@ describe.each(ENGINES)('crash during inbound SMTP (%s)', (engine) => {
     if (engine === 'pglite') expect(existsSync(join(env.E2A_DATA_DIR!, 'e2a.pid'))).toBe(true);
 
     // Same data, stale pid lock left by the SIGKILL: the restart must take it over.
-    const second = await startGateway(env, false);
-    expect(second.apiKey).toBeNull();
+    const second = await startGateway(env);
+    expect(printedApiKey(second)).toBeNull();
     const stored = counts(await storedMessageIds(second, apiKey));
     const duplicates = [...stored].filter(([, n]) => n > 1);
     expect(duplicates).toEqual([]);
@@ -245,8 +195,8 @@ describe.each(ENGINES)('crash during inbound SMTP (%s)', (engine) => {
     expect(after.size).toBe(stored.size);
     expect([...after].filter(([, n]) => n > 1)).toEqual([]);
 
-    second.proc.kill('SIGTERM');
+    second.child.kill('SIGTERM');
     await second.exited;
-    expect(second.proc.exitCode).toBe(0);
+    expect(second.child.exitCode).toBe(0);
   });
 });

@@ -13,7 +13,7 @@
  * recipients with different verdicts and a per-recipient 5xx is no longer possible, and a bounce
  * would tell the sender which filter caught it.
  */
-import type { InboundMessage, InboundSink, ParsedAttachment, Recipient } from '@e2a/relay';
+import { isDeliveryReport, type InboundMessage, type InboundSink, type ParsedAttachment, type Recipient } from '@e2a/relay';
 import { EVENT_SCHEMA_VERSION, type MessageEventData } from '@e2a/sdk/wire';
 import type { Clock } from '../clock.js';
 import { findConversation } from '../conversations/threading.js';
@@ -76,9 +76,10 @@ export class InboundService implements InboundSink {
     };
     const plans: Plan[] = [];
     for (const recipient of message.envelope.recipients) plans.push(await this.plan(recipient, message));
-    // The common case, one recipient, no attachments, no hold, is a single statement (its own
-    // transaction); anything more is wrapped so every copy commits together.
-    if (plans.length === 1 && sealed.attachments.length === 0 && plans[0]!.decision.action !== 'review') {
+    // The common case, one recipient, no attachments, no hold, not a delivery report, is a single
+    // statement (its own transaction); anything more (further copies, attachment rows, the review,
+    // the bounce's update and email.failed) is wrapped so it all commits together.
+    if (plans.length === 1 && sealed.attachments.length === 0 && plans[0]!.decision.action !== 'review' && !isDeliveryReport(message.parsed)) {
       await this.storeFor(this.deps.db, plans[0]!, message, queueId, sealed, trustedConversationId);
     } else {
       await this.deps.db.transaction().execute(async (tx) => {

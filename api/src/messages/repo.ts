@@ -83,8 +83,31 @@ export class MessagesRepo {
       .execute();
   }
 
-  attachment(messageId: string, idx: number) {
-    return this.db.selectFrom('attachments').selectAll().where('message_id', '=', messageId).where('idx', '=', idx).executeTakeFirst();
+  /**
+   * One attachment of a visible message, in one query that leaves the message's raw bytes alone: no
+   * row when the message is not the agent's to see, null content when it has no such attachment.
+   */
+  attachment(agentId: string, messageId: string, idx: number) {
+    return this.db
+      .selectFrom('messages as m')
+      .leftJoin('attachments as a', (join) => join.onRef('a.message_id', '=', 'm.id').on('a.idx', '=', idx))
+      .select(['a.filename', 'a.content_type', 'a.disposition', 'a.content'])
+      .where('m.agent_id', '=', agentId)
+      .where('m.id', '=', messageId)
+      .where('m.held', '=', false)
+      .executeTakeFirst();
+  }
+
+  /** Read/unread, the one bit of a stored message the agent controls; false if it is not visible. */
+  async setRead(agentId: string, id: string, readAt: Date | null): Promise<boolean> {
+    const result = await this.db
+      .updateTable('messages')
+      .set({ read_at: readAt })
+      .where('agent_id', '=', agentId)
+      .where('id', '=', id)
+      .where('held', '=', false)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   isAgentAddress(address: string) {

@@ -9,7 +9,6 @@ import { decodeCursor, toPage } from '../http/cursor.js';
 import { AppError, notFound } from '../http/errors.js';
 import type { Clock } from '../clock.js';
 import type { ClaimsSigner } from './claims.js';
-import { setRead } from './read-state.js';
 import { MessagesRepo } from './repo.js';
 
 type SummaryRow = Awaited<ReturnType<MessagesRepo['list']>>[number];
@@ -76,7 +75,7 @@ export class MessagesService {
 
   /** Mark read or unread; returns the message as it now is. */
   async markRead(agent: { id: string; address: string }, id: string, read: boolean): Promise<Message> {
-    if (!(await setRead(this.deps.db, agent.id, id, read, this.deps.clock.now()))) throw notFound(`message ${id}`);
+    if (!(await this.repo.setRead(agent.id, id, read ? this.deps.clock.now() : null))) throw notFound(`message ${id}`);
     return this.get(agent, id);
   }
 
@@ -91,14 +90,13 @@ export class MessagesService {
   }
 
   async attachment(agent: { id: string }, id: string, index: number) {
-    const message = await this.repo.getRaw(agent.id, id);
-    if (!message) throw notFound(`message ${id}`);
-    const row = await this.repo.attachment(id, index);
-    if (!row) throw notFound(`attachment ${index} of message ${id}`);
+    const row = await this.repo.attachment(agent.id, id, index);
+    if (!row) throw notFound(`message ${id}`);
+    if (row.content === null) throw notFound(`attachment ${index} of message ${id}`);
     return {
       filename: row.filename,
-      contentType: row.content_type,
-      disposition: row.disposition,
+      contentType: row.content_type!,
+      disposition: row.disposition!,
       content: this.deps.box.open(toBuffer(row.content)),
     };
   }

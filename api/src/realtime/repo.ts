@@ -5,26 +5,17 @@
 import { sql } from 'kysely';
 import type { Event } from '@e2a/sdk/wire';
 import type { Database } from '../db/database.js';
+import { toWireEvent } from '../events/envelope.js';
+import type { EventRow as StoredEvent } from '../events/repo.js';
 
 export interface EventRow {
   seq: number;
   event: Event;
 }
 
-type Selected = { seq: unknown; id: string; type: string; schema_version: number; data: unknown; created_at: Date | string };
-
-function toRow(r: Selected): EventRow {
-  return {
-    // int8: a number from pg (parser set in db/database.ts), possibly a string or bigint elsewhere.
-    seq: Number(r.seq),
-    event: {
-      id: r.id,
-      type: r.type as Event['type'],
-      schema_version: r.schema_version,
-      created_at: new Date(r.created_at).toISOString(),
-      data: r.data as Event['data'],
-    },
-  };
+function toRow(r: Pick<StoredEvent, 'seq' | 'id' | 'type' | 'schema_version' | 'data' | 'created_at'>): EventRow {
+  // int8: a number from pg (parser set in db/database.ts), possibly a string or bigint elsewhere.
+  return { seq: Number(r.seq), event: toWireEvent(r) };
 }
 
 const COLUMNS = ['seq', 'id', 'type', 'schema_version', 'data', 'created_at'] as const;

@@ -74,28 +74,31 @@ export async function markSucceeded(db: Database, job: ClaimedDelivery, r: { at:
  * Only the claim's owner writes (attempts still equal): a claimer whose lease lapsed and was retaken
  * must not overwrite the newer attempt's state. Then the webhook's failure clock: failing_since is
  * set on the first failure after a success, and a webhook failing since before
- * `disableIfFailingSince` is disabled with the reason, in the same statement.
+ * `disableIfFailingSince` is disabled with the reason. Both writes are one statement, as in
+ * markSucceeded (a data-modifying CTE runs whether or not the outer statement reads it).
  */
 export async function markFailed(
   db: Database,
   job: ClaimedDelivery,
   r: { at: Date; status: number | null; error: string; nextAttemptAt: Date | null; disableIfFailingSince: Date; disabledReason: string },
 ): Promise<{ disabled: boolean }> {
-  await db
-    .updateTable('webhook_deliveries')
-    .set({
-      status: r.nextAttemptAt ? 'pending' : 'dead',
-      ...(r.nextAttemptAt ? { next_attempt_at: r.nextAttemptAt } : { completed_at: r.at }),
-      locked_until: null,
-      last_status: r.status,
-      last_error: r.error,
-    })
-    .where('id', '=', job.id)
-    .where('status', '=', 'pending')
-    .where('attempts', '=', job.attempts)
-    .execute();
   const disable = sql<boolean>`(enabled AND coalesce(failing_since, ${r.at}::timestamptz) <= ${r.disableIfFailingSince}::timestamptz)`;
   const row = await db
+    .with('d', (qb) =>
+      qb
+        .updateTable('webhook_deliveries')
+        .set({
+          status: r.nextAttemptAt ? 'pending' : 'dead',
+          ...(r.nextAttemptAt ? { next_attempt_at: r.nextAttemptAt } : { completed_at: r.at }),
+          locked_until: null,
+          last_status: r.status,
+          last_error: r.error,
+        })
+        .where('id', '=', job.id)
+        .where('status', '=', 'pending')
+        .where('attempts', '=', job.attempts)
+        .returning('id'),
+    )
     .updateTable('webhooks')
     .set({
       failing_since: sql`coalesce(failing_since, ${r.at}::timestamptz)`,

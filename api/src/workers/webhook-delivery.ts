@@ -12,7 +12,7 @@ import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import type { EventBus } from '../events/bus.js';
-import { toWireEvent } from '../events/service.js';
+import { toWireEvent } from '../events/envelope.js';
 import type { PostOutcome, WebhookTransport } from '../net/http-poster.js';
 import { nextDelayMs, parseRetryAfter, type RetrySchedule } from '../webhooks/retry-schedule.js';
 import { describeStatus } from '../webhooks/service.js';
