@@ -5,6 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/service.js';
+import { bearerToken } from './credentials.js';
 import { AppError } from './errors.js';
 import { makeExpressHandler, type RouteTable } from './route.js';
 import { randomToken } from '../ids.js';
@@ -50,10 +51,10 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
         if (auth !== 'none') {
           const header = req.get('authorization');
           if (header) {
-            const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-            if (!match) throw new AppError('unauthorized', 'Authorization header must be "Bearer e2a_…"');
+            const token = bearerToken(header);
+            if (token === null) throw new AppError('unauthorized', 'Authorization header must be "Bearer e2a_…"');
             const address = namesAgent ? req.params.address : undefined;
-            res.locals.principal = await deps.accounts.authenticate(match[1]!, { agentAddress: typeof address === 'string' ? address : undefined });
+            res.locals.principal = await deps.accounts.authenticate(token, { agentAddress: typeof address === 'string' ? address : undefined });
           } else if (auth === 'required') {
             throw new AppError('unauthorized', 'missing API key: send "Authorization: Bearer e2a_…"');
           } else {

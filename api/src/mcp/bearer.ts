@@ -1,17 +1,15 @@
 /**
- * The API key of an /mcp request: from the Authorization header only. A key in the URL ends up in
- * proxy and access logs and browser history, and a key in tool arguments ends up in the model's
- * context, so neither is read; a URL that carries one gets an error saying where the key goes.
+ * The API key of an /mcp request: from the Authorization header only (http/credentials.ts). A key in
+ * tool arguments would end up in the model's context, so it is not read either.
  */
 import type { Request } from 'express';
+import { bearerToken, credentialInUrl } from '../http/credentials.js';
 import { AppError } from '../http/errors.js';
-
-const KEY_PARAMS = ['key', 'api_key', 'apikey', 'token', 'access_token', 'authorization'];
 
 export function bearerKey(req: Request): string {
   const header = req.get('authorization');
   if (!header) {
-    const inUrl = Object.keys(req.query).some((k) => KEY_PARAMS.includes(k.toLowerCase()));
+    const inUrl = credentialInUrl(new URL(req.originalUrl, 'http://localhost').searchParams);
     throw new AppError(
       'unauthorized',
       inUrl
@@ -21,7 +19,7 @@ export function bearerKey(req: Request): string {
       { 'WWW-Authenticate': 'Bearer realm="e2a"' },
     );
   }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new AppError('unauthorized', 'Authorization header must be "Bearer e2a_…"', undefined, { 'WWW-Authenticate': 'Bearer realm="e2a", error="invalid_request"' });
-  return match[1]!;
+  const token = bearerToken(header);
+  if (token === null) throw new AppError('unauthorized', 'Authorization header must be "Bearer e2a_…"', undefined, { 'WWW-Authenticate': 'Bearer realm="e2a", error="invalid_request"' });
+  return token;
 }

@@ -8,13 +8,13 @@ import type { Duplex } from 'node:stream';
 import { CLOSE } from '@e2a/sdk/wire';
 import type { Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
+import { bearerToken, credentialInUrl } from '../http/credentials.js';
 import { startSession, type SessionDeps } from './session.js';
 
 export type RealtimeServerOptions = SessionDeps;
 
 const PATH = /^\/v1\/agents\/([^/]+)\/ws\/?$/;
 /** Query names that carry credentials elsewhere; any value that looks like an e2a key counts too. */
-const CREDENTIAL_PARAMS = new Set(['token', 'key', 'api_key', 'apikey', 'access_token', 'auth', 'authorization', 'bearer']);
 /** Client frames are a few hundred bytes; anything large is a mistake or an attack (ws closes 1009). */
 const MAX_FRAME_BYTES = 16 * 1024;
 /** How long a shutting-down server waits for close handshakes before dropping sockets. */
@@ -66,12 +66,12 @@ export class RealtimeServer {
       if (this.closing) return ws.close(CLOSE.serverShutdown, 'server shutting down');
       // Refused after the upgrade rather than with a 4xx: browsers hide the HTTP status of a failed
       // handshake, but show the close code and reason.
-      if (hasCredential(url.searchParams)) {
+      if (credentialInUrl(url.searchParams)) {
         return ws.close(CLOSE.credentialInUrl, 'credentials in the URL are refused (they end up in logs): use Authorization: Bearer or an auth frame');
       }
       ws.on('pong', () => this.awaitingPong.delete(ws));
       const header = req.headers.authorization;
-      const bearer = header === undefined ? '' : (/^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null);
+      const bearer = header === undefined ? '' : bearerToken(header);
       startSession(ws, { address, bearer, after: url.searchParams.get('after') }, this.deps);
     });
   }
@@ -104,13 +104,6 @@ export class RealtimeServer {
     })();
     return this.closing;
   }
-}
-
-function hasCredential(params: URLSearchParams): boolean {
-  for (const [name, value] of params) {
-    if (CREDENTIAL_PARAMS.has(name.toLowerCase()) || value.startsWith('e2a_')) return true;
-  }
-  return false;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
