@@ -4,3 +4,8 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** A stored time as the wire writes it (RFC 3339, UTC); PGlite and pg return Date, JSON returns string. */
+export function isoTime<T extends Date | string | null>(d: T): T extends null ? null : string {
+  return (d === null ? null : new Date(d).toISOString()) as T extends null ? null : string;
+}

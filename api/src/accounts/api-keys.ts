@@ -1,14 +1,13 @@
 /** Managing API keys over the API: list, create (account or agent scope), revoke. */
 import type { ApiKey, ApiKeyPage, CreateApiKeyRequest, CreatedApiKey } from '@e2a/sdk/wire';
 import type { AgentsService } from '../agents/service.js';
+import { isoTime } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { decodeCursor, toPage } from '../http/cursor.js';
 import { AppError } from '../http/errors.js';
 import type { Principal } from './principal.js';
 import { AccountsRepo } from './repo.js';
 import type { AccountsService } from './service.js';
-
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 export class ApiKeysService {
   private readonly repo: AccountsRepo;
@@ -30,9 +29,9 @@ export class ApiKeysService {
       prefix: r.prefix,
       scope: r.scope,
       agent_address: r.agent_address ?? null,
-      created_at: iso(r.created_at)!,
-      last_used_at: iso(r.last_used_at),
-      revoked_at: iso(r.revoked_at),
+      created_at: isoTime(r.created_at),
+      last_used_at: isoTime(r.last_used_at),
+      revoked_at: isoTime(r.revoked_at),
     }));
   }
 

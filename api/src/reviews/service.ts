@@ -6,7 +6,7 @@
  */
 import type { ApproveReviewRequest, ListReviewsQuery, Review, ReviewPage } from '@e2a/sdk/wire';
 import type { Principal } from '../accounts/principal.js';
-import type { Clock } from '../clock.js';
+import { isoTime, type Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { decodeCursor, toPage } from '../http/cursor.js';
@@ -16,7 +16,6 @@ import type { ReviewDecider } from './outcome.js';
 import { getReview, listReviews, type ReviewView } from './repo.js';
 
 export function toWireReview(row: ReviewView, text: string | null): Review {
-  const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
   return {
     id: row.id,
     agent_address: row.agent_address,
@@ -28,12 +27,12 @@ export function toWireReview(row: ReviewView, text: string | null): Review {
     to: [...row.to_addresses, ...row.cc_addresses].map((a) => a.address),
     subject: row.subject,
     text,
-    expires_at: iso(row.expires_at)!,
+    expires_at: isoTime(row.expires_at),
     on_expiry: row.on_expiry,
-    decided_at: iso(row.decided_at),
+    decided_at: isoTime(row.decided_at),
     decided_by: row.decided_by,
     decision_note: row.decision_note,
-    created_at: iso(row.created_at)!,
+    created_at: isoTime(row.created_at),
   };
 }
 

@@ -6,7 +6,7 @@ import type { Webhook, WebhookDeliveryPage, WebhookPage, WebhookTestEvent, Webho
 import { CreateWebhookRequest as CreateSchema, UpdateWebhookRequest as UpdateSchema, WEBHOOK_TEST_EVENT_TYPE } from '@e2a/sdk/wire';
 import type { z } from 'zod';
 import type { Principal } from '../accounts/principal.js';
-import type { Clock } from '../clock.js';
+import { isoTime, type Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { decodeCursor, toPage } from '../http/cursor.js';
@@ -19,8 +19,6 @@ import { WebhooksRepo, type WebhookRow } from './repo.js';
 import { signedRequest } from './signed-request.js';
 import { activeSecrets, generateSecret, ROTATION_OVERLAP_MS } from './signing-secrets.js';
 
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
-
 export function toWireWebhook(row: WebhookRow): Webhook {
   return {
     id: row.id,
@@ -30,10 +28,10 @@ export function toWireWebhook(row: WebhookRow): Webhook {
     description: row.description,
     enabled: row.enabled,
     disabled_reason: row.disabled_reason,
-    failing_since: iso(row.failing_since),
-    last_success_at: iso(row.last_success_at),
-    created_at: iso(row.created_at)!,
-    updated_at: iso(row.updated_at)!,
+    failing_since: isoTime(row.failing_since),
+    last_success_at: isoTime(row.last_success_at),
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
   };
 }
 
@@ -151,11 +149,11 @@ export class WebhooksService {
       event_type: d.event_type as WebhookDeliveryPage['items'][number]['event_type'],
       status: d.status,
       attempts: d.attempts,
-      next_attempt_at: d.status === 'pending' ? iso(d.next_attempt_at) : null,
+      next_attempt_at: d.status === 'pending' ? isoTime(d.next_attempt_at) : null,
       last_status: d.last_status,
       last_error: d.last_error,
-      created_at: iso(d.created_at)!,
-      completed_at: iso(d.completed_at),
+      created_at: isoTime(d.created_at),
+      completed_at: isoTime(d.completed_at),
     }));
   }
 
