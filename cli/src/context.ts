@@ -13,19 +13,20 @@ export interface Context {
 }
 
 export function createContext(opts: { json: boolean; env?: NodeJS.ProcessEnv }): Context {
-  const env = opts.env ?? process.env;
+  let config: ReturnType<typeof effectiveConfig> | null = null;
+  const settings = () => (config ??= effectiveConfig(opts.env ?? process.env));
   let client: E2A | null = null;
   return {
     json: opts.json,
     client() {
       if (client) return client;
-      const config = effectiveConfig(env);
-      if (!config.api_key) throw new CliError('no API key: run `e2a login` or set E2A_API_KEY', EXIT.auth);
-      client = new E2A({ apiKey: config.api_key, baseUrl: config.api_url, ...(config.agent ? { agent: config.agent } : {}) });
+      const { api_key, api_url, agent } = settings();
+      if (!api_key) throw new CliError('no API key: run `e2a login` or set E2A_API_KEY', EXIT.auth);
+      client = new E2A({ apiKey: api_key, baseUrl: api_url, agent });
       return client;
     },
     agent(explicit) {
-      const address = explicit ?? effectiveConfig(env).agent;
+      const address = explicit ?? settings().agent;
       if (!address) throw new CliError('no agent: pass --agent bot@… or run `e2a config set agent bot@…`', EXIT.usage);
       return address;
     },

@@ -3,6 +3,7 @@
  * with a random nonce the sender cannot guess (so it cannot close the fence and speak as the
  * system), states who sent it and how sure the gateway is, and says plainly that it is data.
  */
+import { randomHex } from './signing/web-crypto.js';
 import type { Message } from './wire/index.js';
 
 export type TrustLevel = 'verified+allowlisted' | 'verified' | 'unverified';
@@ -27,12 +28,6 @@ export function trustLevel(message: Pick<Message, 'verified' | 'from'>, allowlis
   return listed ? 'verified+allowlisted' : 'verified';
 }
 
-function randomNonce(): string {
-  const bytes = new Uint8Array(12);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 const TRUST_TEXT: Record<TrustLevel, string> = {
   'verified+allowlisted': 'The sender is authenticated (DMARC) and on the operator allowlist.',
   verified: 'The sender is authenticated (DMARC) but not on any allowlist: a real address, not necessarily a trusted person.',
@@ -40,7 +35,7 @@ const TRUST_TEXT: Record<TrustLevel, string> = {
 };
 
 export function formatForModel(message: Message, options: FormatOptions = {}): string {
-  const nonce = options.nonce ?? randomNonce();
+  const nonce = options.nonce ?? randomHex(12);
   const trust = trustLevel(message, options.allowlist);
   const max = options.maxBodyChars ?? 20_000;
   let body = message.text ?? (message.html ? message.html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : '');

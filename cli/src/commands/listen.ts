@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { askModel, forwardToHandler, isResponsesEndpoint, type ForwardTarget } from '../forward.js';
+import { collect } from '../repeatable.js';
 
 interface ListenOptions {
   agent?: string;
@@ -18,8 +19,6 @@ interface ListenOptions {
   until?: string;
   allow: string[];
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function listenCommand(program: Command, ctx: () => Context): void {
   program
@@ -47,7 +46,7 @@ export function listenCommand(program: Command, ctx: () => Context): void {
       process.once('SIGTERM', stop);
       const timer = opts.until ? setTimeout(stop, parseDuration(opts.until)) : null;
       const target: ForwardTarget | null = opts.forward
-        ? { url: opts.forward, model: opts.model, allowlist: opts.allow, ...(opts.forwardToken ?? process.env.E2A_FORWARD_TOKEN ? { token: opts.forwardToken ?? process.env.E2A_FORWARD_TOKEN } : {}) }
+        ? { url: opts.forward, model: opts.model, allowlist: opts.allow, token: opts.forwardToken ?? process.env.E2A_FORWARD_TOKEN }
         : null;
       const log = (line: string) => process.stderr.write(`${line}\n`);
       log(`listening for ${agent}${target ? `, forwarding to ${target.url}` : ''} (Ctrl-C to stop)`);

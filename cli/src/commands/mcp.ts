@@ -24,7 +24,7 @@ export function mcpCommand(program: Command, ctx: () => Context): void {
     .addHelpText('after', `\nAn MCP client config that starts it:\n${CLIENT_CONFIG}\n\nAn agent-scoped key gives the mailbox tools for its agent only; an account key adds agents,\nprotection, reviews, webhooks and events (set E2A_AGENT_EMAIL for a default mailbox).`)
     .action(async () => {
       const client = ctx().client();
-      const served = await serveStdio(client, client.agent ? { defaultAgent: client.agent } : {});
+      const served = await serveStdio(client, { defaultAgent: client.agent });
       const who = served.identity.scope === 'agent' ? `agent ${served.identity.agent_address}` : `account ${served.identity.email}`;
       process.stderr.write(`e2a mcp: ${served.tools.length} tools for ${who} on ${client.http.baseUrl}, over stdio\n`);
       await served.closed;

@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from '../failure.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { collect } from '../repeatable.js';
 
 function readText(path: string | undefined, what: string): string | undefined {
   if (path === undefined) return undefined;

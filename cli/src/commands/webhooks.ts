@@ -1,8 +1,7 @@
 import type { EventType } from '@e2a/sdk';
 import type { Command } from 'commander';
 import { table, type Context } from '../context.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { collect } from '../repeatable.js';
 
 export function webhookCommands(program: Command, ctx: () => Context): void {
   const webhooks = program.command('webhooks').description('signed HTTP callbacks for events (account key)');

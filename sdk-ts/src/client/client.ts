@@ -73,7 +73,7 @@ export class E2A {
   /** The agent's events, live, as an async iterator (WebSocket; acks, resumes, reconnects). */
   listen(address: string | undefined = this.agent, options: ListenOptions = {}): AsyncIterableIterator<Event> {
     if (!address) throw new Error('e2a: listen() needs an agent address (or E2A_AGENT_EMAIL)');
-    return listen(this.http.baseUrl, this.apiKey, address, options);
+    return listen(this.http.url(`/v1/agents/${encodeURIComponent(address)}/ws`), this.apiKey, options);
   }
 
   info(): Promise<Info> {

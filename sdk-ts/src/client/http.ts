@@ -3,7 +3,7 @@
  * automatic retries for requests that are safe to repeat: GET/HEAD/DELETE and any request sent with
  * an Idempotency-Key (the server returns the original result for a repeated key).
  */
-import { ConnectionError, E2AError, RateLimitError, errorFromResponse } from './errors.js';
+import { ConnectionError, RateLimitError, errorFromResponse } from './errors.js';
 
 export interface HttpOptions {
   apiKey: string;
@@ -25,14 +25,24 @@ export interface RequestOptions {
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
 export class HttpClient {
-  constructor(private readonly options: HttpOptions) {}
+  /** The base with one trailing slash, so a path resolves under it even when it has a path prefix. */
+  private readonly base: string;
+
+  constructor(private readonly options: HttpOptions) {
+    this.base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+  }
 
   get baseUrl(): string {
     return this.options.baseUrl;
   }
 
+  /** An API path (`/v1/…`) as an absolute URL under the base. */
+  url(path: string): URL {
+    return new URL(path.replace(/^\//, ''), this.base);
+  }
+
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const url = new URL(path.replace(/^\//, ''), this.options.baseUrl.endsWith('/') ? this.options.baseUrl : `${this.options.baseUrl}/`);
+    const url = this.url(path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.apiKey}`, accept: opts.raw ? '*/*' : 'application/json' };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
@@ -91,5 +101,3 @@ function backoff(attempt: number): number {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-export { E2AError };

@@ -53,15 +53,15 @@ function fixFor(code: number): string {
   return 'see docs/REALTIME.md';
 }
 
-export function listen(baseUrl: string, apiKey: string, address: string, options: ListenOptions = {}): AsyncIterableIterator<Event> {
-  const url = new URL(`v1/agents/${encodeURIComponent(address)}/ws`, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+/** `endpoint` is the agent's `…/ws` URL over http(s); the socket uses ws(s) on the same origin. */
+export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {}): AsyncIterableIterator<Event> {
+  const url = new URL(endpoint);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const autoAck = options.autoAck ?? true;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
 
   const queue: Event[] = [];
   const seen = new Set<string>();
-  const seenOrder: string[] = [];
   let waiter: { resolve: () => void } | null = null;
   let failure: Error | null = null;
   let finished = false;
@@ -89,8 +89,8 @@ export function listen(baseUrl: string, apiKey: string, address: string, options
   };
   const remember = (id: string) => {
     seen.add(id);
-    seenOrder.push(id);
-    if (seenOrder.length > 10_000) seen.delete(seenOrder.shift()!);
+    // A Set iterates in insertion order: its first value is the oldest id.
+    if (seen.size > 10_000) seen.delete(seen.values().next().value!);
   };
   const sendAck = (id: string) => {
     if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: 'ack', event_id: id }));

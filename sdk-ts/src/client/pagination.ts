@@ -4,6 +4,10 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+/** The query every list takes (PageQuery on the wire); the server defaults `limit` to 50. */
+export type PageParams = { limit?: number; cursor?: string };
+
+/** Fetches page after page, handing each page's `next_cursor` to the next call, until the last. */
 export async function* paginate<T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>): AsyncGenerator<T> {
   let cursor: string | undefined;
   do {

@@ -4,12 +4,12 @@
  * held mail or open its own gates.
  */
 import { z } from 'zod';
-import { EVENT_TYPES, GATE_ACTIONS, GATE_POLICIES, REVIEW_STATUSES, SCAN_SENSITIVITIES, type Protection } from '../wire/index.js';
+import { ApproveReviewRequest, EVENT_TYPES, GATE_ACTIONS, GATE_POLICIES, REVIEW_STATUSES, SCAN_SENSITIVITIES, type Protection } from '../wire/index.js';
+import { cursor, limit as pageLimit } from './inputs.js';
 import { json, text } from './results.js';
 import type { Register, ToolContext } from './tools.js';
 
-const limit = z.number().int().min(1).max(100).default(20).describe('At most this many (default 20)');
-const cursor = z.string().max(512).optional().describe('next_cursor from the previous page');
+const limit = pageLimit(100, 20);
 const address = z.string().max(254);
 
 const gate = z
@@ -85,13 +85,8 @@ export function registerAccountTools(register: Register, ctx: ToolContext): void
       description: 'Approve held mail: inbound is delivered to the agent, outbound is sent (optionally edited first).',
       input: {
         review_id: z.string().max(64),
-        note: z.string().max(1000).optional(),
-        to: z.array(z.string().max(320)).max(100).optional().describe('Outbound only: replace the recipients'),
-        cc: z.array(z.string().max(320)).max(100).optional(),
-        bcc: z.array(z.string().max(320)).max(100).optional(),
-        subject: z.string().max(998).optional(),
-        text: z.string().optional(),
-        html: z.string().optional(),
+        ...ApproveReviewRequest.shape,
+        to: ApproveReviewRequest.shape.to.describe('Outbound only: replace the recipients'),
       },
     },
     async ({ review_id, ...edits }) => json(await client.reviews.approve(review_id, edits)),

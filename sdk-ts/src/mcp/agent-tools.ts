@@ -1,24 +1,28 @@
 /** The tools every key gets: its agent's mailbox, sending as that agent, and who it is. */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { formatForModel } from '../format-for-model.js';
-import type { Message, SendResult } from '../wire/index.js';
+import { MESSAGE_DIRECTIONS, type Message, type SendResult } from '../wire/index.js';
 import { MAX_ATTACHMENT_BYTES, attachmentContent } from './attachment-content.js';
+import { cursor, limit } from './inputs.js';
 import { json, text } from './results.js';
 import type { Register, ToolContext } from './tools.js';
 
 const agent = z.string().max(254).optional().describe("The agent's address; defaults to the key's own agent");
 const messageId = z.string().max(64).describe('A message id (msg_…) from list_messages or check_inbox');
 const recipients = z.array(z.string().max(320)).max(100);
-const limit = (max: number, dflt: number) => z.number().int().min(1).max(max).default(dflt).describe(`At most this many (default ${dflt})`);
-const cursor = z.string().max(512).optional().describe('next_cursor from the previous page');
 const idempotencyKey = z.string().max(255).optional().describe('Repeat a call with the same key to get the first result instead of sending twice');
 const bodies = {
   text: z.string().optional().describe('Plain-text body'),
   html: z.string().optional().describe('HTML body'),
 };
 
-/** The status in words, so the model does not resend mail that is held or queued. */
-function sent(result: SendResult): string {
+/** The result with its status in words, so the model does not resend mail that is held or queued. */
+function sent(result: SendResult): CallToolResult {
+  return json(result, sentStatus(result));
+}
+
+function sentStatus(result: SendResult): string {
   switch (result.status) {
     case 'accepted':
       return `Queued for delivery as ${result.id}.`;
@@ -55,7 +59,7 @@ export function registerAgentTools(register: Register, ctx: ToolContext): void {
       input: {
         agent,
         unread: z.boolean().optional().describe('Only unread (true) or only read (false)'),
-        direction: z.enum(['inbound', 'outbound']).optional(),
+        direction: z.enum(MESSAGE_DIRECTIONS).optional(),
         from: z.string().max(254).optional().describe('Sender address'),
         subject_contains: z.string().max(200).optional(),
         conversation_id: z.string().max(64).optional(),
@@ -107,10 +111,7 @@ export function registerAgentTools(register: Register, ctx: ToolContext): void {
       },
       annotations: { openWorldHint: true },
     },
-    async ({ agent: a, idempotency_key, ...body }) => {
-      const result = await client.messages.send(ctx.agent(a), body, idempotency_key ? { idempotencyKey: idempotency_key } : {});
-      return json(result, sent(result));
-    },
+    async ({ agent: a, idempotency_key, ...body }) => sent(await client.messages.send(ctx.agent(a), body, { idempotencyKey: idempotency_key })),
   );
 
   register(
@@ -129,10 +130,7 @@ export function registerAgentTools(register: Register, ctx: ToolContext): void {
       },
       annotations: { openWorldHint: true },
     },
-    async ({ agent: a, message_id, idempotency_key, ...body }) => {
-      const result = await client.messages.reply(ctx.agent(a), message_id, body, idempotency_key ? { idempotencyKey: idempotency_key } : {});
-      return json(result, sent(result));
-    },
+    async ({ agent: a, message_id, idempotency_key, ...body }) => sent(await client.messages.reply(ctx.agent(a), message_id, body, { idempotencyKey: idempotency_key })),
   );
 
   register(
@@ -142,10 +140,7 @@ export function registerAgentTools(register: Register, ctx: ToolContext): void {
       input: { agent, message_id: messageId, to: recipients.min(1), cc: recipients.optional(), bcc: recipients.optional(), ...bodies, idempotency_key: idempotencyKey },
       annotations: { openWorldHint: true },
     },
-    async ({ agent: a, message_id, idempotency_key, ...body }) => {
-      const result = await client.messages.forward(ctx.agent(a), message_id, body, idempotency_key ? { idempotencyKey: idempotency_key } : {});
-      return json(result, sent(result));
-    },
+    async ({ agent: a, message_id, idempotency_key, ...body }) => sent(await client.messages.forward(ctx.agent(a), message_id, body, { idempotencyKey: idempotency_key })),
   );
 
   register(
@@ -173,9 +168,9 @@ export function registerAgentTools(register: Register, ctx: ToolContext): void {
       // One at a time: each is a loopback request, and the page is small.
       const blocks: string[] = [];
       for (const summary of page.items) {
-        const message = await client.messages.get(address, summary.id);
+        // PATCH answers with the whole message, so marking read needs no GET as well.
+        const message = mark_read ? await client.messages.markRead(address, summary.id, true) : await client.messages.get(address, summary.id);
         blocks.push(formatForModel(message, ctx.format));
-        if (mark_read) await client.messages.markRead(address, summary.id, true);
       }
       const more = page.next_cursor ? ' More unread mail is waiting: mark these read and call again.' : '';
       return text(`${blocks.length} unread message(s) for ${address}${mark_read ? ', now marked read' : ''}.${more}`, ...blocks);

@@ -6,6 +6,7 @@
  *
  * This is the one implementation; the server signs with it and the SDK verifies with it.
  */
+import { headerValue, type HeaderSource } from './header-source.js';
 import { fromHex, hmacKey, sha256Hex, subtle, toHex } from './web-crypto.js';
 
 export const CLAIM_HEADERS = {
@@ -104,17 +105,6 @@ export class AuthClaimsError extends Error {
   }
 }
 
-type HeaderSource = Headers | Record<string, string | string[] | undefined>;
-
-function header(source: HeaderSource, name: string): string | undefined {
-  if (typeof (source as Headers).get === 'function') return (source as Headers).get(name) ?? undefined;
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(source as Record<string, string | string[] | undefined>)) {
-    if (key.toLowerCase() === wanted) return Array.isArray(value) ? value[0] : value;
-  }
-  return undefined;
-}
-
 export interface VerifyAuthClaimsOptions {
   /** Maximum age in seconds (default 300). */
   toleranceSeconds?: number;
@@ -135,7 +125,7 @@ export async function verifyAuthClaims(
 ): Promise<AuthClaims> {
   const values: Partial<Record<keyof typeof CLAIM_HEADERS, string>> = {};
   for (const [key, name] of Object.entries(CLAIM_HEADERS) as Array<[keyof typeof CLAIM_HEADERS, string]>) {
-    const value = header(headers, name);
+    const value = headerValue(headers, name);
     if (value === undefined) {
       throw new AuthClaimsError('missing_header', `auth claims: header ${name} is missing; pass every X-E2A-Auth-* header exactly as received`);
     }

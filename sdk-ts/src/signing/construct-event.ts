@@ -3,9 +3,8 @@
  * tests. Standard Webhooks 1.0 underneath, so these interoperate with any other verifier.
  */
 import type { Event } from '../wire/index.js';
-import { signWebhook, verifyWebhook, WebhookSignatureError, type SignedWebhookHeaders } from './webhooks.js';
-
-type HeaderSource = Headers | Record<string, string | string[] | undefined>;
+import { headerValue, type HeaderSource } from './header-source.js';
+import { signWebhook, verifyWebhook, WEBHOOK_HEADERS, WebhookSignatureError, type SignedWebhookHeaders } from './webhooks.js';
 
 /**
  * Verifies a webhook request from e2a and returns its event. Pass the raw body exactly as received
@@ -25,8 +24,7 @@ export function constructEvent(
     );
   }
   const event = verifyWebhook(rawBody, headers, secret, options) as Event;
-  const headerId = typeof (headers as Headers).get === 'function' ? (headers as Headers).get('webhook-id') : undefined;
-  if (headerId && event.id !== headerId) {
+  if (event.id !== headerValue(headers, WEBHOOK_HEADERS.id)) {
     throw new WebhookSignatureError('bad_signature', 'webhook: the body does not belong to this webhook-id');
   }
   return event;

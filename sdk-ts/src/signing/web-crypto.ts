@@ -20,6 +20,11 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   return out;
 }
 
+/** `byteCount` random bytes as hex: nonces and generated idempotency keys. */
+export function randomHex(byteCount: number): string {
+  return toHex(globalThis.crypto.getRandomValues(new Uint8Array(byteCount)));
+}
+
 export function fromHex(hex: string): Uint8Array | null {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
   const out = new Uint8Array(hex.length / 2);

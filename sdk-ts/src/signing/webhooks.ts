@@ -5,7 +5,8 @@
  * The reference `standardwebhooks` library does the HMAC, so any Standard Webhooks or Svix verifier
  * accepts what we send by construction.
  */
-import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { Webhook } from 'standardwebhooks';
+import { headerValue, type HeaderSource } from './header-source.js';
 
 export const WEBHOOK_HEADERS = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' } as const;
 
@@ -42,25 +43,15 @@ export class WebhookSignatureError extends Error {
   }
 }
 
-type HeaderSource = Headers | Record<string, string | string[] | undefined>;
-
-function pick(headers: HeaderSource, name: string): string | undefined {
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  for (const [key, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-    if (key.toLowerCase() === name) return Array.isArray(value) ? value[0] : value;
-  }
-  return undefined;
-}
-
 /**
  * Verifies a webhook request and returns its parsed JSON body. `rawBody` must be the exact bytes
  * received: re-serialised JSON has different bytes and never verifies.
  */
 export function verifyWebhook(rawBody: string | Uint8Array, headers: HeaderSource, secret: string | string[], options: { now?: Date; toleranceSeconds?: number } = {}): unknown {
   const body = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody);
-  const id = pick(headers, WEBHOOK_HEADERS.id);
-  const timestamp = pick(headers, WEBHOOK_HEADERS.timestamp);
-  const signature = pick(headers, WEBHOOK_HEADERS.signature);
+  const id = headerValue(headers, WEBHOOK_HEADERS.id);
+  const timestamp = headerValue(headers, WEBHOOK_HEADERS.timestamp);
+  const signature = headerValue(headers, WEBHOOK_HEADERS.signature);
   for (const [name, value] of [[WEBHOOK_HEADERS.id, id], [WEBHOOK_HEADERS.timestamp, timestamp], [WEBHOOK_HEADERS.signature, signature]] as const) {
     if (!value) throw new WebhookSignatureError('missing_header', `webhook: header ${name} is missing; pass the request headers exactly as received`);
   }
@@ -70,6 +61,7 @@ export function verifyWebhook(rawBody: string | Uint8Array, headers: HeaderSourc
   if (!Number.isFinite(seconds) || Math.abs(now - seconds) > tolerance) {
     throw new WebhookSignatureError('timestamp', `webhook: timestamp ${timestamp} is outside the ${tolerance}s tolerance; check this machine's clock, and do not replay old requests`);
   }
+  const offered = signature!.split(' ').map((part) => part.split(',')).filter(([version]) => version === 'v1').map(([, sig]) => sig);
   const secrets = Array.isArray(secret) ? secret : [secret];
   for (const s of secrets) {
     let wh: Webhook;
@@ -80,7 +72,6 @@ export function verifyWebhook(rawBody: string | Uint8Array, headers: HeaderSourc
     }
     // The library checks the timestamp against the real clock; ours is checked above (injectable).
     const expected = wh.sign(id!, new Date(seconds * 1000), body).split(',')[1];
-    const offered = signature!.split(' ').map((part) => part.split(',')).filter(([version]) => version === 'v1').map(([, sig]) => sig);
     if (offered.some((sig) => sig !== undefined && constantTimeEqual(sig, expected!))) return JSON.parse(body);
   }
   throw new WebhookSignatureError(
@@ -95,5 +86,3 @@ function constantTimeEqual(a: string, b: string): boolean {
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }
-
-export { WebhookVerificationError };

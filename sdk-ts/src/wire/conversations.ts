@@ -22,6 +22,3 @@ export const ConversationDetail = Conversation.extend({ messages: z.array(Messag
 export type ConversationDetail = z.infer<typeof ConversationDetail>;
 
 export const ListConversationsQuery = PageQuery;
-
-export const UpdateMessageRequest = z.object({ read: z.boolean() }).meta({ id: 'UpdateMessageRequest' });
-export type UpdateMessageRequest = z.infer<typeof UpdateMessageRequest>;

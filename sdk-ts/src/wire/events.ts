@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MESSAGE_DIRECTIONS } from './messages.js';
 import { PageQuery, Timestamp, page } from './primitives.js';
 
 /** Every event type, in one table. */
@@ -21,7 +22,7 @@ export const MessageEventData = z.object({
   message_id: z.string(),
   agent_address: z.string(),
   conversation_id: z.string(),
-  direction: z.enum(['inbound', 'outbound']),
+  direction: z.enum(MESSAGE_DIRECTIONS),
   from: z.string().nullable(),
   to: z.array(z.string()),
   subject: z.string().nullable(),

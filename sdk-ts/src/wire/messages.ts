@@ -56,6 +56,10 @@ export const Message = MessageSummary.extend({
 }).meta({ id: 'Message' });
 export type Message = z.infer<typeof Message>;
 
+/** PATCH /v1/agents/{address}/messages/{id}: mark read (true) or unread (false). */
+export const UpdateMessageRequest = z.object({ read: z.boolean() }).meta({ id: 'UpdateMessageRequest' });
+export type UpdateMessageRequest = z.infer<typeof UpdateMessageRequest>;
+
 const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 export const ListMessagesQuery = PageQuery.extend({

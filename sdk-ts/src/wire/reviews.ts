@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Timestamp, page } from './primitives.js';
+import { MESSAGE_DIRECTIONS } from './messages.js';
+import { PageQuery, Timestamp, page } from './primitives.js';
 
 export const REVIEW_STATUSES = ['pending', 'approved', 'rejected', 'expired_approved', 'expired_rejected'] as const;
 
@@ -8,7 +9,7 @@ export const Review = z
     id: z.string(),
     agent_address: z.string(),
     message_id: z.string(),
-    direction: z.enum(['inbound', 'outbound']),
+    direction: z.enum(MESSAGE_DIRECTIONS),
     status: z.enum(REVIEW_STATUSES),
     reasons: z.array(z.string()),
     from: z.string().nullable(),
@@ -42,12 +43,10 @@ export const ApproveReviewRequest = z
 
 export const RejectReviewRequest = z.object({ reason: z.string().max(1000).default('') }).meta({ id: 'RejectReviewRequest' });
 
-export const ListReviewsQuery = z.object({
+export const ListReviewsQuery = PageQuery.extend({
   status: z.enum(REVIEW_STATUSES).optional(),
-  direction: z.enum(['inbound', 'outbound']).optional(),
+  direction: z.enum(MESSAGE_DIRECTIONS).optional(),
   agent_address: z.string().max(254).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(512).optional(),
 });
 export type ListReviewsQuery = z.infer<typeof ListReviewsQuery>;
 export type ApproveReviewRequest = z.infer<typeof ApproveReviewRequest>;

@@ -1,6 +1,6 @@
 import type { Agent, AgentPage, CreateAgentRequest, Protection, ProtectionInput } from '../../wire/index.js';
 import type { HttpClient } from '../http.js';
-import { paginate } from '../pagination.js';
+import { paginate, type PageParams } from '../pagination.js';
 
 const enc = encodeURIComponent;
 
@@ -12,12 +12,12 @@ export class AgentsResource {
     return this.http.request('POST', '/v1/agents', { body });
   }
 
-  list(params: { limit?: number; cursor?: string } = {}): Promise<AgentPage> {
+  list(params: PageParams = {}): Promise<AgentPage> {
     return this.http.request('GET', '/v1/agents', { query: params });
   }
 
-  iterate(params: { limit?: number } = {}): AsyncGenerator<Agent> {
-    return paginate((cursor) => this.list({ ...params, ...(cursor ? { cursor } : {}) }));
+  iterate(params: Omit<PageParams, 'cursor'> = {}): AsyncGenerator<Agent> {
+    return paginate((cursor) => this.list({ ...params, cursor }));
   }
 
   get(address: string): Promise<Agent> {

@@ -1,10 +1,11 @@
 import type { ApiKeyPage, CreateApiKeyRequest, CreatedApiKey } from '../../wire/index.js';
 import type { HttpClient } from '../http.js';
+import type { PageParams } from '../pagination.js';
 
 export class ApiKeysResource {
   constructor(private readonly http: HttpClient) {}
 
-  list(params: { limit?: number; cursor?: string } = {}): Promise<ApiKeyPage> {
+  list(params: PageParams = {}): Promise<ApiKeyPage> {
     return this.http.request('GET', '/v1/account/api-keys', { query: params });
   }
 

@@ -1,24 +1,18 @@
-import type { Event, EventPage, EventType, RedeliverResult } from '../../wire/index.js';
+import type { Event, EventPage, ListEventsQuery, RedeliverResult } from '../../wire/index.js';
 import type { HttpClient } from '../http.js';
 import { paginate } from '../pagination.js';
 
-export interface ListEventsParams {
-  type?: EventType;
-  agent_address?: string;
-  since?: string;
-  limit?: number;
-  cursor?: string;
-}
+export type ListEventsParams = Partial<ListEventsQuery>;
 
 export class EventsResource {
   constructor(private readonly http: HttpClient) {}
 
   list(params: ListEventsParams = {}): Promise<EventPage> {
-    return this.http.request('GET', '/v1/events', { query: { ...params } });
+    return this.http.request('GET', '/v1/events', { query: params });
   }
 
   iterate(params: Omit<ListEventsParams, 'cursor'> = {}): AsyncGenerator<Event> {
-    return paginate((cursor) => this.list({ ...params, ...(cursor ? { cursor } : {}) }));
+    return paginate((cursor) => this.list({ ...params, cursor }));
   }
 
   get(id: string): Promise<Event> {

@@ -1,11 +1,12 @@
 import type { ForwardRequest, ListMessagesQuery, Message, MessagePage, MessageSummary, ReplyRequest, SendMessageRequest, SendResult } from '../../wire/index.js';
-import type { HttpClient } from '../http.js';
+import { randomHex } from '../../signing/web-crypto.js';
+import type { HttpClient, RequestOptions } from '../http.js';
 import { paginate } from '../pagination.js';
 
 const enc = encodeURIComponent;
 
-/** Query parameters as the API takes them (unread as a boolean). */
-export type ListMessagesParams = Partial<Omit<ListMessagesQuery, 'unread'>> & { unread?: boolean };
+/** The list filters as the API parses them: `unread` is a boolean here, `true`/`false` in the URL. */
+export type ListMessagesParams = Partial<ListMessagesQuery>;
 
 export interface SendOptions {
   /** Repeating a request with the same key returns the first result instead of sending twice. */
@@ -15,14 +16,13 @@ export interface SendOptions {
   timeoutSeconds?: number;
 }
 
-function randomKey(): string {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function query(opts: SendOptions) {
-  return opts.wait ? { wait: 'sent', ...(opts.timeoutSeconds ? { timeout: opts.timeoutSeconds } : {}) } : {};
+/** The request options every send shares: ?wait=sent, and an Idempotency-Key so a retry sends once. */
+function sending(body: unknown, opts: SendOptions): RequestOptions {
+  return {
+    body,
+    query: opts.wait ? { wait: 'sent', timeout: opts.timeoutSeconds || undefined } : {},
+    idempotencyKey: opts.idempotencyKey ?? randomHex(16),
+  };
 }
 
 /**
@@ -38,7 +38,7 @@ export class MessagesResource {
 
   /** Every message matching the filters, newest first, fetching pages as needed. */
   iterate(agent: string, params: Omit<ListMessagesParams, 'cursor'> = {}): AsyncGenerator<MessageSummary> {
-    return paginate((cursor) => this.list(agent, { ...params, ...(cursor ? { cursor } : {}) }));
+    return paginate((cursor) => this.list(agent, { ...params, cursor }));
   }
 
   get(agent: string, id: string): Promise<Message> {
@@ -60,22 +60,14 @@ export class MessagesResource {
   }
 
   send(agent: string, body: SendMessageRequest, opts: SendOptions = {}): Promise<SendResult> {
-    return this.http.request('POST', `/v1/agents/${enc(agent)}/messages`, { body, query: query(opts), idempotencyKey: opts.idempotencyKey ?? randomKey() });
+    return this.http.request('POST', `/v1/agents/${enc(agent)}/messages`, sending(body, opts));
   }
 
   reply(agent: string, messageId: string, body: ReplyRequest, opts: SendOptions = {}): Promise<SendResult> {
-    return this.http.request('POST', `/v1/agents/${enc(agent)}/messages/${enc(messageId)}/reply`, {
-      body,
-      query: query(opts),
-      idempotencyKey: opts.idempotencyKey ?? randomKey(),
-    });
+    return this.http.request('POST', `/v1/agents/${enc(agent)}/messages/${enc(messageId)}/reply`, sending(body, opts));
   }
 
   forward(agent: string, messageId: string, body: ForwardRequest, opts: SendOptions = {}): Promise<SendResult> {
-    return this.http.request('POST', `/v1/agents/${enc(agent)}/messages/${enc(messageId)}/forward`, {
-      body,
-      query: query(opts),
-      idempotencyKey: opts.idempotencyKey ?? randomKey(),
-    });
+    return this.http.request('POST', `/v1/agents/${enc(agent)}/messages/${enc(messageId)}/forward`, sending(body, opts));
   }
 }

@@ -8,6 +8,7 @@ import type {
   WebhookWithSecret,
 } from '../../wire/index.js';
 import type { HttpClient } from '../http.js';
+import type { PageParams } from '../pagination.js';
 
 const enc = encodeURIComponent;
 
@@ -19,7 +20,7 @@ export class WebhooksResource {
     return this.http.request('POST', '/v1/webhooks', { body, ...opts });
   }
 
-  list(params: { limit?: number; cursor?: string } = {}): Promise<WebhookPage> {
+  list(params: PageParams = {}): Promise<WebhookPage> {
     return this.http.request('GET', '/v1/webhooks', { query: params });
   }
 
@@ -44,7 +45,7 @@ export class WebhooksResource {
     return this.http.request('POST', `/v1/webhooks/${enc(id)}/test`);
   }
 
-  deliveries(id: string, params: { limit?: number; cursor?: string } = {}): Promise<WebhookDeliveryPage> {
+  deliveries(id: string, params: PageParams = {}): Promise<WebhookDeliveryPage> {
     return this.http.request('GET', `/v1/webhooks/${enc(id)}/deliveries`, { query: params });
   }
 }
