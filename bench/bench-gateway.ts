@@ -2,7 +2,8 @@
  * The gateway as the benchmarks run it: in this process, built by createGateway exactly as main.ts
  * builds it, on a fresh database, with DNS faked so that the sender domain's SPF, DMARC and a
  * 2048-bit DKIM key (what large providers sign with) resolve without a network. Logging is at info,
- * as in production, written to /dev/null so it costs serialisation only.
+ * as in production, written to /dev/null so it costs serialisation only. One account is bootstrapped,
+ * and the bench drives the API as it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +17,15 @@ import { createFreshPostgres, type Engine } from './bench-database.js';
 export const BENCH_DOMAIN = 'agents.bench';
 export const SENDER_DOMAIN = 'sender.example';
 
+/** JSON over the gateway's API with the bench account's key (`key`); a status ≥ 300 throws with the body. */
+export type BenchApi = (<T>(method: string, path: string, body?: unknown) => Promise<T>) & { key: string };
+
 export interface BenchGateway {
   gateway: Gateway;
   config: Config;
+  /** The bench account's user id. */
+  userId: string;
+  api: BenchApi;
   /** The key the load generator signs the sender's mail with. */
   senderKey: DkimKey;
   /** The fake DNS the gateway verifies with. */
@@ -58,9 +65,15 @@ export async function startBenchGateway(engine: Engine, env: Record<string, stri
     });
     const logger = pino({ level: 'info', base: { service: 'e2a' } }, pino.destination({ dest: '/dev/null', sync: true }));
     const gateway = await createGateway({ config, logger, resolver });
+    const admin = await gateway.accounts.bootstrap('bench@example.com').catch(async (err: unknown) => {
+      await gateway.stop();
+      throw err;
+    });
     return {
       gateway,
       config,
+      userId: admin.userId,
+      api: benchApi(gateway.httpUrl, admin.apiKey.key),
       senderKey,
       resolver,
       postgresDatabase: postgres ? new URL(postgres.url).pathname.slice(1) : undefined,
@@ -73,4 +86,18 @@ export async function startBenchGateway(engine: Engine, env: Record<string, stri
     await cleanup();
     throw err;
   }
+}
+
+function benchApi(base: string, key: string): BenchApi {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  return Object.assign(call, { key });
 }

@@ -1,10 +1,10 @@
 /**
  * The mail a bench sends: realistic shapes (multipart/alternative text + HTML, a large base64
- * attachment), DKIM-signed like mail from a big provider, and already in SMTP wire form
- * (dot-stuffed, CRLF, terminated) so nothing is encoded while the clock runs.
+ * attachment), which the benches DKIM-sign like mail from a big provider (signMessage from
+ * @e2a/relay/testing) and put in SMTP wire form (dot-stuffed, CRLF, terminated) before the clock
+ * runs.
  */
 import { randomBytes } from 'node:crypto';
-import { signMessage, type DkimKey } from '@e2a/relay/testing';
 
 export interface Envelope {
   from: string;
@@ -78,10 +78,6 @@ export function buildLargeMessage(runId: string, env: Envelope, totalBytes: numb
     ].join('\r\n'),
     'latin1',
   );
-}
-
-export async function signed(raw: Buffer, key: DkimKey): Promise<Buffer> {
-  return signMessage(raw, key);
 }
 
 /** RFC 5321 §4.5.2 dot-stuffing plus the terminating "\r\n.\r\n". */

@@ -26,7 +26,8 @@ export interface ProfileSummary {
   top: Array<{ fn: string; ms: number }>;
 }
 
-export async function startProfile(): Promise<(file: string) => Promise<ProfileSummary>> {
+/** Starts profiling; the function it returns stops, saves the profile to `file` and summarises it. */
+export async function startProfile(attribution: Attribution = { stages: STAGES }): Promise<(file: string) => Promise<ProfileSummary>> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -36,7 +37,7 @@ export async function startProfile(): Promise<(file: string) => Promise<ProfileS
     const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
     session.disconnect();
     writeFileSync(file, JSON.stringify(profile));
-    return summariseProfile(profile, file);
+    return summariseProfile(profile, file, attribution);
   };
 }
 
@@ -55,7 +56,7 @@ export interface Attribution {
  * caller that is a package or our own source, then packages are rolled up into pipeline stages:
  * "SQL" then includes the syscalls the pg driver makes, which is the question a reader asks.
  */
-export function summariseProfile(profile: Profile, file: string, attribution: Attribution = { stages: STAGES }): ProfileSummary {
+function summariseProfile(profile: Profile, file: string, attribution: Attribution): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -92,13 +93,21 @@ export function summariseProfile(profile: Profile, file: string, attribution: At
   };
 }
 
+/** Script URLs of the packages behind a stage, with their dependencies; shared by every attribution. */
+export const PACKAGES = {
+  mailauth: /node_modules\/(mailauth|punycode|psl|ipaddr\.js)\//,
+  mailparser: /node_modules\/(mailparser|@zone-eu|libmime|libqp|libbase64|iconv-lite|encoding-japanese|html-to-text|linkify-it|tlds|he|@selderee|selderee|htmlparser2|domhandler|dom-serializer|leac|parseley|peberminta|deepmerge)\//,
+  sql: /node_modules\/(kysely|pg|pg-protocol|pg-pool|pg-types|pg-connection-string|pgpass|postgres-[a-z]+|@electric-sql)\//,
+  pino: /node_modules\/(pino|sonic-boom|thread-stream|fast-redact|quick-format-unescaped|safe-stable-stringify|@pinojs|atomic-sleep)\//,
+};
+
 const STAGES: Array<[RegExp, string]> = [
-  [/node_modules\/(mailauth|punycode|psl|ipaddr\.js)\//, 'verify: mailauth (DKIM, SPF, DMARC, ARC)'],
-  [/node_modules\/(mailparser|@zone-eu|libmime|libqp|libbase64|iconv-lite|encoding-japanese|html-to-text|linkify-it|tlds|he|@selderee|selderee|htmlparser2|domhandler|dom-serializer|leac|parseley|peberminta|deepmerge)\//, 'parse: mailparser'],
-  [/node_modules\/(kysely|pg|pg-protocol|pg-pool|pg-types|pg-connection-string|pgpass|postgres-[a-z]+|@electric-sql)\//, 'SQL: kysely + driver'],
+  [PACKAGES.mailauth, 'verify: mailauth (DKIM, SPF, DMARC, ARC)'],
+  [PACKAGES.mailparser, 'parse: mailparser'],
+  [PACKAGES.sql, 'SQL: kysely + driver'],
   [/node_modules\/(smtp-server|ipv6-normalize|base32\.js)\//, 'SMTP: smtp-server'],
   [/node_modules\/nodemailer\//, 'nodemailer (compose, SMTP client)'],
-  [/node_modules\/(pino|sonic-boom|thread-stream|fast-redact|quick-format-unescaped|safe-stable-stringify|@pinojs|atomic-sleep)\//, 'logging: pino'],
+  [PACKAGES.pino, 'logging: pino'],
   [/node_modules\/ulid\//, 'ids: ulid'],
   [/\/api\/src\/crypto\//, 'encryption: AES-256-GCM'],
   [/\/relay\/src\/mime\/sanitize/, 'sanitize (relay/mime)'],

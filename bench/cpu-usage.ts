@@ -35,6 +35,13 @@ export function cpuSince(mark: CpuMark): CpuSpent {
   return { processMs: (used.user + used.system) / 1000, machineBusyCores, cores };
 }
 
+/** Cores kept busy by everything on the machine over the next `ms`: is it quiet enough to measure? */
+export async function machineBusyCores(ms = 1000): Promise<number | null> {
+  const mark = markCpu();
+  await new Promise((r) => setTimeout(r, ms));
+  return cpuSince(mark).machineBusyCores;
+}
+
 function readProcStat(): { busy: number; total: number } | null {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;

@@ -3,29 +3,28 @@
  * (in a fresh process when there are several, or when the open-file limit must be raised for the
  * listeners), prints the tables and writes bench/results/delivery-<time>.json.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { COMMON_OPTIONS, int, ints, machineInfo, RESULTS_DIR, runEngines, saveResults, startResults } from './bench-cli.js';
 import { resolveEngines, type Engine } from './bench-database.js';
-import { cpuSince, markCpu } from './cpu-usage.js';
-import { openFileLimit, runDelivery, type DeliveryOptions, type DeliveryResult } from './delivery.js';
+import { machineBusyCores } from './cpu-usage.js';
+import { openFileLimit, runDelivery } from './delivery.js';
+import type { DeliveryOptions, DeliveryResult } from './delivery-results.js';
+import { fixed, formatTable } from './table.js';
 
 export const DELIVERY_USAGE = `usage: npm run bench -- delivery [--engine pglite|postgres|both] [--rates 50,200] [--seconds 20]
                                [--warmup 3] [--size 4096] [--channels webhook,ws] [--backlog 10000]
                                [--backlog-webhooks 4] [--webhook-concurrency N] [--listeners 5000]
                                [--listener-agents 100] [--profile]`;
 
-const RESULTS_DIR = join(import.meta.dirname, 'results');
-const RUN_SCRIPT = join(import.meta.dirname, 'run.ts');
-
 export async function deliveryMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    allowPositionals: false,
     options: {
-      engine: { type: 'string' },
+      ...COMMON_OPTIONS,
       rates: { type: 'string', default: '50,200' },
       seconds: { type: 'string', default: '20' },
       warmup: { type: 'string', default: '3' },
@@ -36,29 +35,18 @@ export async function deliveryMain(argv: string[]): Promise<number> {
       'webhook-concurrency': { type: 'string' },
       listeners: { type: 'string', default: '5000' },
       'listener-agents': { type: 'string', default: '100' },
-      profile: { type: 'boolean', default: false },
-      'result-file': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(`${DELIVERY_USAGE}\n`);
     return 0;
   }
-  const int = (name: string, text: string, min: number): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, not ${text}`);
-    return n;
-  };
-  const rates = values.rates.split(',').map((r) => int('rates', r.trim(), 1));
   const channels = values.channels.split(',').map((c) => c.trim());
   for (const c of channels) if (c !== 'webhook' && c !== 'ws') throw new Error(`--channels: webhook and/or ws, not ${c}`);
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = startResults();
   const engines = resolveEngines(values.engine);
-  const options = (engine: Engine): DeliveryOptions => ({
-    engine,
-    rates,
+  const options: Omit<DeliveryOptions, 'engine' | 'profilePrefix'> = {
+    rates: ints('rates', values.rates, 1),
     seconds: int('seconds', values.seconds, 1),
     warmupSeconds: int('warmup', values.warmup, 0),
     sizeBytes: int('size', values.size, 512),
@@ -68,29 +56,20 @@ export async function deliveryMain(argv: string[]): Promise<number> {
     listeners: int('listeners', values.listeners, 0),
     listenerAgents: int('listener-agents', values['listener-agents'], 1),
     channels: channels as DeliveryOptions['channels'],
-    profilePrefix: values.profile ? join(RESULTS_DIR, `delivery-${engine}-${stamp}`) : null,
-  });
+  };
+  const run = (engine: Engine): Promise<DeliveryResult> =>
+    runDelivery({ engine, ...options, profilePrefix: values.profile ? join(RESULTS_DIR, `delivery-${engine}-${stamp}`) : null });
 
   if (values['result-file']) {
-    writeFileSync(values['result-file'], JSON.stringify(await runDelivery(options(engines[0]!))));
+    writeFileSync(values['result-file'], JSON.stringify(await run(engines[0]!)));
     return 0;
   }
-  const idleMark = markCpu();
-  await new Promise((r) => setTimeout(r, 1000));
-  const busyBefore = cpuSince(idleMark).machineBusyCores ?? 0;
-  const needFds = options(engines[0]!).listeners * 2 + 500;
-  const raiseTo = openFileLimit() < needFds ? needFds : null;
-  const results: DeliveryResult[] = [];
-  for (const engine of engines) {
-    process.stderr.write(`bench delivery: ${engine} …\n`);
-    results.push(engines.length === 1 && !raiseTo ? await runDelivery(options(engine)) : await runEngineInChild(engine, argv, raiseTo));
-  }
+  const busyBefore = (await machineBusyCores()) ?? 0;
+  // The gateway and its load child each hold a descriptor per listener.
+  const needFds = options.listeners * 2 + 500;
+  const results = await runEngines('delivery', argv, engines, run, openFileLimit() < needFds ? needFds : null);
   const machine = {
-    cores: availableParallelism(),
-    cpu: cpus()[0]?.model ?? 'unknown',
-    memoryGiB: Math.round(totalmem() / 1024 ** 3),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
+    ...machineInfo(),
     busyCoresBefore: Math.round(busyBefore * 100) / 100,
     loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     // The gateway under test is the working tree: which commit, and whether api/relay/sdk-ts differ.
@@ -98,9 +77,7 @@ export async function deliveryMain(argv: string[]): Promise<number> {
     uncommittedGatewayFiles: git(['status', '--porcelain', '--', 'api', 'relay', 'sdk-ts']).split('\n').filter(Boolean).length,
   };
   printDelivery(results, machine);
-  const file = join(RESULTS_DIR, `delivery-${stamp}.json`);
-  writeFileSync(file, `${JSON.stringify({ scenario: 'delivery', machine, at: new Date().toISOString(), results }, null, 2)}\n`);
-  process.stdout.write(`\nfull results: ${file}\n`);
+  saveResults('delivery', stamp, machine, results);
   return 0;
 }
 
@@ -108,40 +85,13 @@ function git(args: string[]): string {
   return spawnSync('git', args, { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' }).stdout?.trim() ?? '';
 }
 
-/** A fresh process per engine (PGlite's heap is not given back), with `ulimit -n` raised if needed. */
-async function runEngineInChild(engine: Engine, argv: string[], raiseFdsTo: number | null): Promise<DeliveryResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'e2a-bench-run-'));
-  const file = join(dir, 'result.json');
-  try {
-    const args = ['delivery', ...argv.filter((a, i) => a !== '--engine' && argv[i - 1] !== '--engine' && !a.startsWith('--engine=')), '--engine', engine, '--result-file', file];
-    const node = [process.execPath, '--import', 'tsx', RUN_SCRIPT, ...args];
-    const child = raiseFdsTo
-      ? spawn('sh', ['-c', `ulimit -n ${raiseFdsTo} || exit 97; exec "$@"`, 'sh', ...node], { stdio: 'inherit' })
-      : spawn(node[0]!, node.slice(1), { stdio: 'inherit' });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-    if (code === 97) throw new Error(`could not raise the open-file limit to ${raiseFdsTo} (ulimit -Hn is lower); use fewer --listeners or raise the hard limit`);
-    if (code !== 0) throw new Error(`bench delivery --engine ${engine} exited with ${code}`);
-    return JSON.parse(readFileSync(file, 'utf8')) as DeliveryResult;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
-
 /** CPU ms per message/delivery: gateway · PostgreSQL · load child ("–" for PostgreSQL on PGlite). */
 function perUnit(gateway: number, postgres: number | null, child: number, n: number): string {
   const d = Math.max(1, n);
-  return `${f(gateway / d, 2)} · ${postgres === null ? '–' : f(postgres / d, 2)} · ${f(child / d, 2)}`;
+  return `${fixed(gateway / d, 2)} · ${fixed(postgres === null ? null : postgres / d, 2)} · ${fixed(child / d, 2)}`;
 }
 
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
-
-export function printDelivery(
+function printDelivery(
   results: DeliveryResult[],
   machine: { cores: number; cpu: string; node: string; busyCoresBefore: number; loadavgAtEnd: number[]; commit: string; uncommittedGatewayFiles: number },
 ): void {
@@ -153,22 +103,22 @@ export function printDelivery(
   if (lat.length) {
     out.push('', 'SMTP 250 → delivery (ms, one clock: the load child stamps both)');
     out.push(
-      table(
+      formatTable(
         ['engine', 'channel', 'rate msg/s', 'n', 'p50', 'p90', 'p99', 'max', 'missing', '250 p50', 'CPU ms/msg gw·pg·load', 'busy cores', 'busy before'],
         lat.map((l) => [
           l.engine,
           l.channel,
-          `${l.rate} (${f(l.achievedRate)})`,
+          `${l.rate} (${fixed(l.achievedRate)})`,
           String(l.deliveryMs.count),
-          f(l.deliveryMs.p50),
-          f(l.deliveryMs.p90),
-          f(l.deliveryMs.p99),
-          f(l.deliveryMs.max),
+          fixed(l.deliveryMs.p50),
+          fixed(l.deliveryMs.p90),
+          fixed(l.deliveryMs.p99),
+          fixed(l.deliveryMs.max),
           String(l.missing),
-          f(l.smtpMs.p50),
+          fixed(l.smtpMs.p50),
           perUnit(l.cpu.processMs, l.cpu.postgresCpuMs, l.cpu.childCpuMs, l.acked),
-          f(l.cpu.machineBusyCores ?? Number.NaN, 2),
-          f(l.busyCoresBefore, 2),
+          fixed(l.cpu.machineBusyCores, 2),
+          fixed(l.busyCoresBefore, 2),
         ]),
       ),
     );
@@ -179,19 +129,19 @@ export function printDelivery(
   if (tp.length) {
     out.push('', 'Webhook throughput: a backlog drained to a local receiver');
     out.push(
-      table(
+      formatTable(
         ['engine', 'queued', 'webhooks', 'concurrency', 'deliveries/s', 'received', 'succeeded', 'CPU ms/delivery gw·pg·load', 'busy cores', 'busy before'],
         tp.map(({ engine, throughput: t }) => [
           engine,
           String(t!.queued),
           String(t!.webhooks),
           String(t!.concurrency),
-          f(t!.deliveriesPerSecond, 0),
+          fixed(t!.deliveriesPerSecond, 0),
           String(t!.received),
           String(t!.succeededInDb),
           perUnit(t!.cpu.processMs, t!.cpu.postgresCpuMs, t!.cpu.childCpuMs, t!.received),
-          f(t!.cpu.machineBusyCores ?? Number.NaN, 2),
-          f(t!.busyCoresBefore, 2),
+          fixed(t!.cpu.machineBusyCores, 2),
+          fixed(t!.busyCoresBefore, 2),
         ]),
       ),
     );
@@ -200,18 +150,18 @@ export function printDelivery(
   if (ls.length) {
     out.push('', 'Idle WebSocket listeners: gateway RSS (after forced GCs)');
     out.push(
-      table(
+      formatTable(
         ['engine', 'listeners', 'agents', 'connect s', 'RSS before MiB', 'RSS after MiB', 'per listener KiB', 'peak MiB', 'heap before→after MiB'],
         ls.map(({ engine, listeners: l }) => [
           engine,
           `${l!.ready}/${l!.requested}`,
           String(l!.agents),
-          f(l!.connectMs / 1000, 1),
-          f(l!.rssBeforeMiB),
-          f(l!.rssAfterMiB),
-          f(l!.perListenerKiB),
-          f(l!.peakSampledMiB),
-          `${f(l!.heapBeforeMiB)}→${f(l!.heapAfterMiB)}`,
+          fixed(l!.connectMs / 1000, 1),
+          fixed(l!.rssBeforeMiB),
+          fixed(l!.rssAfterMiB),
+          fixed(l!.perListenerKiB),
+          fixed(l!.peakSampledMiB),
+          `${fixed(l!.heapBeforeMiB)}→${fixed(l!.heapAfterMiB)}`,
         ]),
       ),
     );
@@ -221,8 +171,8 @@ export function printDelivery(
     for (const { name, n, sql } of phases) {
       if (!sql?.length) continue;
       const total = sql.reduce((a, s) => a + s.count, 0);
-      out.push('', `SQL ${r.engine} ${name}: ${f(total / Math.max(1, n), 2)} statements per ${name === 'drain' ? 'delivery' : 'message'} (count, per unit, mean round trip ms)`);
-      for (const s of sql.slice(0, 10)) out.push(`  ${String(s.count).padStart(7)}  ${f(s.count / Math.max(1, n), 2).padStart(5)}  ${f(s.meanMs, 2).padStart(6)}  ${s.statement}`);
+      out.push('', `SQL ${r.engine} ${name}: ${fixed(total / Math.max(1, n), 2)} statements per ${name === 'drain' ? 'delivery' : 'message'} (count, per unit, mean round trip ms)`);
+      for (const s of sql.slice(0, 10)) out.push(`  ${String(s.count).padStart(7)}  ${fixed(s.count / Math.max(1, n), 2).padStart(5)}  ${fixed(s.meanMs, 2).padStart(6)}  ${s.statement}`);
     }
   }
   for (const r of results) {
@@ -230,9 +180,9 @@ export function printDelivery(
     for (const { name, p } of profiles) {
       if (!p) continue;
       out.push('', `profile ${r.engine} ${name}: ${p.totalMs} ms CPU (${p.file})`);
-      for (const b of p.buckets.slice(0, 12)) out.push(`  ${(b.share * 100).toFixed(1).padStart(5)} %  ${f(b.ms).padStart(8)} ms  ${b.bucket}`);
+      for (const b of p.buckets.slice(0, 12)) out.push(`  ${(b.share * 100).toFixed(1).padStart(5)} %  ${fixed(b.ms).padStart(8)} ms  ${b.bucket}`);
       out.push('  top functions (self time):');
-      for (const t of p.top.slice(0, 12)) out.push(`    ${f(t.ms).padStart(8)} ms  ${t.fn}`);
+      for (const t of p.top.slice(0, 12)) out.push(`    ${fixed(t.ms).padStart(8)} ms  ${t.fn}`);
     }
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -7,9 +7,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { signMessage } from '@e2a/relay/testing';
 import { verifyWebhook } from '@e2a/sdk';
 import WebSocket from 'ws';
-import { buildSizedMessage, signed, toWire } from './bench-messages.js';
+import { buildSizedMessage, toWire } from './bench-messages.js';
+import { onParentCommand } from './load-child.js';
 import { PipelinedSmtpClient } from './pipelined-smtp-client.js';
 
 import type { InitCommand, LatencyCommand, LoadCommand, Signatures, LoadEvent } from './delivery-protocol.js';
@@ -101,7 +103,7 @@ async function latencyPhase(cmd: LatencyCommand): Promise<void> {
   const wires: Buffer[] = [];
   // Built and signed before the clock starts; buildSizedMessage puts `bench <phaseId> #<i>` in Subject.
   for (let i = 0; i < count; i++) {
-    wires.push(toWire(await signed(buildSizedMessage(i, cmd.phaseId, envelope, cfg.sizeBytes), cfg.key)));
+    wires.push(toWire(await signMessage(buildSizedMessage(i, cmd.phaseId, envelope, cfg.sizeBytes), cfg.key)));
     subjects.push(`bench ${cmd.phaseId} #${i}`);
   }
   latencyArrivals = new Map();
@@ -315,30 +317,24 @@ async function closeListeners(): Promise<void> {
   emit({ type: 'listeners-closed', closed: all.length });
 }
 
-process.on('message', (cmd: LoadCommand) => {
-  const done = (p: Promise<void>): void => {
-    p.catch((err: unknown) => {
-      process.stderr.write(`delivery-load: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    });
-  };
+onParentCommand<LoadCommand>('delivery-load', (cmd) => {
   switch (cmd.type) {
     case 'init':
       init = cmd;
-      return done(startReceiver().then((receiverUrl) => emit({ type: 'initialised', receiverUrl })));
+      return startReceiver().then((receiverUrl) => emit({ type: 'initialised', receiverUrl }));
     case 'secrets':
       secrets = cmd.secrets;
       return emit({ type: 'ok' });
     case 'latency':
-      return done(latencyPhase(cmd));
+      return latencyPhase(cmd);
     case 'go':
       return go?.();
     case 'arm-drain':
       return armDrain(cmd.expected, cmd.timeoutMs);
     case 'listeners':
-      return done(openListeners(cmd));
+      return openListeners(cmd);
     case 'close-listeners':
-      return done(closeListeners());
+      return closeListeners();
     case 'exit':
       process.exit(0);
   }

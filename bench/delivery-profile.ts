@@ -1,28 +1,25 @@
 /**
- * Summary of a gateway CPU profile (written by cpu-profile.ts's startProfile) in the terms of the
- * delivery path: SQL, the webhook HTTP client, signing, the secret box, the realtime hub, `ws`, and
- * the inbound pipeline that produces the events. A sample is charged to the nearest frame (leaf
+ * How the delivery bench charges a gateway CPU profile (cpu-profile.ts's startProfile): in the terms
+ * of the delivery path, SQL, the webhook HTTP client, signing, the secret box, the realtime hub,
+ * `ws`, and the inbound pipeline that produces the events. A sample is charged to the nearest frame (leaf
  * upwards) that is a package or our own source; samples with none (socket reads and HTTP parsing
  * run straight from the event loop) are charged by the node: module they are in.
  */
-import { readFileSync } from 'node:fs';
-import { summariseProfile, type Profile, type ProfileSummary } from './cpu-profile.js';
-
-export type DeliveryProfileSummary = ProfileSummary;
+import { PACKAGES, type Attribution } from './cpu-profile.js';
 
 const OWNERS: Array<[RegExp, string]> = [
-  [/node_modules\/(kysely|pg|pg-protocol|pg-pool|pg-types|pg-connection-string|pgpass|postgres-[a-z]+|@electric-sql)\//, 'SQL: kysely + driver'],
+  [PACKAGES.sql, 'SQL: kysely + driver'],
   [/node_modules\/ws\//, 'WebSocket: ws'],
   [/node_modules\/(standardwebhooks|@stablelib|fast-sha256)\/|\/sdk-ts\/src\/signing\//, 'webhook signing (HMAC)'],
   [/\/api\/src\/crypto\//, 'secret box / AES-GCM'],
   [/\/api\/src\/net\//, 'webhook HTTP client (net/)'],
   [/\/api\/src\/(workers|webhooks)\//, 'webhook worker + queue'],
   [/\/api\/src\/(realtime|events)\//, 'realtime hub + event bus'],
-  [/node_modules\/(mailauth|punycode|psl|ipaddr\.js)\//, 'inbound: verify (mailauth)'],
-  [/node_modules\/(mailparser|@zone-eu|libmime|libqp|libbase64|iconv-lite|encoding-japanese|html-to-text|linkify-it|tlds|he|@selderee|selderee|htmlparser2|domhandler|dom-serializer|leac|parseley|peberminta|deepmerge)\//, 'inbound: parse (mailparser)'],
+  [PACKAGES.mailauth, 'inbound: verify (mailauth)'],
+  [PACKAGES.mailparser, 'inbound: parse (mailparser)'],
   [/node_modules\/(smtp-server|nodemailer|ipv6-normalize|base32\.js)\//, 'inbound: smtp-server'],
   [/\/relay\/src\/|\/api\/src\/inbound\//, 'inbound: e2a code'],
-  [/node_modules\/(pino|sonic-boom|thread-stream|fast-redact|quick-format-unescaped|safe-stable-stringify|@pinojs|atomic-sleep)\//, 'logging: pino'],
+  [PACKAGES.pino, 'logging: pino'],
   [/node_modules\/zod\//, 'zod'],
   [/\/(api|sdk-ts)\/src\//, 'e2a code (other)'],
   [/\/bench\//, 'bench harness'],
@@ -37,7 +34,4 @@ const NODE_MODULES: Array<[RegExp, string]> = [
   [/^node:internal\/timers|^node:timers/, 'timers'],
 ];
 
-export function summariseDeliveryProfile(file: string): DeliveryProfileSummary {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  return summariseProfile(profile, file, { stages: OWNERS, fallbacks: NODE_MODULES, top: 20 });
-}
+export const DELIVERY_ATTRIBUTION: Attribution = { stages: OWNERS, fallbacks: NODE_MODULES, top: 20 };

@@ -1,7 +1,7 @@
 /** What `bench delivery` takes and reports (delivery.ts runs it, delivery-cli.ts prints it). */
 import type { Engine } from './bench-database.js';
+import type { ProfileSummary } from './cpu-profile.js';
 import type { CpuSpent } from './cpu-usage.js';
-import type { DeliveryProfileSummary } from './delivery-profile.js';
 import type { DrainReport, LatencyReport } from './delivery-protocol.js';
 import type { LatencySummary } from './percentiles.js';
 import type { StatementStat } from './sql-stats.js';
@@ -52,7 +52,7 @@ export interface LatencyResult {
   busyCoresBefore: number;
   /** PostgreSQL only: statements the gateway ran during the phase, by kind. */
   sql: StatementStat[];
-  profile: DeliveryProfileSummary | null;
+  profile: ProfileSummary | null;
 }
 
 export interface ThroughputResult {
@@ -70,7 +70,7 @@ export interface ThroughputResult {
   cpu: CpuSpent & { gatewayMsPerDelivery: number; childCpuMs: number; postgresCpuMs: number | null };
   busyCoresBefore: number;
   sql: StatementStat[];
-  profile: DeliveryProfileSummary | null;
+  profile: ProfileSummary | null;
 }
 
 export interface ListenersResult {

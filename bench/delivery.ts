@@ -8,25 +8,23 @@
  * receiver and all WebSocket clients — is one child process (delivery-load.ts), which stamps both
  * the 250 and the arrival with its own clock.
  */
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { sql } from 'kysely';
-import type { Gateway } from '../api/src/gateway.js';
-import { startBenchGateway, SENDER_DOMAIN } from './bench-gateway.js';
+import { until } from '../api/src/testing/until.js';
+import { startBenchGateway, SENDER_DOMAIN, type BenchGateway } from './bench-gateway.js';
 import { startProfile } from './cpu-profile.js';
-import { cpuSince, markCpu } from './cpu-usage.js';
+import { cpuSince, machineBusyCores, markCpu } from './cpu-usage.js';
+import { DELIVERY_ATTRIBUTION } from './delivery-profile.js';
 import type { DrainReport, LatencyReport, ListenersReport, LoadCommand, LoadEvent } from './delivery-protocol.js';
-import { summariseDeliveryProfile, type DeliveryProfileSummary } from './delivery-profile.js';
+import type { DeliveryOptions, DeliveryResult, LatencyResult, ListenersResult, ThroughputResult } from './delivery-results.js';
 import { forceGc } from './gc.js';
-import { markPostgresCpu } from './postgres-cpu.js';
-import { installSqlStats, takeSqlStats } from './sql-stats.js';
+import { forkLoadChild, type LoadChild } from './load-child.js';
 import { summarise } from './percentiles.js';
+import { markPostgresCpu } from './postgres-cpu.js';
 import { maxRssBytes, MiB, sampleRss } from './rss-sampler.js';
+import { installSqlStats, takeSqlStats } from './sql-stats.js';
 
-import type { DeliveryOptions, PhaseCpu, LatencyResult, ThroughputResult, ListenersResult, DeliveryResult } from './delivery-results.js';
-
-export type { DeliveryOptions, PhaseCpu, LatencyResult, ThroughputResult, ListenersResult, DeliveryResult };
-
+type Load = LoadChild<LoadCommand, LoadEvent>;
 
 export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult> {
   const runId = `${opts.engine}${Date.now().toString(36)}`;
@@ -36,18 +34,15 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
     E2A_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
     ...(opts.webhookConcurrency ? { E2A_WEBHOOKS_CONCURRENCY: String(opts.webhookConcurrency) } : {}),
   });
-  const { gateway, config, senderKey: key, postgresDatabase: dbName } = bench;
-  let child: ChildProcess | null = null;
+  const { gateway, api, senderKey: key, postgresDatabase: dbName } = bench;
+  let load: Load | null = null;
   try {
-    const admin = await gateway.accounts.bootstrap('bench@example.com');
-    const api = apiClient(gateway.httpUrl, admin.apiKey.key);
     const whAgent = await api<{ id: string; address: string }>('POST', '/v1/agents', { local_part: 'hooked' });
     const wsAgent = await api<{ id: string; address: string }>('POST', '/v1/agents', { local_part: 'listened' });
 
     const needFds = opts.listeners + 200;
     const fdLimit = openFileLimit();
-    child = startLoadChild(needFds);
-    const load = talkTo(child);
+    load = startLoadChild(needFds);
     const initialised = await load.ask({
       type: 'init',
       smtpHost: gateway.smtpHost,
@@ -76,13 +71,13 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
     await load.ask({ type: 'secrets', secrets: Object.fromEntries([['/lat', latencyHook.secret], ...drainHooks.map((h) => [h.path, h.secret])]) });
 
     // ---- 1. idle listeners: RSS, on the fresh gateway ----------------------------------------
-    const listeners = opts.listeners > 0 ? await measureListeners(gateway, load, api, opts, fdLimit) : null;
+    const listeners = opts.listeners > 0 ? await measureListeners(bench, load, opts, fdLimit) : null;
 
     // ---- 2. latency: SMTP 250 → webhook / WebSocket frame ---------------------------------------
     const latency: LatencyResult[] = [];
     for (const channel of opts.channels) {
       const agent = channel === 'webhook' ? whAgent : wsAgent;
-      const base = { type: 'latency' as const, channel, to: agent.address, drainMs: 10_000, ...(channel === 'ws' ? { listen: { address: wsAgent.address, key: admin.apiKey.key } } : {}) };
+      const base = { type: 'latency' as const, channel, to: agent.address, drainMs: 10_000, ...(channel === 'ws' ? { listen: { address: wsAgent.address, key: api.key } } : {}) };
       if (opts.warmupSeconds > 0) {
         await load.ask({ ...base, phaseId: `${runId}-${channel}-warm`, rate: Math.min(...opts.rates), seconds: opts.warmupSeconds });
         const warm = (await load.ask({ type: 'go' })) as LatencyReport;
@@ -94,7 +89,7 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
         await load.ask({ ...base, phaseId: `${runId}-${channel}-${rate}`, rate, seconds: opts.seconds });
         const busyCoresBefore = await busyCores();
         forceGc();
-        const stopProfile = opts.profilePrefix ? await startProfile() : null;
+        const stopProfile = opts.profilePrefix ? await startProfile(DELIVERY_ATTRIBUTION) : null;
         const pgSince = opts.engine === 'postgres' ? markPostgresCpu(dbName) : null;
         takeSqlStats();
         const mark = markCpu();
@@ -102,7 +97,7 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
         const sqlStats = takeSqlStats();
         const cpu = cpuSince(mark);
         const pgMs = pgSince ? pgSince() : null;
-        const profile = stopProfile ? await finishProfile(stopProfile, `${opts.profilePrefix}-${channel}-${rate}.cpuprofile`) : null;
+        const profile = stopProfile ? await stopProfile(`${opts.profilePrefix}-${channel}-${rate}.cpuprofile`) : null;
         latency.push({
           channel,
           rate,
@@ -126,23 +121,17 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
     }
 
     // ---- 3. webhook throughput: drain a backlog -------------------------------------------------
-    const throughput = opts.backlog > 0 ? await measureDrain(gateway, load, api, opts, admin.userId, latencyHook.id, drainHooks, config.webhooks.concurrency, dbName) : null;
+    const throughput = opts.backlog > 0 ? await measureDrain(bench, load, opts, latencyHook.id, drainHooks) : null;
 
     load.tell({ type: 'exit' });
     return { engine: opts.engine, options: opts, listeners, latency, throughput, maxRssMiB: maxRssBytes() / MiB };
   } finally {
-    if (child && child.exitCode === null) child.kill();
+    load?.kill();
     await bench.close();
   }
 }
 
-async function measureListeners(
-  gateway: Gateway,
-  load: ReturnType<typeof talkTo>,
-  api: ReturnType<typeof apiClient>,
-  opts: DeliveryOptions,
-  fdLimit: number,
-): Promise<ListenersResult> {
+async function measureListeners({ gateway, api }: BenchGateway, load: Load, opts: DeliveryOptions, fdLimit: number): Promise<ListenersResult> {
   const agents = Math.min(opts.listenerAgents, opts.listeners);
   const addresses: string[] = [];
   for (let i = 0; i < agents; i++) addresses.push((await api<{ address: string }>('POST', '/v1/agents', { local_part: `idle-${i}` })).address);
@@ -151,7 +140,7 @@ async function measureListeners(
   // Warm the upgrade path (JIT, ws and session code) with a few, then close them, then baseline.
   await load.ask({ type: 'listeners', addresses: addresses.slice(0, 5), perAddress: 2, key: api.key, inFlight: 10 });
   await load.ask({ type: 'close-listeners' });
-  await waitFor(() => gateway.realtime.server.connectionCount === 0, 10_000);
+  await until('the warm-up listeners to close', () => gateway.realtime.server.connectionCount === 0, 10_000);
   const gcForced = settle();
   await new Promise((r) => setTimeout(r, 300));
   settle();
@@ -169,7 +158,7 @@ async function measureListeners(
   const peak = sampler.stop().peak;
   const serverConnections = gateway.realtime.server.connectionCount;
   await load.ask({ type: 'close-listeners' });
-  await waitFor(() => gateway.realtime.server.connectionCount === 0, 30_000);
+  await until('the idle listeners to close', () => gateway.realtime.server.connectionCount === 0, 30_000);
   return {
     requested: report.requested,
     ready: report.ready,
@@ -189,15 +178,11 @@ async function measureListeners(
 }
 
 async function measureDrain(
-  gateway: Gateway,
-  load: ReturnType<typeof talkTo>,
-  api: ReturnType<typeof apiClient>,
+  { gateway, api, config, userId, postgresDatabase: dbName }: BenchGateway,
+  load: Load,
   opts: DeliveryOptions,
-  userId: string,
   latencyHookId: string,
   hooks: Array<{ id: string; path: string }>,
-  concurrency: number,
-  dbName: string | undefined,
 ): Promise<ThroughputResult> {
   const db = gateway.database.db;
   const ids = hooks.map((h) => h.id);
@@ -222,7 +207,7 @@ async function measureDrain(
   forceGc();
   const armed = await load.ask({ type: 'arm-drain', expected, timeoutMs: 300_000 });
   if (armed.type !== 'armed') throw new Error('load child did not arm the drain');
-  const stopProfile = opts.profilePrefix ? await startProfile() : null;
+  const stopProfile = opts.profilePrefix ? await startProfile(DELIVERY_ATTRIBUTION) : null;
   const pgSince = opts.engine === 'postgres' ? markPostgresCpu(dbName) : null;
   const mark = markCpu();
   takeSqlStats();
@@ -235,7 +220,7 @@ async function measureDrain(
   const cpu = cpuSince(mark);
   const sqlStats = takeSqlStats();
   const pgMs = pgSince ? pgSince() : null;
-  const profile = stopProfile ? await finishProfile(stopProfile, `${opts.profilePrefix}-drain.cpuprofile`) : null;
+  const profile = stopProfile ? await stopProfile(`${opts.profilePrefix}-drain.cpuprofile`) : null;
   // Each 2xx is recorded after the response: give the last ones a moment to commit.
   let succeeded = 0;
   for (let i = 0; i < 50; i++) {
@@ -247,7 +232,7 @@ async function measureDrain(
   return {
     queued: expected,
     webhooks: hooks.length,
-    concurrency,
+    concurrency: config.webhooks.concurrency,
     received: report.received,
     unique: report.unique,
     succeededInDb: succeeded,
@@ -263,11 +248,6 @@ async function measureDrain(
   };
 }
 
-async function finishProfile(stop: Awaited<ReturnType<typeof startProfile>>, file: string): Promise<DeliveryProfileSummary> {
-  await stop(file);
-  return summariseDeliveryProfile(file);
-}
-
 /** Two forced full GCs: baselines without the previous phase's garbage. */
 function settle(): boolean {
   const forced = forceGc();
@@ -275,19 +255,9 @@ function settle(): boolean {
   return forced;
 }
 
-async function waitFor(test: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the gateway to settle');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Cores kept busy by everything on the machine over one second. */
+/** Cores kept busy by everything on the machine over one second, to 2 decimals. */
 async function busyCores(): Promise<number> {
-  const mark = markCpu();
-  await new Promise((r) => setTimeout(r, 1000));
-  return Math.round((cpuSince(mark).machineBusyCores ?? 0) * 100) / 100;
+  return Math.round(((await machineBusyCores()) ?? 0) * 100) / 100;
 }
 
 export function openFileLimit(): number {
@@ -300,48 +270,9 @@ export function openFileLimit(): number {
  * bench under `sh -c 'ulimit -n …'` when the inherited soft limit is too low (delivery-cli.ts), so
  * here it is only checked.
  */
-function startLoadChild(needFds: number): ChildProcess {
+function startLoadChild(needFds: number): Load {
   const soft = openFileLimit();
   if (soft < needFds) throw new Error(`open-file limit ${soft} is below the ${needFds} the listeners need; run \`ulimit -n ${needFds}\` and rerun`);
-  return fork(join(import.meta.dirname, 'delivery-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return forkLoadChild<LoadCommand, LoadEvent>('delivery-load.ts');
 }
 
-type Api = (<T>(method: string, path: string, body?: unknown) => Promise<T>) & { key: string };
-
-function apiClient(base: string, key: string): Api {
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
-  return Object.assign(call, { key });
-}
-
-/** One request, one answer at a time over the IPC channel; a dead child fails the wait. */
-function talkTo(child: ChildProcess): { ask(cmd: LoadCommand): Promise<LoadEvent>; tell(cmd: LoadCommand): void; wait(): Promise<LoadEvent> } {
-  const wait = () =>
-    new Promise<LoadEvent>((resolve, reject) => {
-      const onExit = (code: number | null): void => reject(new Error(`delivery load child exited (code ${code})`));
-      child.once('exit', onExit);
-      child.once('message', (event: LoadEvent) => {
-        child.off('exit', onExit);
-        resolve(event);
-      });
-    });
-  return {
-    ask(cmd) {
-      const answer = wait();
-      child.send(cmd);
-      return answer;
-    },
-    tell(cmd) {
-      child.send(cmd);
-    },
-    wait,
-  };
-}

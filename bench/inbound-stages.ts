@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createSenderVerifier, parseMessage, sanitize, type Recipient, type Resolver } from '@e2a/relay';
-import type { DkimKey } from '@e2a/relay/testing';
+import { signMessage, type DkimKey } from '@e2a/relay/testing';
 import { pino } from 'pino';
 import { SecretBox } from '../api/src/crypto/secret-box.js';
 import type { Gateway } from '../api/src/gateway.js';
@@ -14,7 +14,7 @@ import { protectionGates } from '../api/src/protection/gate.js';
 import { bounceDetector } from '../api/src/outbound/bounces.js';
 import { InboundService } from '../api/src/inbound/service.js';
 import { systemClock } from '../api/src/clock.js';
-import { buildSizedMessage, signed, type Envelope } from './bench-messages.js';
+import { buildSizedMessage, type Envelope } from './bench-messages.js';
 
 export interface StageTimes {
   samples: number;
@@ -40,7 +40,7 @@ export async function measureStages(opts: {
   const totals = { sha256: 0, verify: 0, sanitize: 0, parse: 0, seal: 0, store: 0 };
   const ctx = { ip: '127.0.0.1', helo: 'load.sender.example', mailFrom: opts.envelope.from };
   for (let i = 0; i < opts.samples; i++) {
-    const original = await signed(buildSizedMessage(2_000_000 + i, `${opts.runId}-stages`, opts.envelope, opts.sizeBytes), opts.key);
+    const original = await signMessage(buildSizedMessage(2_000_000 + i, `${opts.runId}-stages`, opts.envelope, opts.sizeBytes), opts.key);
     let t = performance.now();
     const lap = (stage: keyof typeof totals): void => {
       const now = performance.now();

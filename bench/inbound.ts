@@ -5,16 +5,15 @@
  * key, SPF and DMARC, so verification does real RSA and hashing with no network). The load
  * generator is a child process (smtp-load.ts) so its CPU and memory are not the gateway's.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { sql } from 'kysely';
-import { createGateway } from '../api/src/gateway.js';
+import type { Gateway } from '../api/src/gateway.js';
 import { startBenchGateway, SENDER_DOMAIN } from './bench-gateway.js';
 import { type Engine } from './bench-database.js';
 import { startProfile, type ProfileSummary } from './cpu-profile.js';
 import { cpuSince, markCpu, type CpuSpent } from './cpu-usage.js';
 import { forceGc } from './gc.js';
 import { measureStages, type StageTimes } from './inbound-stages.js';
+import { forkLoadChild, type LoadChild } from './load-child.js';
 import { summarise, type LatencySummary } from './percentiles.js';
 import { maxRssBytes, MiB, sampleRss } from './rss-sampler.js';
 import type { LoadCommand, LoadEvent, PhaseReport } from './smtp-load.js';
@@ -66,25 +65,18 @@ export interface InboundResult {
   profile: ProfileSummary | null;
 }
 
+type Generator = LoadChild<LoadCommand, LoadEvent>;
 
 export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
   const runId = `${opts.engine}${Date.now().toString(36)}`;
   const bench = await startBenchGateway(opts.engine);
   const { gateway, senderKey: key, resolver } = bench;
-  let child: ChildProcess | null = null;
+  let generator: Generator | null = null;
   try {
-    const admin = await gateway.accounts.bootstrap('bench@example.com');
-    const created = await fetch(`${gateway.httpUrl}/v1/agents`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${admin.apiKey.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ local_part: 'bot' }),
-    });
-    if (created.status !== 201) throw new Error(`creating the agent: HTTP ${created.status} ${await created.text()}`);
-    const agent = (await created.json()) as { id: string; address: string };
+    const agent = await bench.api<{ id: string; address: string }>('POST', '/v1/agents', { local_part: 'bot' });
     const envelope = { from: `alice@${SENDER_DOMAIN}`, to: agent.address };
 
-    child = fork(join(import.meta.dirname, 'smtp-load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const generator = talkTo(child);
+    generator = forkLoadChild<LoadCommand, LoadEvent>('smtp-load.ts');
     const prepared = await generator.ask({
       type: 'prepare',
       host: gateway.smtpHost,
@@ -152,7 +144,7 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
       profile,
     };
   } finally {
-    if (child && child.exitCode === null) child.kill();
+    generator?.kill();
     await bench.close();
   }
 }
@@ -162,7 +154,7 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
  * parsed, encrypted and committed, minus RSS just before, taken after full GCs so garbage from the
  * load phase is not mistaken for a baseline that later shrinks.
  */
-async function measureLarge(generator: ReturnType<typeof talkTo>, wireBytes: number): Promise<NonNullable<InboundResult['large']>> {
+async function measureLarge(generator: Generator, wireBytes: number): Promise<NonNullable<InboundResult['large']>> {
   const gcForced = forceGc();
   await new Promise((r) => setTimeout(r, 200));
   forceGc();
@@ -184,27 +176,8 @@ async function measureLarge(generator: ReturnType<typeof talkTo>, wireBytes: num
   };
 }
 
-async function countStored(db: Awaited<ReturnType<typeof createGateway>>['database']['db'], agentId: string): Promise<number> {
+async function countStored(db: Gateway['database']['db'], agentId: string): Promise<number> {
   const row = await db.selectFrom('messages').select(sql<number>`count(*)::int`.as('n')).where('agent_id', '=', agentId).executeTakeFirstOrThrow();
   return row.n;
 }
 
-/** One request, one answer at a time over the fork IPC channel; a dead child fails the wait. */
-function talkTo(child: ChildProcess): { ask(cmd: LoadCommand): Promise<LoadEvent>; tell(cmd: LoadCommand): void } {
-  return {
-    ask(cmd) {
-      return new Promise((resolve, reject) => {
-        const onExit = (code: number | null): void => reject(new Error(`load generator exited (code ${code})`));
-        child.once('exit', onExit);
-        child.once('message', (event: LoadEvent) => {
-          child.off('exit', onExit);
-          resolve(event);
-        });
-        child.send(cmd);
-      });
-    },
-    tell(cmd) {
-      child.send(cmd);
-    },
-  };
-}

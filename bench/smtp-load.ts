@@ -3,8 +3,9 @@
  * not counted as the gateway's. It builds and DKIM-signs every message before the clock starts, then
  * on command sends them over parallel connections and reports per-message latencies over IPC.
  */
-import type { DkimKey } from '@e2a/relay/testing';
-import { buildLargeMessage, buildSizedMessage, signed, toWire, type Envelope } from './bench-messages.js';
+import { signMessage, type DkimKey } from '@e2a/relay/testing';
+import { buildLargeMessage, buildSizedMessage, toWire, type Envelope } from './bench-messages.js';
+import { onParentCommand } from './load-child.js';
 import { PipelinedSmtpClient } from './pipelined-smtp-client.js';
 
 export interface PrepareCommand {
@@ -53,12 +54,12 @@ async function prepare(cmd: PrepareCommand): Promise<void> {
   const started = performance.now();
   prepared = cmd;
   const build = async (i: number): Promise<Buffer> =>
-    toWire(await signed(buildSizedMessage(i, cmd.runId, cmd.envelope, cmd.sizeBytes), cmd.key));
+    toWire(await signMessage(buildSizedMessage(i, cmd.runId, cmd.envelope, cmd.sizeBytes), cmd.key));
   warmupWire = [];
   for (let i = 0; i < cmd.warmup; i++) warmupWire.push(await build(1_000_000 + i));
   loadWire = [];
   for (let i = 0; i < cmd.messages; i++) loadWire.push(await build(i));
-  largeWire = cmd.largeBytes > 0 ? toWire(await signed(buildLargeMessage(cmd.runId, cmd.envelope, cmd.largeBytes), cmd.key)) : Buffer.alloc(0);
+  largeWire = cmd.largeBytes > 0 ? toWire(await signMessage(buildLargeMessage(cmd.runId, cmd.envelope, cmd.largeBytes), cmd.key)) : Buffer.alloc(0);
   const averageWireBytes = loadWire.reduce((a, b) => a + b.length, 0) / Math.max(1, loadWire.length);
   emit({ type: 'prepared', prepareMs: performance.now() - started, averageWireBytes, largeWireBytes: largeWire.length });
 }
@@ -109,20 +110,14 @@ async function runPhase(phase: 'warmup' | 'load' | 'large', wires: Buffer[], con
   });
 }
 
-process.on('message', (cmd: LoadCommand) => {
-  const done = (p: Promise<void>): void => {
-    p.catch((err: unknown) => {
-      process.stderr.write(`smtp-load: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    });
-  };
+onParentCommand<LoadCommand>('smtp-load', (cmd) => {
   switch (cmd.type) {
     case 'prepare':
-      return done(prepare(cmd));
+      return prepare(cmd);
     case 'run':
-      return done(runPhase(cmd.phase, cmd.phase === 'warmup' ? warmupWire : loadWire, cmd.concurrency, cmd.perConnection));
+      return runPhase(cmd.phase, cmd.phase === 'warmup' ? warmupWire : loadWire, cmd.concurrency, cmd.perConnection);
     case 'large':
-      return done(runPhase('large', [largeWire], 1, 1));
+      return runPhase('large', [largeWire], 1, 1);
     case 'exit':
       process.exit(0);
   }

@@ -39,7 +39,8 @@ export async function startTestGateway(opts: {
   /** Kysely plugins on the gateway's database handle (a StatementLog to count round trips). */
   plugins?: KyselyPlugin[];
 }): Promise<TestGateway> {
-  const db = await openTestDatabase(opts.engine);
+  const { engine, env, plugins, ...fakes } = opts;
+  const db = await openTestDatabase(engine);
   const config = loadConfig({
     env: {
       E2A_ENV: 'test',
@@ -49,18 +50,14 @@ export async function startTestGateway(opts: {
       E2A_SMTP_HOSTNAME: 'mx.agents.test',
       E2A_SIGNING_HMAC_SECRET: 'test-hmac-secret-0123456789abcdef0123',
       E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-      ...opts.env,
+      ...env,
     },
   });
   const gateway = await createGateway({
     config,
     logger: pino({ level: process.env.E2A_TEST_LOG ?? 'silent' }),
-    database: opts.plugins ? { ...db.handle, db: opts.plugins.reduce((d, plugin) => d.withPlugin(plugin), db.handle.db) } : db.handle,
-    ...(opts.resolver ? { resolver: opts.resolver } : {}),
-    ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.webhookSchedule ? { webhookSchedule: opts.webhookSchedule } : {}),
-    ...(opts.outboundRetry ? { outboundRetry: opts.outboundRetry } : {}),
-    ...(opts.outboundDirectPort ? { outboundDirectPort: opts.outboundDirectPort } : {}),
+    database: plugins ? { ...db.handle, db: plugins.reduce((d, plugin) => d.withPlugin(plugin), db.handle.db) } : db.handle,
+    ...fakes,
     // 1024-bit DKIM keys: mailauth's minimum, and a fraction of the 2048-bit generation time.
     dkimKeyBits: 1024,
   });
