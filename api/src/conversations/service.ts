@@ -1,5 +1,6 @@
 /** Conversations: an agent's threads, most recently active first. */
 import type { Conversation, ConversationDetail, ConversationPage } from '@e2a/sdk/wire';
+import { toPage } from '../http/cursor.js';
 import { AppError, notFound } from '../http/errors.js';
 import type { Database } from '../db/database.js';
 import type { MessagesService } from '../messages/service.js';
@@ -41,9 +42,7 @@ export class ConversationsService {
 
   async list(agent: { id: string; address: string }, opts: { limit: number; cursor?: string | undefined }): Promise<ConversationPage> {
     const rows = await this.repo.list(agent.id, { limit: opts.limit, after: opts.cursor ? decode(opts.cursor) : undefined });
-    const more = rows.length > opts.limit;
-    const pageRows = more ? rows.slice(0, opts.limit) : rows;
-    return { items: pageRows.map((r) => toWire(r, agent.address)), next_cursor: more ? encode(pageRows[pageRows.length - 1]!) : null };
+    return toPage(rows, opts.limit, (r) => toWire(r, agent.address), encode);
   }
 
   async get(agent: { id: string; address: string }, id: string): Promise<ConversationDetail> {

@@ -7,6 +7,7 @@ import type { Event, EventPage, ListEventsQuery, RedeliverResult } from '@e2a/sd
 import type { Principal } from '../accounts/principal.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
+import { toPage } from '../http/cursor.js';
 import { AppError, notFound } from '../http/errors.js';
 import { WebhooksRepo } from '../webhooks/repo.js';
 import { requireAccount } from '../webhooks/service.js';
@@ -38,9 +39,7 @@ export class EventsService {
       { userId: principal.userId, agentId: principal.scope === 'agent' ? principal.agentId : null },
       { limit: query.limit, beforeSeq: query.cursor ? decodeSeqCursor(query.cursor) : undefined, type: query.type, agentAddress: query.agent_address, since: query.since },
     );
-    const more = rows.length > query.limit;
-    const page = more ? rows.slice(0, query.limit) : rows;
-    return { items: page.map(toWireEvent), next_cursor: more ? encodeSeqCursor(Number(page[page.length - 1]!.seq)) : null };
+    return toPage(rows, query.limit, toWireEvent, (row) => encodeSeqCursor(Number(row.seq)));
   }
 
   async get(principal: Principal, id: string): Promise<Event> {

@@ -16,9 +16,12 @@ export function decodeCursor(cursor: string): string {
   return text.slice(3);
 }
 
-/** Fetch limit+1 rows; the extra one tells whether there is a next page. */
-export function toPage<T extends { id: string }, R>(rows: T[], limit: number, map: (row: T) => R): { items: R[]; next_cursor: string | null } {
+/**
+ * Fetch limit+1 rows; the extra one tells whether there is a next page. The cursor is the last
+ * row's id unless the listing pages by another key (`cursorOf`).
+ */
+export function toPage<T extends { id: string }, R>(rows: T[], limit: number, map: (row: T) => R, cursorOf: (row: T) => string = (row) => encodeCursor(row.id)): { items: R[]; next_cursor: string | null } {
   const more = rows.length > limit;
   const pageRows = more ? rows.slice(0, limit) : rows;
-  return { items: pageRows.map(map), next_cursor: more ? encodeCursor(pageRows[pageRows.length - 1]!.id) : null };
+  return { items: pageRows.map(map), next_cursor: more ? cursorOf(pageRows[pageRows.length - 1]!) : null };
 }

@@ -7,7 +7,7 @@
  *   review → held + review (ReviewHolds), 202 pending_review with approval_expires_at
  *   block  → stored as blocked + email.blocked, 403 blocked_by_policy
  */
-import { Protection, type ForwardRequest, type ReplyRequest, type SendMessageRequest, type SendResult } from '@e2a/sdk/wire';
+import type { ForwardRequest, ReplyRequest, SendMessageRequest, SendResult } from '@e2a/sdk/wire';
 import type { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
@@ -17,6 +17,7 @@ import type { EventBus } from '../events/bus.js';
 import { notFound } from '../http/errors.js';
 import { newId, sha256Hex } from '../ids.js';
 import type { ProtectionGates } from '../protection/decision.js';
+import { parseStoredProtection } from '../protection/service.js';
 import type { ReviewHolds } from '../reviews/ports.js';
 import type { OutboundDraft } from './draft.js';
 import { draftForForward, draftForReply, draftForSend, type SendingAgent } from './drafts.js';
@@ -151,7 +152,7 @@ export class OutboundService {
     const attachmentBytes = checkAttachments(draft.attachments, limits);
     const estimate = checkTotalSize({ text: draft.text, html: draft.html, attachmentBytes }, limits);
 
-    const protection = Protection.parse(agent.protection ?? {});
+    const protection = parseStoredProtection(agent.protection);
     const decision = this.deps.gates.outbound(protection, {
       agentAddress: agent.address,
       recipients,
