@@ -85,7 +85,7 @@ async function withDatabase(config: Config, fn: (handle: DatabaseHandle) => Prom
   const release = config.database.url ? () => {} : acquirePidLock(config.data_dir);
   let handle: DatabaseHandle | null = null;
   try {
-    handle = await openDatabase({ url: config.database.url, dataDir: config.data_dir, poolSize: 2 });
+    handle = await openDatabase({ url: config.database.url, dataDir: config.data_dir, poolSize: 2, embeddedFsync: config.database.embedded_fsync });
     return await fn(handle);
   } finally {
     await handle?.close();
@@ -110,6 +110,10 @@ async function serve(config: Config): Promise<number> {
       ].join('\n') + '\n',
     );
   }
+  // SIGHUP re-reads the STARTTLS certificate and key, as it does for Postfix and nginx (a certbot
+  // deploy hook can send it). Only with a certificate configured: otherwise SIGHUP keeps its
+  // default meaning, so closing the terminal of a development server still ends it.
+  if (config.smtp.tls_cert_file !== '') process.on('SIGHUP', () => void gateway.reloadTls('SIGHUP'));
   logger.info({ http: gateway.httpUrl, smtp: `${gateway.smtpHost}:${gateway.smtpPort}`, public_url: config.public_url }, 'e2a listening');
 
   await new Promise<void>((resolve) => {

@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { DatabaseHandle } from '../db/database.js';
+import { CONNECTION_OPTIONS, type DatabaseHandle } from '../db/database.js';
 
 export const EVENTS_CHANNEL = 'e2a_events';
 
@@ -60,7 +60,7 @@ export async function createEventBus(handle: DatabaseHandle, logger: Logger): Pr
   let client: pg.Client | null = null;
   let retryMs = 100;
   const connect = async (): Promise<void> => {
-    const c = new pg.Client({ connectionString: handle.url! });
+    const c = new pg.Client({ connectionString: handle.url!, ...CONNECTION_OPTIONS });
     let failed = false;
     // A lost connection may surface as both an 'error' event and a rejected query: reconnect once.
     const fail = (err: unknown, message: string) => {

@@ -5,6 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/service.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { bearerToken } from './credentials.js';
 import { AppError } from './errors.js';
 import { makeExpressHandler, type RouteTable } from './route.js';
@@ -101,5 +102,7 @@ function toAppError(err: unknown): AppError {
   if (e?.type === 'entity.too.large') return new AppError('payload_too_large', 'request body is larger than http.max_body_bytes');
   if (e?.type === 'entity.parse.failed') return new AppError('bad_request', 'request body is not valid JSON');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new AppError('unsupported_media_type', e.message ?? 'unsupported encoding');
+  // Nothing is wrong with the request: the client should try again, as an SMTP sender does after 451.
+  if (isDatabaseUnavailable(err)) return new AppError('unavailable', 'the database is unavailable; retry shortly', undefined, { 'Retry-After': '1' });
   return new AppError('internal_error', 'internal error; the request id identifies it in the server log');
 }

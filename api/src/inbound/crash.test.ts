@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { buildMessage, SmtpTestClient } from '@e2a/relay/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, ENGINES, type Engine } from '../testing/databases.js';
+import { storedMessageIds, tally } from '../testing/mailbox.js';
 import { startServer, type RunningServer } from '../testing/server-process.js';
 
 const DOMAIN = 'agents.test';
@@ -93,30 +94,6 @@ async function sendAll(
   return { acked, refused };
 }
 
-/** Every stored Message-ID header of the agent, paging through the API. */
-async function storedMessageIds(server: RunningServer, apiKey: string): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < 100; page++) {
-    const query = new URLSearchParams({ limit: '200', ...(cursor ? { cursor } : {}) });
-    const res = await fetch(`${server.http}/v1/agents/${encodeURIComponent(AGENT)}/messages?${query}`, {
-      headers: { authorization: `Bearer ${apiKey}` },
-    });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { items: Array<{ message_id_header: string | null }>; next_cursor: string | null };
-    for (const item of body.items) ids.push((item.message_id_header ?? '').replace(/^<|>$/g, ''));
-    cursor = body.next_cursor;
-    if (!cursor) return ids;
-  }
-  throw new Error('more than 100 pages: the cursor does not advance');
-}
-
-function counts(ids: string[]): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const id of ids) map.set(id, (map.get(id) ?? 0) + 1);
-  return map;
-}
-
 async function prepareStorage(engine: Engine): Promise<Record<string, string>> {
   const dir = mkdtempSync(join(tmpdir(), 'e2a-crash-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -139,6 +116,8 @@ describe.each(ENGINES)('crash during inbound SMTP (%s)', (engine) => {
       // Nothing listens on port 9: every lookup is refused at once, so verdicts are temperror/none
       // without touching the network. Authentication is not under test here; durability is.
       E2A_DNS_SERVERS: '127.0.0.1:9',
+      // 300 messages from one sender to one mailbox, and re-sends: over the default sender budget.
+      E2A_SMTP_LIMITS_MESSAGES_PER_SENDER_PER_MAILBOX_PER_HOUR: '0',
     };
     const runId = `${engine}-${Date.now().toString(36)}`;
     const messages = Array.from({ length: TOTAL }, (_, i) => messageFor(i, runId));
@@ -176,7 +155,7 @@ describe.each(ENGINES)('crash during inbound SMTP (%s)', (engine) => {
     // Same data, stale pid lock left by the SIGKILL: the restart must take it over.
     const second = await startGateway(env);
     expect(printedApiKey(second)).toBeNull();
-    const stored = counts(await storedMessageIds(second, apiKey));
+    const stored = tally(await storedMessageIds(second.http, apiKey, AGENT));
     const duplicates = [...stored].filter(([, n]) => n > 1);
     expect(duplicates).toEqual([]);
     const missing = acked.filter((id) => !stored.has(id));
@@ -191,7 +170,7 @@ describe.each(ENGINES)('crash during inbound SMTP (%s)', (engine) => {
     const resent = await sendAll(second.smtpPort, again, 1, () => {});
     expect(resent.refused).toEqual([]);
     expect(resent.acked.sort()).toEqual(again.map((m) => m.messageId).sort());
-    const after = counts(await storedMessageIds(second, apiKey));
+    const after = tally(await storedMessageIds(second.http, apiKey, AGENT));
     expect(after.size).toBe(stored.size);
     expect([...after].filter(([, n]) => n > 1)).toEqual([]);
 
