@@ -26,6 +26,8 @@ export const ID_PREFIX = {
   agent: 'agt',
   domain: 'dom',
   message: 'msg',
+  /** message_blobs: one per accepted message (migrations/0004 derives old rows' ids as blob_ + the message's ULID). */
+  blob: 'blob',
   conversation: 'conv',
   queue: 'q',
   webhook: 'wh',

@@ -18,8 +18,17 @@ export class AgentsRepo {
     return q.orderBy('id', 'desc').limit(opts.limit + 1).execute();
   }
 
-  delete(id: string) {
-    return this.db.deleteFrom('agents').where('id', '=', id).execute();
+  /**
+   * The agent and, by cascade, its mailbox. Its messages go first, in one statement, so the trigger
+   * that releases their blobs (migrations/0004_message_blobs.sql) runs once and locks the blobs in
+   * one ordered pass; left to the cascade they can go conversation by conversation, and two
+   * agents deleted at once that share messages could lock the shared blobs in opposite orders.
+   */
+  async delete(id: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('messages').where('agent_id', '=', id).execute();
+      await tx.deleteFrom('agents').where('id', '=', id).execute();
+    });
   }
 
   isVerifiedDomainOf(userId: string | null, domain: string) {

@@ -81,9 +81,8 @@ export interface MessagesTable {
   authentication: Json<unknown> | null;
   verified: boolean;
   headers: Json<Array<{ name: string; value: string }>>;
-  text_body: Uint8Array | null;
-  html_body: Uint8Array | null;
-  raw: Uint8Array | null;
+  /** The message's bytes (message_blobs), shared by every recipient's copy of one accepted message. */
+  blob_id: string;
   size_bytes: number;
   attachment_count: number;
   read_at: Date | null;
@@ -144,6 +143,8 @@ export interface SystemMailTable {
   subject: string;
   text_body: Uint8Array;
   html_body: Uint8Array | null;
+  /** Sealed message/rfc822 attachment: the original of a forwarded postmaster@ mail. */
+  attachment: Generated<Uint8Array | null>;
   status: 'queued' | 'sent' | 'failed';
   attempts: Generated<number>;
   next_attempt_at: Date | null;
@@ -163,8 +164,29 @@ export interface IdempotencyKeysTable {
   created_at: Timestamp;
 }
 
+/** Fixed-window rate-limit counters shared by replicas (limits/limiter.ts). */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  expires_at: Date;
+}
+
+/**
+ * One accepted message's bytes, sealed (AES-256-GCM): stored once however many recipients it has,
+ * referenced by each copy's messages.blob_id, deleted with the last copy (migrations/0004).
+ */
+export interface MessageBlobsTable {
+  id: string;
+  /** null only for outbound mail the worker has not composed yet. */
+  raw: Uint8Array | null;
+  text_body: Uint8Array | null;
+  html_body: Uint8Array | null;
+  created_at: Timestamp;
+}
+
+/** A message's attachments, once per blob (not per recipient). */
 export interface AttachmentsTable {
-  message_id: string;
+  blob_id: string;
   idx: number;
   filename: string | null;
   content_type: string;
@@ -238,6 +260,7 @@ export interface DB {
   api_keys: ApiKeysTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
+  message_blobs: MessageBlobsTable;
   attachments: AttachmentsTable;
   events: EventsTable;
   webhooks: WebhooksTable;
@@ -246,6 +269,7 @@ export interface DB {
   reviews: ReviewsTable;
   review_tokens: ReviewTokensTable;
   idempotency_keys: IdempotencyKeysTable;
+  rate_limits: RateLimitsTable;
   system_mail: SystemMailTable;
   settings: SettingsTable;
   e2a_migrations: MigrationsTable;

@@ -1,14 +1,15 @@
 /**
  * One inbound copy for one agent in ONE statement: the message row (a duplicate by dedupe key is
- * skipped, race-free, by ON CONFLICT), its conversation (created or bumped) and its events
+ * skipped, race-free, by ON CONFLICT), its conversation (created or bumped), its events
  * (email.received, plus email.flagged; email.blocked; none for a held message, whose
- * email.review_requested the hold writes). Data-modifying CTEs all see the same snapshot and foreign
- * keys are checked at the end of the statement, so the rows commit together or not at all, in one
- * round trip.
+ * email.review_requested the hold writes) and, for the first copy that is stored, the message's
+ * blob (blobs/content.ts), written only when the row was: a duplicate leaves no orphan blob.
+ * Data-modifying CTEs all see the same snapshot and foreign keys are checked at the end of the
+ * statement, so the rows commit together or not at all, in one round trip.
  */
 import { sql, type Insertable } from 'kysely';
 import type { Database } from '../db/database.js';
-import type { MessagesTable } from '../db/schema.js';
+import type { MessageBlobsTable, MessagesTable } from '../db/schema.js';
 
 export type NewMessageRow = Insertable<MessagesTable> & { received_at: Date };
 
@@ -32,9 +33,11 @@ export async function insertInboundCopy(
    */
   conversation: { subject: string | null; counted: boolean },
   events: NewEventRow[],
+  /** The message's blob, while no copy has stored it yet; null once one has (it is referenced as message.blob_id). */
+  blob: Insertable<MessageBlobsTable> | null,
 ): Promise<boolean> {
   const at = message.received_at;
-  const base = db
+  const withCopy = db
     .with('m', (qb) =>
       qb
         .insertInto('messages')
@@ -66,6 +69,24 @@ export async function insertInboundCopy(
           ),
         ),
     );
+  const base = blob
+    ? (withCopy.with('b', (qb) =>
+        qb
+          .insertInto('message_blobs')
+          .columns(['id', 'raw', 'text_body', 'html_body', 'created_at'])
+          .expression((eb) =>
+            eb
+              .selectFrom('m')
+              .select([
+                sql<string>`${blob.id}::text`.as('id'),
+                sql<Uint8Array | null>`${blob.raw ?? null}::bytea`.as('raw'),
+                sql<Uint8Array | null>`${blob.text_body ?? null}::bytea`.as('text_body'),
+                sql<Uint8Array | null>`${blob.html_body ?? null}::bytea`.as('html_body'),
+                sql<Date>`${blob.created_at}::timestamptz`.as('created_at'),
+              ]),
+          ),
+      ) as unknown as typeof withCopy)
+    : withCopy;
   const eventValues = events.map(
     (e) => sql`(${e.id}::text, ${e.type}::text, ${e.schema_version}::integer, ${e.data}::jsonb, ${e.agentVisible}::boolean)`,
   );

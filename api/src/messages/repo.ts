@@ -22,7 +22,8 @@ const SUMMARY_COLUMNS = [
 
 /**
  * Every read here hides held mail (messages.held): inbound mail waiting for review, rejected or
- * blocked is not the agent's to see until a reviewer approves it (docs/REVIEW.md).
+ * blocked is not the agent's to see until a reviewer approves it (docs/REVIEW.md). A message's bytes
+ * are in its blob (blobs/content.ts), shared with the other recipients' copies.
  */
 export class MessagesRepo {
   constructor(private readonly db: Database) {}
@@ -47,15 +48,17 @@ export class MessagesRepo {
   get(agentId: string, id: string) {
     return this.db
       .selectFrom('messages as m')
+      .innerJoin('message_blobs as b', 'b.id', 'm.blob_id')
       .select([
         ...SUMMARY_COLUMNS,
         'm.in_reply_to',
         'm.references_header',
         'm.headers',
-        'm.text_body',
-        'm.html_body',
+        'm.blob_id',
+        'b.text_body',
+        'b.html_body',
         'm.authentication',
-        'm.raw',
+        'b.raw',
         'm.content_hash',
       ])
       .where('m.agent_id', '=', agentId)
@@ -67,18 +70,19 @@ export class MessagesRepo {
   getRaw(agentId: string, id: string) {
     return this.db
       .selectFrom('messages as m')
-      .select([...SUMMARY_COLUMNS, 'm.raw', 'm.authentication'])
+      .innerJoin('message_blobs as b', 'b.id', 'm.blob_id')
+      .select([...SUMMARY_COLUMNS, 'b.raw', 'm.authentication'])
       .where('m.agent_id', '=', agentId)
       .where('m.id', '=', id)
       .where('m.held', '=', false)
       .executeTakeFirst();
   }
 
-  attachments(messageId: string) {
+  attachments(blobId: string) {
     return this.db
       .selectFrom('attachments')
       .select(['idx', 'filename', 'content_type', 'size_bytes', 'content_id', 'disposition'])
-      .where('message_id', '=', messageId)
+      .where('blob_id', '=', blobId)
       .orderBy('idx')
       .execute();
   }
@@ -90,7 +94,7 @@ export class MessagesRepo {
   attachment(agentId: string, messageId: string, idx: number) {
     return this.db
       .selectFrom('messages as m')
-      .leftJoin('attachments as a', (join) => join.onRef('a.message_id', '=', 'm.id').on('a.idx', '=', idx))
+      .leftJoin('attachments as a', (join) => join.onRef('a.blob_id', '=', 'm.blob_id').on('a.idx', '=', idx))
       .select(['a.filename', 'a.content_type', 'a.disposition', 'a.content'])
       .where('m.agent_id', '=', agentId)
       .where('m.id', '=', messageId)

@@ -52,7 +52,7 @@ export class MessagesService {
     // Outbound mail has no raw bytes until the worker composes it.
     const raw = row.raw ? box.open(row.raw) : Buffer.alloc(0);
     const authentication = row.authentication as Authentication | null;
-    const [attachments, claims] = await Promise.all([this.repo.attachments(row.id), this.sign(row.id, raw, authentication)]);
+    const [attachments, claims] = await Promise.all([this.repo.attachments(row.blob_id), this.sign(row.id, raw, authentication)]);
     return {
       ...toSummary(row, agent.address),
       in_reply_to: row.in_reply_to,

@@ -5,9 +5,11 @@
  * statement on PGlite (DESIGN §3).
  */
 import { sql, type Insertable } from 'kysely';
+import { blobRow, type SealedContent } from '../blobs/content.js';
+import { insertBlob } from '../blobs/repo.js';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
-import type { AttachmentsTable, MessagesTable } from '../db/schema.js';
+import type { MessagesTable } from '../db/schema.js';
 
 export interface NewEvent {
   id: string;
@@ -29,13 +31,13 @@ export interface ClaimedMessage {
   first_attempt_at: Date;
 }
 
-/** The signed message (sealed) and its size, stored with the first attempt's outcome. */
+/** The signed message (sealed) and its size, stored with the first attempt's outcome (the raw form in the message's blob). */
 export interface Composed {
   sealed: Buffer;
   size: number;
 }
 
-const composedColumns = (c: Composed | null) => (c ? { raw: c.sealed, size_bytes: c.size } : {});
+const composedColumns = (c: Composed | null) => (c ? { size_bytes: c.size } : {});
 
 export async function insertEvents(db: Database, userId: string, agentId: string, events: NewEvent[], at: Date): Promise<void> {
   if (events.length === 0) return;
@@ -52,9 +54,10 @@ export class OutboundRepo {
   original(agentId: string, id: string) {
     return this.db
       .selectFrom('messages')
-      .select(['id', 'direction', 'from_address', 'from_name', 'to_addresses', 'cc_addresses', 'reply_to_addresses', 'headers', 'subject', 'message_id_header', 'references_header', 'conversation_id', 'raw'])
+      .innerJoin('message_blobs as b', 'b.id', 'messages.blob_id')
+      .select(['messages.id', 'direction', 'from_address', 'from_name', 'to_addresses', 'cc_addresses', 'reply_to_addresses', 'headers', 'subject', 'message_id_header', 'references_header', 'conversation_id', 'b.raw'])
       .where('agent_id', '=', agentId)
-      .where('id', '=', id)
+      .where('messages.id', '=', id)
       .executeTakeFirst();
   }
 
@@ -63,25 +66,26 @@ export class OutboundRepo {
     return row !== undefined;
   }
 
-  /** The accepted message, its conversation (created or bumped), attachments and events: one transaction, the caller's. */
+  /** The accepted message, its conversation (created or bumped), its blob with the attachments, and events: one transaction, the caller's. */
   static async insertAccepted(
     tx: Database,
-    input: { message: Insertable<MessagesTable> & { received_at: Date }; attachments: Array<Insertable<AttachmentsTable>>; userId: string; events: NewEvent[] },
+    input: { message: Insertable<MessagesTable> & { received_at: Date }; content: SealedContent; userId: string; events: NewEvent[] },
   ): Promise<void> {
     const m = input.message;
+    await insertBlob(tx, input.content, m.received_at);
     await tx
       .insertInto('conversations')
       .values({ id: m.conversation_id, agent_id: m.agent_id, subject: m.subject ?? null, message_count: 1, created_at: m.received_at, last_message_at: m.received_at })
       .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ message_count: eb('conversations.message_count', '+', 1), last_message_at: eb.ref('excluded.last_message_at') })))
       .execute();
     await tx.insertInto('messages').values(m).execute();
-    if (input.attachments.length > 0) await tx.insertInto('attachments').values(input.attachments).execute();
     await insertEvents(tx, input.userId, m.agent_id, input.events, m.received_at);
   }
 
-  /** A queued message and its conversation in one statement (data-modifying CTE), no transaction. */
-  static async insertAcceptedAlone(db: Database, m: Insertable<MessagesTable> & { received_at: Date }): Promise<void> {
+  /** A queued message without attachments, its blob and its conversation in one statement (data-modifying CTEs), no transaction. */
+  static async insertAcceptedAlone(db: Database, m: Insertable<MessagesTable> & { received_at: Date }, content: SealedContent): Promise<void> {
     await db
+      .with('b', (qb) => qb.insertInto('message_blobs').values(blobRow(content, m.received_at)))
       .with('c', (qb) =>
         qb
           .insertInto('conversations')
@@ -107,15 +111,15 @@ export class OutboundRepo {
     const result = await sql<ClaimedMessage>`
       UPDATE messages m
          SET locked_until = ${lockedUntil}, attempts = m.attempts + 1, first_attempt_at = COALESCE(m.first_attempt_at, ${now})
-        FROM agents a
-       WHERE a.id = m.agent_id
+        FROM agents a, message_blobs b
+       WHERE a.id = m.agent_id AND b.id = m.blob_id
          AND m.id IN (
            SELECT id FROM messages
             WHERE status = 'queued' AND next_attempt_at <= ${now} AND (locked_until IS NULL OR locked_until < ${now})
             ORDER BY next_attempt_at
             LIMIT ${limit}
             FOR UPDATE SKIP LOCKED)
-      RETURNING m.id, m.agent_id, a.user_id, a.address AS agent_address, m.conversation_id, m.subject, m.draft, m.raw,
+      RETURNING m.id, m.agent_id, a.user_id, a.address AS agent_address, m.conversation_id, m.subject, m.draft, b.raw,
                 m.attempts, m.delivery, m.first_attempt_at`.execute(this.db);
     return result.rows;
   }
@@ -126,35 +130,50 @@ export class OutboundRepo {
     return this.db.selectFrom('agents').select(['id', 'address']).where('address', 'in', addresses.map((a) => a.toLowerCase())).execute();
   }
 
-  /** Records an attempt that will be retried; the claim is released. */
+  /** Records an attempt that will be retried; the claim is released. Composed bytes go to the message's blob in the same statement. */
   async defer(id: string, update: { composed: Composed | null; delivery: unknown; nextAttemptAt: Date; reason: string }): Promise<void> {
-    await this.db
+    const message = this.db
       .updateTable('messages')
       .set({ ...composedColumns(update.composed), delivery: json(update.delivery), next_attempt_at: update.nextAttemptAt, locked_until: null, status_reason: update.reason })
       .where('id', '=', id)
-      .where('status', '=', 'queued')
+      .where('status', '=', 'queued');
+    const composed = update.composed;
+    if (!composed) {
+      await message.execute();
+      return;
+    }
+    await this.db
+      .with('m', () => message.returning(['id', 'blob_id']))
+      .updateTable('message_blobs')
+      .from('m')
+      .set({ raw: composed.sealed })
+      .whereRef('message_blobs.id', '=', 'm.blob_id')
       .execute();
   }
 
-  /** The final status and its event in ONE statement: both commit or neither (events fan out by trigger). */
+  /** The final status, composed bytes (into the message's blob) and the event in ONE statement: all commit or none (events fan out by trigger). */
   async finish(job: ClaimedMessage, update: { composed: Composed | null; status: 'sent' | 'failed'; delivery: unknown; reason: string | null; at: Date; event: NewEvent }): Promise<void> {
-    await this.db
-      .with('m', (qb) =>
-        qb
-          .updateTable('messages')
-          .set({
-            ...composedColumns(update.composed),
-            status: update.status,
-            delivery: json(update.delivery),
-            status_reason: update.reason,
-            locked_until: null,
-            next_attempt_at: null,
-            sent_at: update.status === 'sent' ? update.at : null,
-          })
-          .where('id', '=', job.id)
-          .where('status', '=', 'queued')
-          .returning(['id', 'agent_id']),
-      )
+    const withMessage = this.db.with('m', (qb) =>
+      qb
+        .updateTable('messages')
+        .set({
+          ...composedColumns(update.composed),
+          status: update.status,
+          delivery: json(update.delivery),
+          status_reason: update.reason,
+          locked_until: null,
+          next_attempt_at: null,
+          sent_at: update.status === 'sent' ? update.at : null,
+        })
+        .where('id', '=', job.id)
+        .where('status', '=', 'queued')
+        .returning(['id', 'agent_id', 'blob_id']),
+    );
+    const composed = update.composed;
+    const query = composed
+      ? (withMessage.with('b', (qb) => qb.updateTable('message_blobs').from('m').set({ raw: composed.sealed }).whereRef('message_blobs.id', '=', 'm.blob_id')) as unknown as typeof withMessage)
+      : withMessage;
+    await query
       .insertInto('events')
       .columns(['id', 'user_id', 'agent_id', 'type', 'schema_version', 'data', 'created_at'])
       .expression((eb) =>

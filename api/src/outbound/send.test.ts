@@ -7,6 +7,7 @@
 import { createSenderVerifier, type Resolver } from '@e2a/relay';
 import { createFakeResolver, createTestLogger, type Zone } from '@e2a/relay/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretBox } from '../crypto/secret-box.js';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
 import { deliver } from '../testing/mail.js';
@@ -126,11 +127,21 @@ describe.each(ENGINES)('outbound sending (%s)', (engine) => {
       return r.attempts >= 1 && r.status_reason?.startsWith('retrying') && r;
     });
     expect(deferred.status).toBe('queued');
+    // The composed, signed bytes were stored with the deferral (in the message's blob) and are what the retry sends.
+    const stored = await gw.gateway.database.db
+      .selectFrom('messages as m')
+      .innerJoin('message_blobs as b', 'b.id', 'm.blob_id')
+      .select('b.raw')
+      .where('m.id', '=', body.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.raw).not.toBeNull();
     await sink.resume();
     const sent = await final(body.id);
     expect(sent.status).toBe('sent');
     expect(sent.attempts).toBeGreaterThanOrEqual(3);
     expect(refusedOnce).toBe(true);
+    const got = sink.messages.find((m) => m.raw.includes(body.message_id_header))!;
+    expect(got.raw.equals(new SecretBox(gw.gateway.secrets.encryptionKey).open(stored.raw!))).toBe(true);
     script = () => null;
   });
 

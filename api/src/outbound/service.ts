@@ -9,6 +9,7 @@
  */
 import type { ForwardRequest, ReplyRequest, SendMessageRequest, SendResult } from '@e2a/sdk/wire';
 import type { z } from 'zod';
+import { sealContent } from '../blobs/content.js';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
@@ -153,7 +154,7 @@ export class OutboundService {
     const estimate = checkTotalSize({ text: draft.text, html: draft.html, attachmentBytes }, limits);
 
     const protection = parseStoredProtection(agent.protection);
-    const decision = this.deps.gates.outbound(protection, {
+    const decision = await this.deps.gates.outbound(protection, {
       agentAddress: agent.address,
       recipients,
       subject: draft.subject,
@@ -164,6 +165,21 @@ export class OutboundService {
     const status = decision.action === 'block' ? 'blocked' : decision.action === 'review' ? 'held' : 'queued';
     const now = clock.now();
     const sealedDraft = box.seal(JSON.stringify(draft));
+    // The bodies and attachments are kept sealed for reads (GET …/messages/{id}); the raw form is
+    // composed and stored by the worker on the first attempt.
+    const content = sealContent(box, {
+      raw: null,
+      text: draft.text,
+      html: draft.html,
+      attachments: draft.attachments.map((a, idx) => ({
+        filename: a.filename,
+        contentType: a.contentType,
+        size: attachmentBytes[idx]!,
+        contentId: a.contentId,
+        disposition: a.contentId ? 'inline' : 'attachment',
+        content: Buffer.from(a.content, 'base64'),
+      })),
+    });
     const facts = { id, agentAddress: agent.address, conversationId: draft.conversationId, to: recipients, subject: pgText(draft.subject) };
     const events = decision.action === 'flag' ? [outboundEvent('email.flagged', facts, reason)] : decision.action === 'block' ? [outboundEvent('email.blocked', facts, reason)] : [];
     let review: { reviewId: string; expiresAt: Date } | null = null;
@@ -196,9 +212,7 @@ export class OutboundService {
         // The sender is the agent the API key authenticated.
         verified: true,
         headers: json(Object.entries(draft.headers).map(([name, value]) => ({ name, value }))),
-        text_body: draft.text === null ? null : box.seal(draft.text),
-        html_body: draft.html === null ? null : box.seal(draft.html),
-        raw: null,
+        blob_id: content.blobId,
         draft: sealedDraft,
         size_bytes: estimate,
         attachment_count: draft.attachments.length,
@@ -208,20 +222,7 @@ export class OutboundService {
         status_reason: decision.action === 'pass' ? null : reason,
         next_attempt_at: status === 'queued' ? now : null,
       },
-      attachments: draft.attachments.map((a, idx) => {
-        const content = Buffer.from(a.content, 'base64');
-        return {
-          message_id: id,
-          idx,
-          filename: pgText(a.filename),
-          content_type: a.contentType,
-          size_bytes: attachmentBytes[idx]!,
-          content_id: a.contentId,
-          disposition: a.contentId ? 'inline' : 'attachment',
-          sha256: sha256Hex(content),
-          content: box.seal(content),
-        };
-      }),
+      content,
     };
     // Committed already claimed when a worker slot is free (OutboundDispatch): no claim query follows.
     const reservation = status === 'queued' ? this.deps.dispatch.reserve(now) : null;
@@ -229,8 +230,8 @@ export class OutboundService {
     try {
       // The common case, nothing to hold, no attachments, no events, is one statement; anything
       // more is one transaction with the review it opens.
-      if (status === 'queued' && accepted.attachments.length === 0 && events.length === 0) {
-        await OutboundRepo.insertAcceptedAlone(this.deps.db, accepted.message);
+      if (status === 'queued' && content.attachments.length === 0 && events.length === 0) {
+        await OutboundRepo.insertAcceptedAlone(this.deps.db, accepted.message, content);
       } else {
         await this.deps.db.transaction().execute(async (tx) => {
           await OutboundRepo.insertAccepted(tx, accepted);

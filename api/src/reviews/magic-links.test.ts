@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
-import { holdOutbound, reviewMailFor, TestClock } from './test-fixtures.js';
+import { TestClock } from '../testing/clock.js';
+import { holdOutbound, reviewMailFor } from './test-fixtures.js';
 
 const bot = `bot@${TEST_DOMAIN}`;
 

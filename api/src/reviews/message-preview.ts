@@ -6,7 +6,7 @@
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import type { OutboundDraft } from '../outbound/draft.js';
-import { extractHtmlText } from '../protection/html-text.js';
+import { extractHtmlText } from '@e2a/relay';
 
 export interface PreviewSource {
   direction: 'inbound' | 'outbound';
@@ -27,5 +27,10 @@ export function previewText(row: PreviewSource, box: SecretBox): string | null {
 }
 
 export function loadPreviewSource(db: Database, messageId: string) {
-  return db.selectFrom('messages').select(['direction', 'text_body', 'html_body', 'draft', 'verified']).where('id', '=', messageId).executeTakeFirstOrThrow();
+  return db
+    .selectFrom('messages as m')
+    .innerJoin('message_blobs as b', 'b.id', 'm.blob_id')
+    .select(['m.direction', 'b.text_body', 'b.html_body', 'm.draft', 'm.verified'])
+    .where('m.id', '=', messageId)
+    .executeTakeFirstOrThrow();
 }

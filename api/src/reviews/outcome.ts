@@ -9,6 +9,7 @@
  *   always           → email.review_approved | email.review_rejected.
  */
 import { sql } from 'kysely';
+import { replaceOutboundBodies } from '../blobs/repo.js';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
@@ -66,6 +67,7 @@ export class ReviewDecider {
     if (row.direction === 'outbound') {
       if (approve) {
         let update = {};
+        let bodies: { text: Buffer | null; html: Buffer | null } | null = null;
         if (edits) {
           if (!row.draft) throw new AppError('conflict', `message ${row.id} has no draft to edit`);
           const draft = applyDraftEdits(JSON.parse(this.deps.box.open(row.draft).toString('utf8')) as OutboundDraft, edits);
@@ -75,14 +77,14 @@ export class ReviewDecider {
             cc_addresses: json(draft.cc),
             bcc_addresses: json(draft.bcc),
             subject: draft.subject,
-            // The outbound service keeps sealed copies of the bodies for reads; keep them in step.
-            text_body: draft.text === null ? null : this.deps.box.seal(draft.text),
-            html_body: draft.html === null ? null : this.deps.box.seal(draft.html),
           };
+          // The outbound service keeps sealed copies of the bodies for reads (in the message's blob); keep them in step.
+          bodies = { text: draft.text === null ? null : this.deps.box.seal(draft.text), html: draft.html === null ? null : this.deps.box.seal(draft.html) };
           message.to = draft.to.map((a) => a.address);
           message.subject = draft.subject;
         }
         await tx.updateTable('messages').set({ ...update, status: 'queued', next_attempt_at: at, status_reason: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
+        if (bodies) await replaceOutboundBodies(tx, row.id, bodies);
       } else {
         await tx.updateTable('messages').set({ status: 'rejected', status_reason: reason ?? 'rejected by the reviewer', next_attempt_at: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
       }

@@ -16,7 +16,8 @@ import { startSmtpSink, type SmtpSink } from '../testing/smtp-sink.js';
 import { startReceiver, type WebhookReceiver } from '../testing/webhook-receiver.js';
 import { HoldExpiryWorker } from '../workers/hold-expiry.js';
 import { ReviewDecider } from './outcome.js';
-import { boxOf, TestClock } from './test-fixtures.js';
+import { TestClock } from '../testing/clock.js';
+import { boxOf } from './test-fixtures.js';
 import { until } from '../testing/until.js';
 
 const bot = `bot@${TEST_DOMAIN}`;

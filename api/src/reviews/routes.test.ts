@@ -94,6 +94,8 @@ describe.each(ENGINES)('reviews API (%s)', (engine) => {
     expect(m.subject).toBe('edited subject');
     expect(m.to_addresses).toEqual([{ address: 'right@partner.com', name: 'Right Person' }]);
     expect(await res.json()).toMatchObject({ subject: 'edited subject', text: 'edited text', to: ['right@partner.com', 'cc@partner.com'] });
+    // The agent reads its sent message with the body the reviewer approved (the sealed copy in its blob).
+    expect(await (await gw.api(`/v1/agents/${bot}/messages/${messageId}`)).json()).toMatchObject({ subject: 'edited subject', text: 'edited text' });
   });
 
   it('agent keys get 403 everywhere; other tenants get 404', async () => {

@@ -1,26 +1,18 @@
 /**
- * Test fixtures for the review feature: a movable clock, a held outbound message created the way
+ * Test fixtures for the review feature: a held outbound message created the way
  * the outbound service does it (message row with status 'held' + holds.hold in one transaction),
  * and reading the reviewer's notification back out of system_mail.
  */
 import { Protection, type ProtectionInput } from '@e2a/sdk/wire';
 import type { Clock } from '../clock.js';
+import { sealContent } from '../blobs/content.js';
+import { insertBlob } from '../blobs/repo.js';
 import { SecretBox } from '../crypto/secret-box.js';
 import { json, type Database } from '../db/database.js';
 import { newId, sha256Hex } from '../ids.js';
 import type { OutboundDraft } from '../outbound/draft.js';
 import type { TestGateway } from '../testing/gateway.js';
 import { ReviewHoldsService } from './holds.js';
-
-export class TestClock implements Clock {
-  offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-  advance(ms: number): void {
-    this.offsetMs += ms;
-  }
-}
 
 export function boxOf(gw: TestGateway): SecretBox {
   return new SecretBox(gw.gateway.secrets.encryptionKey);
@@ -63,6 +55,8 @@ export async function holdOutbound(
   const holds = new ReviewHoldsService({ box, clock, publicUrl: 'http://review.test', notifyFrom: 'review@agents.test' });
   const held = await db.transaction().execute(async (tx) => {
     await tx.insertInto('conversations').values({ id: conversationId, agent_id: agent.id, subject: opts.subject, created_at: at, last_message_at: at }).execute();
+    const content = sealContent(box, { raw: null, text: opts.text, html: null, attachments: [] });
+    await insertBlob(tx, content, at);
     await tx
       .insertInto('messages')
       .values({
@@ -86,9 +80,7 @@ export async function holdOutbound(
         authentication: null,
         verified: true,
         headers: json([]),
-        text_body: null,
-        html_body: null,
-        raw: null,
+        blob_id: content.blobId,
         size_bytes: opts.text.length,
         attachment_count: 0,
         read_at: null,

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../crypto/secret-box.js';
 import { newId } from '../ids.js';
 import { ReviewDecider } from '../reviews/outcome.js';
-import { holdOutbound, TestClock } from '../reviews/test-fixtures.js';
+import { holdOutbound } from '../reviews/test-fixtures.js';
+import { TestClock } from '../testing/clock.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../testing/databases.js';
 import { HoldExpiryWorker } from './hold-expiry.js';
 
