@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scanContent } from './content-scan.js';
-import { extractHtmlText } from './html-text.js';
+import { extractHtmlText } from '@e2a/relay';
 import { luhn } from './scan-rules.js';
 
 const LEVELS = ['off', 'low', 'medium', 'high'] as const;

@@ -29,7 +29,8 @@ export interface InboundGateInput {
   html: string | null;
 }
 
+/** Asynchronous because the content scan of a large message runs in a worker thread (content-scanner.ts). */
 export interface ProtectionGates {
-  outbound(protection: Protection, input: OutboundGateInput): GateDecision;
-  inbound(protection: Protection, input: InboundGateInput): GateDecision;
+  outbound(protection: Protection, input: OutboundGateInput): Promise<GateDecision>;
+  inbound(protection: Protection, input: InboundGateInput): Promise<GateDecision>;
 }

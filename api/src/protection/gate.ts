@@ -1,13 +1,13 @@
 /**
- * The protection gates (decision.ts): pure functions from an agent's Protection and one message to
- * a verdict. No I/O, so the inbound and outbound services call them inside their transactions and
- * the tests run them as tables.
+ * The protection gates (decision.ts): from an agent's Protection and one message to a verdict. No
+ * I/O; the one wait is the content scan, which runs in a worker thread for a large message
+ * (content-scanner.ts), so the services call the gates before their transactions.
  *
  * The policy and the content scan are judged separately and the stricter outcome wins
  * (block > review > flag > pass); every reason from either is kept for the reviewer.
  */
 import type { Protection } from '@e2a/sdk/wire';
-import { scanContent } from './content-scan.js';
+import { inThreadScanner, type ContentScanner } from './content-scanner.js';
 import type { GateAction, GateDecision, InboundGateInput, OutboundGateInput, ProtectionGates } from './decision.js';
 
 const RANK: Record<GateAction, number> = { pass: 0, flag: 1, review: 2, block: 3 };
@@ -48,36 +48,41 @@ function combine(parts: Array<{ action: GateAction; reasons: string[] }>): GateD
   return { action, reasons };
 }
 
-function scanPart(protection: Protection, input: { subject: string | null; text: string | null; html: string | null }) {
-  const hits = scanContent(input, protection.content_scan.sensitivity);
+async function scanPart(scanner: ContentScanner, protection: Protection, input: { subject: string | null; text: string | null; html: string | null }) {
+  const hits = await scanner.scan({ subject: input.subject, text: input.text, html: input.html }, protection.content_scan.sensitivity);
   return { action: hits.length > 0 ? protection.content_scan.action : ('pass' as const), reasons: hits.map((h) => h.reason) };
 }
 
-export const protectionGates: ProtectionGates = {
-  outbound(protection: Protection, input: OutboundGateInput): GateDecision {
-    const gate = protection.outbound;
-    const own = domainOf(input.agentAddress);
-    const misses =
-      gate.policy === 'allowlist'
-        ? input.recipients.filter((r) => !onAllowlist(r, gate.allowlist)).map((r) => `recipient ${r} is not on the outbound allowlist`)
-        : gate.policy === 'domain'
-          ? input.recipients.filter((r) => !inDomains(r, own, gate.allowlist)).map((r) => `recipient ${r} is outside ${[own, ...gate.allowlist.map((e) => e.replace(/^.*@/, ''))].join(', ')}`)
-          : [];
-    return combine([{ action: misses.length > 0 ? gate.action : 'pass', reasons: misses }, scanPart(protection, input)]);
-  },
+export function createProtectionGates(scanner: ContentScanner): ProtectionGates {
+  return {
+    async outbound(protection: Protection, input: OutboundGateInput): Promise<GateDecision> {
+      const gate = protection.outbound;
+      const own = domainOf(input.agentAddress);
+      const misses =
+        gate.policy === 'allowlist'
+          ? input.recipients.filter((r) => !onAllowlist(r, gate.allowlist)).map((r) => `recipient ${r} is not on the outbound allowlist`)
+          : gate.policy === 'domain'
+            ? input.recipients.filter((r) => !inDomains(r, own, gate.allowlist)).map((r) => `recipient ${r} is outside ${[own, ...gate.allowlist.map((e) => e.replace(/^.*@/, ''))].join(', ')}`)
+            : [];
+      return combine([{ action: misses.length > 0 ? gate.action : 'pass', reasons: misses }, await scanPart(scanner, protection, input)]);
+    },
 
-  inbound(protection: Protection, input: InboundGateInput): GateDecision {
-    const gate = protection.inbound;
-    // A From header is trivially forged: the allowlist and domain policies count a sender only when
-    // DMARC authenticated it (authentication.verified), and then by the authenticated identity.
-    const sender = input.authentication.verified ? (input.authentication.sender ?? input.from) : null;
-    const shown = input.authentication.sender ?? input.from ?? '(no sender)';
-    let miss: string | null = null;
-    if (gate.policy !== 'open') {
-      if (!sender) miss = `sender ${shown} is not DMARC-authenticated, so the ${gate.policy} policy cannot count it`;
-      else if (gate.policy === 'allowlist' && !onAllowlist(sender, gate.allowlist)) miss = `sender ${sender} is not on the inbound allowlist`;
-      else if (gate.policy === 'domain' && !inDomains(sender, domainOf(input.agentAddress), gate.allowlist)) miss = `sender ${sender} is outside the allowed domains`;
-    }
-    return combine([{ action: miss ? gate.action : 'pass', reasons: miss ? [miss] : [] }, scanPart(protection, input)]);
-  },
-};
+    async inbound(protection: Protection, input: InboundGateInput): Promise<GateDecision> {
+      const gate = protection.inbound;
+      // A From header is trivially forged: the allowlist and domain policies count a sender only when
+      // DMARC authenticated it (authentication.verified), and then by the authenticated identity.
+      const sender = input.authentication.verified ? (input.authentication.sender ?? input.from) : null;
+      const shown = input.authentication.sender ?? input.from ?? '(no sender)';
+      let miss: string | null = null;
+      if (gate.policy !== 'open') {
+        if (!sender) miss = `sender ${shown} is not DMARC-authenticated, so the ${gate.policy} policy cannot count it`;
+        else if (gate.policy === 'allowlist' && !onAllowlist(sender, gate.allowlist)) miss = `sender ${sender} is not on the inbound allowlist`;
+        else if (gate.policy === 'domain' && !inDomains(sender, domainOf(input.agentAddress), gate.allowlist)) miss = `sender ${sender} is outside the allowed domains`;
+      }
+      return combine([{ action: miss ? gate.action : 'pass', reasons: miss ? [miss] : [] }, await scanPart(scanner, protection, input)]);
+    },
+  };
+}
+
+/** The gates with the scan on the event loop: tests, and benches of the in-thread path. */
+export const protectionGates: ProtectionGates = createProtectionGates(inThreadScanner);

@@ -61,6 +61,16 @@ describe('parseMessage', () => {
     expect(p.attachments[1]).toMatchObject({ filename: 'r.pdf', contentType: 'application/pdf', contentId: null, disposition: 'attachment' });
   });
 
+  it('gives an HTML-only message the text a reader sees (html-text.ts, not mailparser\'s converter)', async () => {
+    const raw = Buffer.from(
+      'From: a@example.com\r\nSubject: html\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n' +
+        '<p>Dear Bob,</p><div style="display:none">hidden words</div><p>see you &amp; soon</p>\r\n',
+    );
+    const p = await parseMessage(raw);
+    expect(p.text).toBe('Dear Bob,\nsee you & soon');
+    expect(p.html).toContain('hidden words');
+  });
+
   it.each(Object.entries(MALFORMED))('does not throw on malformed MIME: %s', async (_name, raw) => {
     const p = await parseMessage(raw);
     expect(Array.isArray(p.headers)).toBe(true);
