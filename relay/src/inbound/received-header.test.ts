@@ -25,6 +25,16 @@ describe('receivedHeader', () => {
     expect(out).not.toContain('for <');
   });
 
+  it('records STARTTLS as a comment before "by", as Postfix does', () => {
+    const out = receivedHeader({ ...base, protocol: 'ESMTPS', tls: { version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' } });
+    expect(out).toBe(
+      'Received: from mail.example.com ([192.0.2.1])\r\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)\r\n' +
+        '\tby mx.agents.test (e2a) with ESMTPS id abc.1\r\n\tfor <bot@agents.test>;\r\n\tMon, 2 Jun 2025 09:05:07 +0000',
+    );
+    const odd = receivedHeader({ ...base, tls: { version: 'TLSv1.2)\r\nX: y', cipher: '' } });
+    expect(odd).toContain('\t(using TLSv1.2Xy with cipher unknown)\r\n');
+  });
+
   it('formats dates with a numeric zone', () => {
     expect(rfc5322Date(new Date(Date.UTC(2024, 0, 31, 23, 59, 59)))).toBe('Wed, 31 Jan 2024 23:59:59 +0000');
   });

@@ -3,6 +3,7 @@
  * reduced to safe characters first: the HELO name is attacker-controlled text going into a header.
  */
 import { isIPv6 } from 'node:net';
+import type { NegotiatedTls } from './tls.js';
 
 export interface ReceivedInfo {
   helo: string;
@@ -10,6 +11,8 @@ export interface ReceivedInfo {
   hostname: string;
   /** ESMTP, ESMTPS (RFC 3848) … as smtp-server reports it. */
   protocol: string;
+  /** Set when the session completed STARTTLS: written as a comment, as Postfix does. */
+  tls?: NegotiatedTls;
   id: string;
   /** Named only for a single recipient: with several, a `for` clause leaks Bcc (RFC 5321 §7.2). */
   recipients: string[];
@@ -24,9 +27,20 @@ export function receivedHeader(info: ReceivedInfo): string {
   const forClause = info.recipients.length === 1 ? `\r\n\tfor <${info.recipients[0]}>` : '';
   return (
     `Received: from ${helo} ([${literal}])\r\n` +
+    tlsComment(info.tls) +
     `\tby ${info.hostname} (e2a) with ${protocol} id ${info.id}${forClause};\r\n` +
     `\t${rfc5322Date(info.date)}`
   );
+}
+
+/**
+ * `(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)`: RFC 5321 §4.4 allows a comment (CFWS)
+ * before "by". Node does not report the cipher's key bits, so Postfix's "(256/256 bits)" is left out.
+ */
+function tlsComment(tls: NegotiatedTls | undefined): string {
+  if (!tls) return '';
+  const token = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '') || 'unknown';
+  return `\t(using ${token(tls.version)} with cipher ${token(tls.cipher)})\r\n`;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
