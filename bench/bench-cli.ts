@@ -1,5 +1,5 @@
 /**
- * What the scenario CLIs (inbound-cli.ts, delivery-cli.ts, outbound-cli.ts) share: the options
+ * What the scenario CLIs (inbound-cli.ts, delivery-cli.ts, outbound-cli.ts, storage-cli.ts) share: the options
  * every scenario takes, integer options, the machine a run was made on, the result file, and a fresh
  * process per engine.
  */
@@ -9,7 +9,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from './bench-database.js';
 
-export type Scenario = 'inbound' | 'delivery' | 'outbound';
+export type Scenario = 'inbound' | 'delivery' | 'outbound' | 'storage' | 'pathological';
 
 export const RESULTS_DIR = join(import.meta.dirname, 'results');
 const RUN_SCRIPT = join(import.meta.dirname, 'run.ts');

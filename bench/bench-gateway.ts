@@ -15,6 +15,18 @@ import { createGateway, type Gateway } from '../api/src/gateway.js';
 import { createFreshPostgres, type Engine } from './bench-database.js';
 
 export const BENCH_DOMAIN = 'agents.bench';
+
+/** SMTP rate budgets high enough that no bench meets them; each is still checked per message. */
+export const ROOMY_SMTP_RATE_LIMITS: Record<string, string> = {
+  E2A_SMTP_LIMITS_TRANSACTIONS_PER_CLIENT_PER_MINUTE: '1000000000',
+  E2A_SMTP_LIMITS_MESSAGES_PER_CLIENT_PER_MINUTE: '1000000000',
+  E2A_SMTP_LIMITS_MESSAGES_PER_SENDER_PER_MAILBOX_PER_HOUR: '1000000000',
+  E2A_SMTP_LIMITS_REFUSED_RECIPIENTS_PER_CLIENT_PER_HOUR: '1000000000',
+};
+
+/** The same budgets switched off: no limiter statement at all. */
+export const NO_SMTP_RATE_LIMITS: Record<string, string> = Object.fromEntries(Object.keys(ROOMY_SMTP_RATE_LIMITS).map((k) => [k, '0']));
+
 export const SENDER_DOMAIN = 'sender.example';
 
 /** JSON over the gateway's API with the bench account's key (`key`); a status ≥ 300 throws with the body. */
@@ -60,6 +72,10 @@ export async function startBenchGateway(engine: Engine, env: Record<string, stri
         E2A_SMTP_HOSTNAME: `mx.${BENCH_DOMAIN}`,
         E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
         E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+        // One load generator on 127.0.0.1 sends thousands of messages a minute from one sender:
+        // the shared rate budgets are consulted on every message but set out of its reach, so what
+        // is measured is their cost (a bench passes 0 to switch them off and compare).
+        ...ROOMY_SMTP_RATE_LIMITS,
         ...env,
       },
     });

@@ -14,7 +14,7 @@ import { fixed, formatTable } from './table.js';
 
 export const INBOUND_USAGE = `usage: npm run bench -- inbound [--engine pglite|postgres|both] [--messages N] [--concurrency C]
                               [--size BYTES] [--large-mib M] [--per-connection K] [--warmup W] [--stages S]
-                              [--profile]`;
+                              [--smtp-rate-limits on|off] [--embedded-fsync on|off] [--profile]`;
 
 export async function inboundMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -28,6 +28,8 @@ export async function inboundMain(argv: string[]): Promise<number> {
       'per-connection': { type: 'string', default: '20' },
       warmup: { type: 'string', default: '200' },
       stages: { type: 'string', default: '200' },
+      'smtp-rate-limits': { type: 'string', default: 'on' },
+      'embedded-fsync': { type: 'string', default: 'on' },
     },
   });
   if (values.help) {
@@ -44,6 +46,8 @@ export async function inboundMain(argv: string[]): Promise<number> {
     perConnection: int('per-connection', values['per-connection'], 1),
     warmup: int('warmup', values.warmup, 0),
     stageSamples: int('stages', values.stages, 0),
+    smtpRateLimits: onOff('smtp-rate-limits', values['smtp-rate-limits']),
+    embeddedFsync: onOff('embedded-fsync', values['embedded-fsync']),
   };
   const run = (engine: Engine): Promise<InboundResult> =>
     runInbound({ engine, ...options, profileFile: values.profile ? join(RESULTS_DIR, `inbound-${engine}-${stamp}.cpuprofile`) : null });
@@ -61,13 +65,18 @@ export async function inboundMain(argv: string[]): Promise<number> {
   return 0;
 }
 
+function onOff(name: string, value: string | undefined): 'on' | 'off' {
+  if (value === 'on' || value === 'off') return value;
+  throw new Error(`--${name} takes on or off, not ${value}`);
+}
+
 function printInbound(results: InboundResult[], machine: { cores: number; cpu: string; node: string; busyCoresBefore: number }): void {
   const out = (line = ''): void => void process.stdout.write(`${line}\n`);
   const table = (head: string[], rows: string[][]): void => out(formatTable(head, rows));
   const o = results[0]?.options;
   out();
   out(`inbound: ${o?.messages} messages of ~${Math.round(results[0]?.load.averageWireBytes ?? 0)} B (DKIM rsa-sha256 2048, SPF, DMARC), ` +
-    `${o?.concurrency} connections, ${o?.perConnection} per connection; ${machine.cores} cores, ${machine.cpu}, node ${machine.node}`);
+    `${o?.concurrency} connections, ${o?.perConnection} per connection, SMTP rate limits ${o?.smtpRateLimits}, PGlite fsync ${o?.embeddedFsync}; ${machine.cores} cores, ${machine.cpu}, node ${machine.node}`);
   if (machine.busyCoresBefore > 0.25) {
     out(`WARNING: ${machine.busyCoresBefore} of ${machine.cores} cores were busy with other work in the second before the run; figures are skewed`);
   }

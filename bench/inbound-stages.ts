@@ -36,7 +36,8 @@ export async function measureStages(opts: {
   const box = new SecretBox(opts.gateway.secrets.encryptionKey);
   // Bench agents have default (open) protection, so nothing is ever held here.
   const holds = { hold: () => Promise.reject(new Error('the inbound bench never holds mail')) };
-  const sink = new InboundService({ db: opts.gateway.database.db, box, clock: systemClock, gates: protectionGates, holds, bounces: bounceDetector });
+  const postmaster = { forward: () => Promise.reject(new Error('the inbound bench never mails postmaster')) };
+  const sink = new InboundService({ db: opts.gateway.database.db, box, clock: systemClock, gates: protectionGates, holds, bounces: bounceDetector, postmaster });
   const totals = { sha256: 0, verify: 0, sanitize: 0, parse: 0, seal: 0, store: 0 };
   const ctx = { ip: '127.0.0.1', helo: 'load.sender.example', mailFrom: opts.envelope.from };
   for (let i = 0; i < opts.samples; i++) {

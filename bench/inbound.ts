@@ -7,7 +7,7 @@
  */
 import { sql } from 'kysely';
 import type { Gateway } from '../api/src/gateway.js';
-import { startBenchGateway, SENDER_DOMAIN } from './bench-gateway.js';
+import { NO_SMTP_RATE_LIMITS, startBenchGateway, SENDER_DOMAIN } from './bench-gateway.js';
 import { type Engine } from './bench-database.js';
 import { startProfile, type ProfileSummary } from './cpu-profile.js';
 import { cpuSince, markCpu, type CpuSpent } from './cpu-usage.js';
@@ -32,6 +32,10 @@ export interface InboundOptions {
   stageSamples: number;
   /** Write a CPU profile of the gateway during the load phase to this file (null: no profiling). */
   profileFile: string | null;
+  /** The shared SMTP rate budgets: checked on every message (out of the load's reach) or switched off. */
+  smtpRateLimits: 'on' | 'off';
+  /** database.embedded_fsync: PGlite commits fsynced (the default) or not. */
+  embeddedFsync: 'on' | 'off';
 }
 
 export interface InboundResult {
@@ -69,7 +73,10 @@ type Generator = LoadChild<LoadCommand, LoadEvent>;
 
 export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
   const runId = `${opts.engine}${Date.now().toString(36)}`;
-  const bench = await startBenchGateway(opts.engine);
+  const bench = await startBenchGateway(opts.engine, {
+    ...(opts.smtpRateLimits === 'off' ? NO_SMTP_RATE_LIMITS : {}),
+    E2A_DATABASE_EMBEDDED_FSYNC: opts.embeddedFsync === 'on' ? 'true' : 'false',
+  });
   const { gateway, senderKey: key, resolver } = bench;
   let generator: Generator | null = null;
   try {

@@ -62,6 +62,9 @@ describe('config', () => {
     [{ E2A_PUBLIC_URL: 'not a url' }, 'public_url (env E2A_PUBLIC_URL)'],
     [{ E2A_SMTP_MAX_MESSAGE_BYTES: 'lots' }, 'smtp.max_message_bytes (env E2A_SMTP_MAX_MESSAGE_BYTES)'],
     [{ E2A_STORAGE_ENCRYPTION_KEY: 'too-short' }, 'storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY)'],
+    [{ E2A_SMTP_TLS_CERT_FILE: '/etc/ssl/mx.crt' }, 'smtp.tls_cert_file and smtp.tls_key_file (env E2A_SMTP_TLS_CERT_FILE, E2A_SMTP_TLS_KEY_FILE)'],
+    [{ E2A_SMTP_TLS_KEY_FILE: '/etc/ssl/mx.key' }, 'smtp.tls_cert_file and smtp.tls_key_file (env E2A_SMTP_TLS_CERT_FILE, E2A_SMTP_TLS_KEY_FILE)'],
+    [{ E2A_SMTP_TLS_WATCH_INTERVAL_MS: '10' }, 'smtp.tls_watch_interval_ms (env E2A_SMTP_TLS_WATCH_INTERVAL_MS)'],
   ])('names the bad key in one line: %o', (env, named) => {
     let error: unknown;
     try {

@@ -17,6 +17,15 @@ const schema = z.object({
   env: z.enum(['development', 'production', 'test']).default('development'),
   data_dir: z.string().min(1).default('./data'),
   public_url: z.url().default('http://127.0.0.1:8080'),
+  /**
+   * Where mail to postmaster@ and abuse@ every served domain goes (RFC 5321 §4.5.1, RFC 2142). Empty:
+   * the account created on first start. An agent of this gateway receives it in its mailbox; any
+   * other address gets it forwarded, the original attached.
+   */
+  postmaster_address: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(v), 'expected an email address, e.g. ops@example.com'),
   shared_domain: z
     .string()
     .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/, 'expected a lower-case domain name')
@@ -34,13 +43,66 @@ const schema = z.object({
       hostname: z.string().min(1).default('localhost'),
       max_message_bytes: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
       max_recipients: z.coerce.number().int().min(1).max(1000).default(100),
+      /**
+       * Message limits, checked at the end of DATA before anything parses the message; over one, the
+       * message is refused with a reply naming it (552 5.3.4 header, 554 5.6.0 MIME). Defaults and
+       * why: docs/OPERATIONS.md "Message limits".
+       */
+      max_header_bytes: z.coerce.number().int().min(8 * 1024).max(16 * 1024 * 1024).default(256 * 1024),
+      max_header_lines: z.coerce.number().int().min(100).max(100_000).default(5000),
+      max_mime_depth: z.coerce.number().int().min(2).max(1000).default(32),
+      max_mime_parts: z.coerce.number().int().min(2).max(100_000).default(1000),
       trusted_proxy_cidrs: csv.default([]),
+      /** PEM certificate chain (leaf first) and its key for STARTTLS; both empty = STARTTLS not offered. */
+      tls_cert_file: z.string().default(''),
+      tls_key_file: z.string().default(''),
+      /** How often both files are checked for a replacement (certbot renewals); 0 = only SIGHUP reloads. */
+      tls_watch_interval_ms: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(3_600_000)
+        .default(5000)
+        .refine((v) => v === 0 || v >= 100, 'expected 0 (no watching) or at least 100'),
+    })
+    .prefault({}),
+  smtp_limits: z
+    .object({
+      /** Sessions one process serves at once; keep well below the file-descriptor limit (ulimit -n). */
+      max_connections: z.coerce.number().int().min(1).max(100_000).default(500),
+      /** Sessions one client network (an IPv4 address or an IPv6 /64) may hold at once. */
+      max_connections_per_client: z.coerce.number().int().min(1).max(100_000).default(20),
+      /** A session that sends nothing for this long is closed (RFC 5321 §4.5.3.2 suggests 5 min; busy MXs use less). */
+      idle_timeout_seconds: z.coerce.number().min(0.05).max(3600).default(60),
+      /** No session lasts longer; it gets 421 4.4.2 and may reconnect. */
+      max_session_seconds: z.coerce.number().min(0.1).max(86_400).default(600),
+      /** After its first idle_timeout_seconds, a session must average this many bytes/s (slowloris); 0 = off. */
+      min_data_rate_bytes_per_second: z.coerce.number().min(0).max(1_000_000).default(16),
+      /** Refused recipients one session may try before 421 4.7.0. */
+      max_refused_recipients: z.coerce.number().int().min(1).max(10_000).default(10),
+      /** Each refused recipient is answered this much later than the session's previous one… */
+      refused_recipient_delay_ms: z.coerce.number().int().min(0).max(60_000).default(500),
+      /** …up to this. */
+      refused_recipient_delay_max_ms: z.coerce.number().int().min(0).max(300_000).default(5000),
+      /** Shared by all replicas; 0 turns a limit off. Transactions per client network per minute. */
+      transactions_per_client_per_minute: z.coerce.number().int().min(0).default(600),
+      /** Accepted recipients (message copies) per client network per minute. */
+      messages_per_client_per_minute: z.coerce.number().int().min(0).default(1200),
+      /** Messages one envelope sender may put into one mailbox per hour; more get 450 4.2.1. */
+      messages_per_sender_per_mailbox_per_hour: z.coerce.number().int().min(0).default(200),
+      /** Refused recipients per client network per hour, across sessions (address harvesting). */
+      refused_recipients_per_client_per_hour: z.coerce.number().int().min(0).default(100),
     })
     .prefault({}),
   database: z
     .object({
       url: z.string().default('').refine((v) => v === '' || /^postgres(ql)?:\/\//.test(v), 'expected postgres://… or empty for the embedded database'),
       pool_size: z.coerce.number().int().min(1).max(200).default(10),
+      /**
+       * Embedded database only: fsync the WAL at every commit, so a 250 survives an OS crash or power
+       * cut. Off is faster and survives a killed process, but not a crash of the machine.
+       */
+      embedded_fsync: bool.default(true),
     })
     .prefault({}),
   dns: z
@@ -192,6 +254,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (config.outbound_smtp.mode === 'upstream' && config.outbound_smtp.host === '') {
     throw new ConfigError('config: outbound_smtp.host (env E2A_OUTBOUND_SMTP_HOST): mode upstream needs a host; set it or use mode none|direct');
   }
+  if ((config.smtp.tls_cert_file === '') !== (config.smtp.tls_key_file === '')) {
+    throw new ConfigError(
+      'config: smtp.tls_cert_file and smtp.tls_key_file (env E2A_SMTP_TLS_CERT_FILE, E2A_SMTP_TLS_KEY_FILE): STARTTLS needs both the certificate and its key; set both, or neither to turn it off',
+    );
+  }
   if (config.storage.encryption_key !== '' && decodeKey(config.storage.encryption_key) === null) {
     throw new ConfigError('config: storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY): expected 32 bytes as base64 or hex (openssl rand -base64 32)');
   }
@@ -238,6 +305,11 @@ function unwrapObject(field: z.ZodType): z.ZodObject | null {
     current = def.innerType;
   }
   return null;
+}
+
+/** The one-line error naming a key, for checks made after loading (files the config points at). */
+export function configKeyError(key: string, message: string): ConfigError {
+  return new ConfigError(`config: ${key} (env ${envName(key.split('.'))}): ${message}`);
 }
 
 function envName(path: string[]): string {

@@ -14,7 +14,7 @@ import { accountRoutes } from './accounts/routes.js';
 import { agentRoutes } from './agents/routes.js';
 import { AgentsService } from './agents/service.js';
 import { systemClock, type Clock } from './clock.js';
-import { parseHostPort, type Config } from './config.js';
+import { configKeyError, parseHostPort, type Config } from './config.js';
 import { SecretBox } from './crypto/secret-box.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrate } from './db/migrator.js';
@@ -24,6 +24,11 @@ import { createHttpApp } from './http/app.js';
 import { RouteTable } from './http/route.js';
 import { AgentDirectory } from './inbound/directory.js';
 import { InboundService } from './inbound/service.js';
+import { PostmasterRoute } from './inbound/postmaster.js';
+import { CertificateFiles, tlsFilesOf, type TlsReload, type TlsReloadTrigger } from './inbound/tls-files.js';
+import { descriptorWarning } from './limits/descriptor-budget.js';
+import { DatabaseLimiter } from './limits/limiter.js';
+import { SmtpBudget } from './limits/smtp-budget.js';
 import { createClaimsSigner } from './messages/claims.js';
 import { messageRoutes } from './messages/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
@@ -58,7 +63,8 @@ import { OutboundService, type OutboundDispatch } from './outbound/service.js';
 import { OutboundSendWorker } from './workers/outbound-send.js';
 import { SystemMailWorker } from './workers/system-mail.js';
 import type { EventBus } from './events/bus.js';
-import { protectionGates } from './protection/gate.js';
+import { createContentScanner } from './protection/content-scanner.js';
+import { createProtectionGates } from './protection/gate.js';
 import { protectionRoutes } from './protection/routes.js';
 import { ProtectionService } from './protection/service.js';
 import { ReviewHoldsService } from './reviews/holds.js';
@@ -98,6 +104,11 @@ export interface Gateway {
   readonly httpUrl: string;
   readonly smtpPort: number;
   readonly smtpHost: string;
+  /**
+   * Reads smtp.tls_cert_file and smtp.tls_key_file again and serves them to new STARTTLS sessions;
+   * a pair that does not load leaves the current one in service. SIGHUP and file changes call it.
+   */
+  reloadTls(trigger?: TlsReloadTrigger): Promise<TlsReload>;
   stop(): Promise<void>;
 }
 
@@ -109,9 +120,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // What a failed start must undo, in reverse order.
   const undo: Array<() => Promise<unknown>> = [];
   try {
+    // ---- STARTTLS certificate: begin ----
+    // Read before anything opens: a bad file is a configuration error, reported as one.
+    const tlsFiles = tlsFilesOf(config.smtp);
+    const certificates = tlsFiles
+      ? new CertificateFiles({ files: tlsFiles, logger: logger.child({ part: 'tls' }), clock, watchIntervalMs: config.smtp.tls_watch_interval_ms })
+      : null;
+    const tlsAtStart = certificates ? await certificates.load() : null;
+    if (tlsAtStart && !tlsAtStart.ok) throw configKeyError(tlsAtStart.key, tlsAtStart.reason);
+    if (tlsAtStart?.ok) {
+      const { subject, fingerprint256, validTo } = tlsAtStart.certificate;
+      logger.info({ subject, fingerprint256, valid_to: validTo }, 'STARTTLS offered');
+    }
+    // ---- STARTTLS certificate: end ----
     database =
       options.database ??
-      (await openDatabase({ url: config.database.url, dataDir: config.data_dir, poolSize: config.database.pool_size }));
+      (await openDatabase({
+        url: config.database.url,
+        dataDir: config.data_dir,
+        poolSize: config.database.pool_size,
+        embeddedFsync: config.database.embedded_fsync,
+      }));
     const migrated = await migrate(database);
     logger.info({ engine: database.engine, applied: migrated.applied.length }, 'database ready');
 
@@ -131,7 +160,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Shared by the inbound path (here) and the outbound path: `gates` decide, `holds.hold` opens a
     // review inside the caller's transaction, and one ReviewDecider applies every decision (API,
     // magic link, expiry sweeper) with the same effects.
-    const gates = protectionGates;
+    // Large messages are scanned in a worker thread (protection/content-scanner.ts).
+    const scanner = createContentScanner();
+    undo.push(() => scanner.close());
+    const gates = createProtectionGates(scanner);
     const holds = new ReviewHoldsService({
       box,
       clock,
@@ -140,7 +172,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     const reviewDecider = new ReviewDecider({ box, clock });
     // ---- protection gates + review holds: end ----
-    const inbound = new InboundService({ db, box, clock, gates, holds, bounces: bounceDetector });
+    const postmaster = new PostmasterRoute({ db, box, configured: config.postmaster_address, sharedDomain: config.shared_domain, hostname: config.smtp.hostname });
+    const inbound = new InboundService({ db, box, clock, gates, holds, bounces: bounceDetector, postmaster });
 
     const resolver =
       options.resolver ??
@@ -149,18 +182,56 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         { ttlMs: config.dns.cache_ttl_seconds * 1000, maxEntries: 10_000 },
       );
     const smtpAddr = parseHostPort(config.smtp.listen_addr)!;
+    // ---- limits: begin ----
+    // One limiter (counters in the database, shared by replicas) for every edge that rate-limits.
+    const limiter = new DatabaseLimiter({ db, clock });
+    const smtpLimits = config.smtp_limits;
+    const descriptors = descriptorWarning(smtpLimits.max_connections);
+    if (descriptors) logger.warn(descriptors);
+    const limiterPurge = setInterval(() => void limiter.purge().catch((err: unknown) => logger.warn({ err }, 'rate-limit purge failed')), 600_000);
+    limiterPurge.unref();
+    undo.push(async () => clearInterval(limiterPurge));
+    // ---- limits: end ----
     const smtp = createInboundServer({
-      directory: new AgentDirectory({ db, sharedDomain: config.shared_domain }),
+      directory: new AgentDirectory({ db, sharedDomain: config.shared_domain, postmaster }),
       sink: inbound,
       verifier: createSenderVerifier({ resolver, authservId: config.smtp.hostname, logger: logger.child({ part: 'auth' }) }),
       maxMessageBytes: config.smtp.max_message_bytes,
       maxRecipients: config.smtp.max_recipients,
+      messageLimits: {
+        maxHeaderBytes: config.smtp.max_header_bytes,
+        maxHeaderLines: config.smtp.max_header_lines,
+        maxMimeDepth: config.smtp.max_mime_depth,
+        maxMimeParts: config.smtp.max_mime_parts,
+      },
       hostname: config.smtp.hostname,
       trustedProxyCidrs: [...config.smtp.trusted_proxy_cidrs],
+      tls: tlsAtStart?.ok ? tlsAtStart.credentials : undefined,
       logger: logger.child({ part: 'smtp' }),
+      limits: {
+        maxConnections: smtpLimits.max_connections,
+        maxConnectionsPerClient: smtpLimits.max_connections_per_client,
+        idleTimeoutMs: smtpLimits.idle_timeout_seconds * 1000,
+        maxSessionMs: smtpLimits.max_session_seconds * 1000,
+        minBytesPerSecond: smtpLimits.min_data_rate_bytes_per_second,
+        maxRefusedRecipients: smtpLimits.max_refused_recipients,
+        refusalDelayStepMs: smtpLimits.refused_recipient_delay_ms,
+        refusalDelayMaxMs: smtpLimits.refused_recipient_delay_max_ms,
+      },
+      budget: new SmtpBudget({
+        limiter,
+        limits: {
+          transactionsPerClientPerMinute: smtpLimits.transactions_per_client_per_minute,
+          messagesPerClientPerMinute: smtpLimits.messages_per_client_per_minute,
+          messagesPerSenderPerMailboxPerHour: smtpLimits.messages_per_sender_per_mailbox_per_hour,
+          refusedRecipientsPerClientPerHour: smtpLimits.refused_recipients_per_client_per_hour,
+        },
+      }),
     });
     const smtpListening = await smtp.listen(smtpAddr.host, smtpAddr.port);
     undo.push(() => smtp.close());
+    certificates?.serve((credentials) => smtp.updateTls(credentials));
+    undo.push(async () => certificates?.stop());
     let smtpOpen = true;
 
     const routes = new RouteTable();
@@ -366,11 +437,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       httpUrl: `http://${httpHost}:${httpPort}`,
       smtpPort: smtpListening.port,
       smtpHost: smtpAddr.host,
+      reloadTls: (trigger = 'request') => (certificates ? certificates.reload(trigger) : Promise.resolve({ status: 'off' })),
       stop() {
         stopping ??= (async () => {
           // Stop taking new work first, let in-flight SMTP transactions commit, then close storage.
           const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
           http.closeIdleConnections();
+          certificates?.stop();
           await smtp.close();
           smtpOpen = false;
           http.closeAllConnections();
@@ -379,10 +452,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           // In-flight webhook attempts are recorded before the bus and the database close.
           await webhookWorker.stop();
           clearInterval(idempotencyPurge);
+          clearInterval(limiterPurge);
           await outboundWorker.stop();
           await systemMailWorker.stop();
           await outboundTransport?.close();
           await holdExpiry.stop();
+          // After SMTP and the outbound worker: nothing scans any more.
+          await scanner.close();
           await eventBus.close();
           await httpClosed;
           if (!options.database) await openDb.close();

@@ -52,6 +52,26 @@ export interface InboundSink {
   accept(message: InboundMessage): Promise<{ queueId: string }>;
 }
 
+/**
+ * What an inbound session spends against budgets that every replica shares (rate limits over time).
+ * The relay says what happened; the api decides what it costs and whether it is allowed.
+ * `client` is the client's network (clientNetwork(): an IPv4 address or an IPv6 /64).
+ */
+export type BudgetStep =
+  /** A recipient the directory accepted; `firstOfTransaction` also counts the transaction. */
+  | { kind: 'recipient'; client: string; mailFrom: string; recipient: Recipient; firstOfTransaction: boolean }
+  /** A recipient refused as unknown, malformed or foreign (address harvesting, relay probing). */
+  | { kind: 'refusal'; client: string };
+
+export type BudgetLimit = 'client_transactions' | 'client_messages' | 'sender_recipient' | 'client_refusals';
+
+export type BudgetVerdict = { ok: true } | { ok: false; limit: BudgetLimit; retryAfterSeconds: number };
+
+export interface InboundBudget {
+  /** Rejects only when the budget could not be consulted (the relay then answers 451). */
+  charge(step: BudgetStep): Promise<BudgetVerdict>;
+}
+
 /** The slice of a pino logger the relay uses. */
 export interface Logger {
   debug(obj: object, msg?: string): void;

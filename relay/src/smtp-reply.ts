@@ -19,7 +19,40 @@ export const REPLY = {
   authNotOffered: { code: 503, enhanced: '5.5.1', text: 'authentication is not offered on this port' },
   /** RFC 5321 §3.8: a server going down answers 421; RFC 3463 4.3.2 "system not accepting messages". */
   shuttingDown: { code: 421, enhanced: '4.3.2', text: 'service shutting down, try again later' },
+  /** Every session slot of this process is taken (RFC 3463 4.3.2): the client retries later. */
+  tooManyConnections: { code: 421, enhanced: '4.3.2', text: 'too many connections, try again later' },
+  /** The client's network already holds its share of sessions (RFC 3463 4.7.0, a policy refusal). */
+  tooManyClientConnections: { code: 421, enhanced: '4.7.0', text: 'too many connections from your network, try again later' },
+  /** RFC 3463 4.4.2 "bad connection": the session outlived its time limit; a new one may continue. */
+  sessionTooLong: { code: 421, enhanced: '4.4.2', text: 'session time limit reached, reconnect to continue' },
+  /** RFC 3463 4.4.2: the client sends too slowly to ever finish (slowloris). */
+  tooSlow: { code: 421, enhanced: '4.4.2', text: 'connection too slow, closing' },
+  /** Too many unknown or refused recipients: address harvesting (RFC 3463 4.7.0). */
+  tooManyRefusedRecipients: { code: 421, enhanced: '4.7.0', text: 'too many refused recipients, closing' },
+  /**
+   * The mailbox receives from this sender faster than its budget allows. RFC 3463 4.2.1 "mailbox
+   * disabled, not accepting messages" as a temporary state: the answer large receivers give too.
+   */
+  mailboxReceivingTooFast: { code: 450, enhanced: '4.2.1', text: 'this mailbox is receiving mail from you too fast, try again later' },
 } as const satisfies Record<string, SmtpReply>;
+
+/** The client's network sent more than its budget (RFC 3463 4.7.0); says when to come back. */
+export function clientRateLimited(retryAfterSeconds: number): SmtpReply {
+  return { code: 421, enhanced: '4.7.0', text: `too much mail from your network, try again in ${Math.max(1, Math.ceil(retryAfterSeconds))} seconds` };
+}
+
+/**
+ * A header section over a limit (relay/src/mime/limits.ts). RFC 3463 5.3.4 "message too big for
+ * system", the code Gmail and Exchange Online give for oversized headers; the text names the limit.
+ */
+export function headerTooBig(what: string): SmtpReply {
+  return { code: 552, enhanced: '5.3.4', text: `message header ${what}, the limit here` };
+}
+
+/** A MIME structure over a limit. RFC 3463 5.6.0 "other or undefined media error", as Postfix's mime_nesting_limit. */
+export function mimeTooComplex(what: string): SmtpReply {
+  return { code: 554, enhanced: '5.6.0', text: `message ${what}, the limit here` };
+}
 
 export function accepted(queueId: string): SmtpReply {
   return { code: 250, enhanced: '2.0.0', text: `ok queued as ${queueId}` };

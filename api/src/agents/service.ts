@@ -12,6 +12,7 @@ import { decodeCursor, toPage } from '../http/cursor.js';
 import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import { AgentsRepo } from './repo.js';
+import { reservedLocalPart } from './reserved.js';
 
 export type AgentRow = Awaited<ReturnType<AgentsRepo['findByAddress']>> & {};
 
@@ -50,6 +51,8 @@ export class AgentsService {
       throw new AppError('validation_error', `invalid agent address ${requested}: use letters, digits and . _ + - before the @ and a domain name after it`);
     }
     const { address: raw, domain } = syntax;
+    const reserved = reservedLocalPart(syntax.local);
+    if (reserved) throw new AppError('validation_error', `cannot create agent ${raw}: ${reserved}; pick another name`);
     if (domain !== this.sharedDomain && !(await this.repo.isVerifiedDomainOf(principal.userId, domain))) {
       throw new AppError('validation_error', `domain ${domain} is neither the shared domain ${this.sharedDomain} nor one of your verified domains`);
     }

@@ -4,7 +4,7 @@
  * X-E2A-Conversation-Id is honoured only for mail this gateway produced itself (`trustedConversationId`),
  * never from a header an outside sender could write.
  */
-import type { Database } from '../db/database.js';
+import { pgText, type Database } from '../db/database.js';
 
 export interface ThreadingInput {
   agentId: string;
@@ -24,7 +24,11 @@ export async function findConversation(db: Database, input: ThreadingInput): Pro
       .executeTakeFirst();
     if (found) return found.id;
   }
-  const candidates = [input.inReplyTo, ...[...input.references].reverse()].filter((v): v is string => !!v).slice(0, 20);
+  // Compared as stored: message_id_header went through pgText (a NUL cannot even be a parameter).
+  const candidates = [input.inReplyTo, ...[...input.references].reverse()]
+    .filter((v): v is string => !!v)
+    .slice(0, 20)
+    .map(pgText);
   if (candidates.length === 0) return null;
   const rows = await db
     .selectFrom('messages')

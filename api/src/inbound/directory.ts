@@ -1,6 +1,7 @@
 /** The relay's RecipientDirectory, answered from the agents and domains tables. */
 import type { Recipient, RecipientDirectory } from '@e2a/relay';
 import type { Database } from '../db/database.js';
+import { isOperatorAddress, type PostmasterRoute } from './postmaster.js';
 
 /** Carried from RCPT to DATA in Recipient.context: saves InboundService a query per message. */
 export interface RecipientContext {
@@ -13,9 +14,15 @@ export function isRecipientContext(value: unknown): value is RecipientContext {
 }
 
 export class AgentDirectory implements RecipientDirectory {
-  constructor(private readonly deps: { db: Database; sharedDomain: string }) {}
+  constructor(private readonly deps: { db: Database; sharedDomain: string; postmaster: PostmasterRoute }) {}
 
   async lookup(address: string): Promise<Recipient | null> {
+    // The relay asks only for addresses at our domains (or a bare "postmaster", RFC 5321 §4.5.1).
+    if (isOperatorAddress(address)) return this.deps.postmaster.recipient(address, (a) => this.agentAt(a));
+    return this.agentAt(address);
+  }
+
+  private async agentAt(address: string): Promise<Recipient | null> {
     const row = await this.deps.db
       .selectFrom('agents')
       .select(['id', 'address', 'user_id', 'protection'])

@@ -13,8 +13,10 @@
  * recipients with different verdicts and a per-recipient 5xx is no longer possible, and a bounce
  * would tell the sender which filter caught it.
  */
-import { isDeliveryReport, type InboundMessage, type InboundSink, type ParsedAttachment, type Recipient } from '@e2a/relay';
+import { isDeliveryReport, type InboundMessage, type InboundSink, type Recipient } from '@e2a/relay';
 import { EVENT_SCHEMA_VERSION, type MessageEventData } from '@e2a/sdk/wire';
+import { insertAttachments } from '../blobs/repo.js';
+import { blobRow, sealContent, type SealedContent } from '../blobs/content.js';
 import type { Clock } from '../clock.js';
 import { findConversation } from '../conversations/threading.js';
 import type { SecretBox } from '../crypto/secret-box.js';
@@ -26,6 +28,7 @@ import { parseStoredProtection } from '../protection/service.js';
 import type { ReviewHolds } from '../reviews/ports.js';
 import type { BounceHook } from '../outbound/bounces.js';
 import { isRecipientContext } from './directory.js';
+import { isPostmasterContext, type PostmasterRoute } from './postmaster.js';
 import { insertInboundCopy, type NewEventRow } from './repo.js';
 
 export interface InboundServiceDeps {
@@ -36,10 +39,9 @@ export interface InboundServiceDeps {
   holds: ReviewHolds;
   /** Marks the agent's sent mail bounced when a DSN for it arrives (outbound/bounces.ts). */
   bounces: BounceHook;
+  /** Forwards postmaster@ / abuse@ mail to the operator. */
+  postmaster: Pick<PostmasterRoute, 'forward'>;
 }
-
-type SealedAttachment = ParsedAttachment & { sealed: Buffer; sha256: string };
-type Sealed = { raw: Buffer; text: Buffer | null; html: Buffer | null; attachments: SealedAttachment[] };
 
 /** One recipient's verdict, decided before anything is written. */
 interface Plan {
@@ -67,23 +69,38 @@ export class InboundService implements InboundSink {
 
   private async store(message: InboundMessage, trustedConversationId: string | null): Promise<{ queueId: string }> {
     const queueId = newId('queue');
-    const { box } = this.deps;
-    const sealed: Sealed = {
-      raw: box.seal(message.raw),
-      text: message.parsed.text === null ? null : box.seal(message.parsed.text),
-      html: message.parsed.html === null ? null : box.seal(message.parsed.html),
-      attachments: message.parsed.attachments.map((a) => ({ ...a, sealed: box.seal(a.content), sha256: sha256Hex(a.content) })),
-    };
+    // Sealed once for every recipient: the copies share one blob (blobs/content.ts).
+    const sealed = sealContent(this.deps.box, { raw: message.raw, text: message.parsed.text, html: message.parsed.html, attachments: message.parsed.attachments });
     const plans: Plan[] = [];
-    for (const recipient of message.envelope.recipients) plans.push(await this.plan(recipient, message));
+    // postmaster@ and abuse@ mail not bound for an agent is forwarded to the operator (postmaster.ts).
+    const forwards: Recipient[] = [];
+    for (const recipient of message.envelope.recipients) {
+      if (isPostmasterContext(recipient.context)) forwards.push(recipient);
+      else plans.push(await this.plan(recipient, message));
+    }
     // The common case, one recipient, no attachments, no hold, not a delivery report, is a single
     // statement (its own transaction); anything more (further copies, attachment rows, the review,
     // the bounce's update and email.failed) is wrapped so it all commits together.
-    if (plans.length === 1 && sealed.attachments.length === 0 && plans[0]!.decision.action !== 'review' && !isDeliveryReport(message.parsed)) {
-      await this.storeFor(this.deps.db, plans[0]!, message, queueId, sealed, trustedConversationId);
+    if (forwards.length === 0 && plans.length === 1 && sealed.attachments.length === 0 && plans[0]!.decision.action !== 'review' && !isDeliveryReport(message.parsed)) {
+      await this.storeFor(this.deps.db, plans[0]!, message, queueId, sealed, true, trustedConversationId);
     } else {
       await this.deps.db.transaction().execute(async (tx) => {
-        for (const plan of plans) await this.storeFor(tx, plan, message, queueId, sealed, trustedConversationId);
+        // The first copy stored writes the blob; duplicates skipped before it write nothing.
+        let blobStored = false;
+        for (const plan of plans) {
+          if (await this.storeFor(tx, plan, message, queueId, sealed, !blobStored, trustedConversationId)) blobStored = true;
+        }
+        for (const recipient of forwards) {
+          await this.deps.postmaster.forward(tx, {
+            recipient: recipient.address,
+            forwardTo: isPostmasterContext(recipient.context) ? recipient.context.forwardTo : null,
+            raw: message.raw,
+            subject: message.parsed.subject,
+            envelope: message.envelope,
+            authentication: message.authentication,
+            receivedAt: message.receivedAt,
+          });
+        }
       });
     }
     return { queueId };
@@ -95,7 +112,7 @@ export class InboundService implements InboundSink {
       ? { user_id: recipient.context.userId, protection: recipient.context.protection }
       : await this.deps.db.selectFrom('agents').select(['user_id', 'protection']).where('id', '=', recipient.agentId).executeTakeFirstOrThrow();
     const protection = parseStoredProtection(agent.protection);
-    const decision = this.deps.gates.inbound(protection, {
+    const decision = await this.deps.gates.inbound(protection, {
       agentAddress: recipient.address,
       authentication: message.authentication,
       from: message.parsed.from?.address.toLowerCase() ?? null,
@@ -106,7 +123,16 @@ export class InboundService implements InboundSink {
     return { recipient, userId: agent.user_id, decision, protection };
   }
 
-  private async storeFor(db: Database, plan: Plan, message: InboundMessage, queueId: string, sealed: Sealed, trustedConversationId: string | null): Promise<void> {
+  /** Stores one recipient's copy; false when it was a duplicate. `writeBlob`: no copy has stored the blob yet. */
+  private async storeFor(
+    db: Database,
+    plan: Plan,
+    message: InboundMessage,
+    queueId: string,
+    sealed: SealedContent,
+    writeBlob: boolean,
+    trustedConversationId: string | null,
+  ): Promise<boolean> {
     const { recipient, decision } = plan;
     const parsed = message.parsed;
     const at = message.receivedAt;
@@ -179,9 +205,7 @@ export class InboundService implements InboundSink {
         authentication: json(message.authentication),
         verified: message.authentication.verified,
         headers: json(parsed.headers),
-        text_body: sealed.text,
-        html_body: sealed.html,
-        raw: sealed.raw,
+        blob_id: sealed.blobId,
         size_bytes: message.raw.length,
         attachment_count: sealed.attachments.length,
         read_at: null,
@@ -190,25 +214,9 @@ export class InboundService implements InboundSink {
       },
       { subject, counted: !held },
       events,
+      writeBlob ? blobRow(sealed, this.deps.clock.now()) : null,
     );
-    if (stored && sealed.attachments.length > 0) {
-      await db
-        .insertInto('attachments')
-        .values(
-          sealed.attachments.map((a, idx) => ({
-            message_id: id,
-            idx,
-            filename: pgText(a.filename),
-            content_type: pgText(a.contentType),
-            size_bytes: a.size,
-            content_id: pgText(a.contentId),
-            disposition: a.disposition,
-            sha256: a.sha256,
-            content: a.sealed,
-          })),
-        )
-        .execute();
-    }
+    if (stored && writeBlob) await insertAttachments(db, sealed);
     if (stored && decision.action === 'review') {
       await this.deps.holds.hold(db, {
         userId: plan.userId,
@@ -224,5 +232,6 @@ export class InboundService implements InboundSink {
     }
     // Idempotent, so a re-sent DSN (stored once) is harmless; runs in the copy's transaction.
     await this.deps.bounces.onInbound(db, { agentId: recipient.agentId, raw: message.raw, parsed, at });
+    return stored;
   }
 }

@@ -10,12 +10,15 @@ import { loadConfig } from '../config.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import type { OutboundRetryPolicy } from '../outbound/retry.js';
 import type { RetrySchedule } from '../webhooks/retry-schedule.js';
-import { openTestDatabase, type Engine } from './databases.js';
+import { openDatabase } from '../db/database.js';
+import { openTestDatabase, type Engine, type TestDatabase } from './databases.js';
 
 export const TEST_DOMAIN = 'agents.test';
 
 export interface TestGateway {
   gateway: Gateway;
+  /** postgres://… of its database ('' on PGlite), for a second replica (`replicaOf`). */
+  databaseUrl: string;
   /** Account key of the test user. */
   apiKey: string;
   userId: string;
@@ -38,9 +41,14 @@ export async function startTestGateway(opts: {
   outboundDirectPort?: number;
   /** Kysely plugins on the gateway's database handle (a StatementLog to count round trips). */
   plugins?: KyselyPlugin[];
+  /**
+   * Another replica: the PostgreSQL database of this gateway (its `databaseUrl`), reached over a
+   * pool of its own. Left in place at close; the first gateway drops it.
+   */
+  replicaOf?: TestGateway;
 }): Promise<TestGateway> {
-  const { engine, env, plugins, ...fakes } = opts;
-  const db = await openTestDatabase(engine);
+  const { engine, env, plugins, replicaOf, ...fakes } = opts;
+  const db = replicaOf ? await openReplicaDatabase(replicaOf) : await openTestDatabase(engine);
   const config = loadConfig({
     env: {
       E2A_ENV: 'test',
@@ -65,6 +73,7 @@ export async function startTestGateway(opts: {
   const apiKey = boot.apiKey.key;
   return {
     gateway,
+    databaseUrl: db.url,
     apiKey,
     userId: boot.userId,
     api(path, init = {}) {
@@ -79,4 +88,10 @@ export async function startTestGateway(opts: {
       await db.drop();
     },
   };
+}
+
+async function openReplicaDatabase(of: TestGateway): Promise<TestDatabase> {
+  if (!of.databaseUrl) throw new Error('replicaOf needs a PostgreSQL gateway: PGlite is one process');
+  const handle = await openDatabase({ url: of.databaseUrl, dataDir: null, poolSize: 5 });
+  return { handle, url: of.databaseUrl, drop: () => handle.close() };
 }

@@ -33,8 +33,15 @@ export function runServer(args: string[], env: Record<string, string>, timeoutMs
   });
 }
 
-export function spawnServer(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+export interface SpawnOptions {
+  /** Open-file limit for the process (`ulimit -n`), to provoke descriptor exhaustion. */
+  fdLimit?: number;
+}
+
+export function spawnServer(args: string[], env: Record<string, string>, options: SpawnOptions = {}): ChildProcess {
+  const argv = [process.execPath, '--import', 'tsx', MAIN, ...args];
+  const [command, ...rest] = options.fdLimit ? ['sh', '-c', `ulimit -n ${options.fdLimit} && exec "$@"`, 'sh', ...argv] : argv;
+  return spawn(command!, rest, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', E2A_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,8 +59,8 @@ export interface RunningServer {
 }
 
 /** Starts `serve` and waits for its "e2a listening" log line. */
-export function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningServer> {
-  const child = spawnServer(['serve'], { E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0', E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0', ...env });
+export function startServer(env: Record<string, string>, timeoutMs = 60_000, options: SpawnOptions = {}): Promise<RunningServer> {
+  const child = spawnServer(['serve'], { E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0', E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0', ...env }, options);
   let out = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 /** SQL for webhooks and their deliveries. The delivery worker's claim lives in workers/. */
 import { sql, type Updateable } from 'kysely';
-import type { Database } from '../db/database.js';
+import { json, type Database } from '../db/database.js';
 import type { WebhooksTable } from '../db/schema.js';
 
 export type WebhookRow = Awaited<ReturnType<WebhooksRepo['get']>> & {};
@@ -25,9 +25,9 @@ export class WebhooksRepo {
         id: row.id,
         user_id: row.user_id,
         url: f.url,
-        events: JSON.stringify(f.events),
-        filter_agent_addresses: JSON.stringify(f.agentAddresses),
-        filter_conversation_ids: JSON.stringify(f.conversationIds),
+        events: json(f.events),
+        filter_agent_addresses: json(f.agentAddresses),
+        filter_conversation_ids: json(f.conversationIds),
         description: f.description,
         enabled: f.enabled,
         secret: row.secret,

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { Principal } from '../accounts/principal.js';
 import { isoTime, type Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
-import type { Database } from '../db/database.js';
+import { json, type Database } from '../db/database.js';
 import { decodeCursor, toPage } from '../http/cursor.js';
 import { AppError, notFound } from '../http/errors.js';
 import { newId, randomToken } from '../ids.js';
@@ -88,9 +88,9 @@ export class WebhooksService {
     const reEnabled = req.enabled === true && !row.enabled;
     const updated = await this.repo.update(row.id, {
       ...(req.url !== undefined ? { url: this.checkUrl(req.url) } : {}),
-      ...(req.events !== undefined ? { events: JSON.stringify(req.events) } : {}),
-      ...(req.filters?.agent_addresses !== undefined ? { filter_agent_addresses: JSON.stringify(req.filters.agent_addresses.map((a) => a.trim().toLowerCase())) } : {}),
-      ...(req.filters?.conversation_ids !== undefined ? { filter_conversation_ids: JSON.stringify(req.filters.conversation_ids) } : {}),
+      ...(req.events !== undefined ? { events: json(req.events) } : {}),
+      ...(req.filters?.agent_addresses !== undefined ? { filter_agent_addresses: json(req.filters.agent_addresses.map((a) => a.trim().toLowerCase())) } : {}),
+      ...(req.filters?.conversation_ids !== undefined ? { filter_conversation_ids: json(req.filters.conversation_ids) } : {}),
       ...(req.description !== undefined ? { description: req.description } : {}),
       ...(req.enabled !== undefined ? { enabled: req.enabled } : {}),
       // Re-enabling is the user saying "fixed": the failure clock starts again.

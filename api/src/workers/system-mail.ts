@@ -1,5 +1,5 @@
 /**
- * Sends the gateway's own mail (review notifications in system_mail) through the same outbound
+ * Sends the gateway's own mail (review notifications, postmaster@ forwards in system_mail) through the same outbound
  * transport as agents' mail, DKIM-signed for the From domain, with the same retry policy. These
  * rows are never in any agent's mailbox, so an agent cannot read the approval links meant for its
  * reviewer. With outbound_smtp.mode none there is no way out: the row fails with the reason and a
@@ -23,6 +23,8 @@ interface SystemMailJob {
   subject: string;
   text_body: Uint8Array;
   html_body: Uint8Array | null;
+  /** Sealed original of a forwarded postmaster@ mail, attached as message/rfc822. */
+  attachment: Uint8Array | null;
   attempts: number;
   created_at: Date;
 }
@@ -42,7 +44,7 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
           WHERE status = 'queued' AND next_attempt_at <= ${now} AND (locked_until IS NULL OR locked_until < ${now})
           ORDER BY next_attempt_at LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-      RETURNING id, from_address, to_addresses, subject, text_body, html_body, attempts, created_at`.execute(this.deps.db);
+      RETURNING id, from_address, to_addresses, subject, text_body, html_body, attachment, attempts, created_at`.execute(this.deps.db);
     return result.rows;
   }
 
@@ -63,7 +65,7 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
       subject: job.subject,
       text: box.openText(job.text_body),
       html: box.openText(job.html_body),
-      attachments: [],
+      attachments: job.attachment ? [{ filename: 'original.eml', contentType: 'message/rfc822', content: box.open(job.attachment), contentId: null, disposition: 'attachment' }] : [],
       messageId: `${job.id}.${randomToken(9)}@${domain}`,
       date,
       inReplyTo: null,

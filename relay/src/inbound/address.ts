@@ -69,6 +69,13 @@ export function classifyAddress(input: string): AddressSyntax {
  * "relaying denied" (550 5.7.1) while a local unknown is "no such mailbox" (550 5.1.1).
  */
 export async function evaluateRecipient(input: string, directory: RecipientDirectory): Promise<RecipientVerdict> {
+  // RFC 5321 §4.5.1: "RCPT TO:<Postmaster>" without a domain MUST be accepted.
+  if (input.trim().toLowerCase() === 'postmaster') {
+    const recipient = await directory.lookup('postmaster');
+    if (!recipient) return { ok: false, reply: REPLY.unknownMailbox, reason: 'no postmaster' };
+    const at = recipient.address.lastIndexOf('@');
+    return { ok: true, local: recipient.address.slice(0, at), domain: recipient.address.slice(at + 1), address: recipient.address, recipient };
+  }
   const syntax = classifyAddress(input);
   switch (syntax.kind) {
     case 'relay-trick':

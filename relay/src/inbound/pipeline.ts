@@ -6,12 +6,15 @@
 import { createHash } from 'node:crypto';
 import type { SenderVerifier } from '../auth/verify.js';
 import type { Clock } from '../clock.js';
-import { parseMessage } from '../mime/parse.js';
+import { toCrlf } from '../mime/line-endings.js';
+import { checkMessageLimits, type MessageLimits } from '../mime/limits.js';
+import { ParseTimeoutError, type MessageParser } from '../mime/message-parser.js';
 import { sanitize } from '../mime/sanitize.js';
 import type { InboundSink, Logger, Recipient } from '../ports.js';
 import type { SmtpReply } from '../smtp-reply.js';
 import { REPLY, accepted } from '../smtp-reply.js';
 import { receivedHeader } from './received-header.js';
+import type { NegotiatedTls } from './tls.js';
 
 export interface TransactionInfo {
   /** smtp-server's session id plus the transaction number: our id in the Received line and logs. */
@@ -22,6 +25,8 @@ export interface TransactionInfo {
   helo: string;
   /** ESMTP / ESMTPS / … for the Received line (RFC 3848). */
   protocol: string;
+  /** What STARTTLS negotiated, when the session used it. */
+  tls?: NegotiatedTls;
 }
 
 export interface InboundPipelineOptions {
@@ -30,15 +35,27 @@ export interface InboundPipelineOptions {
   hostname: string;
   logger: Logger;
   clock: Clock;
+  /** Header and MIME limits, checked before anything expensive reads the message. */
+  messageLimits: MessageLimits;
+  /** Parses on the event loop, or in a worker thread for a large message. */
+  parser: MessageParser;
 }
 
 export type InboundPipeline = (original: Buffer, tx: TransactionInfo) => Promise<SmtpReply>;
 
 export function createInboundPipeline(options: InboundPipelineOptions): InboundPipeline {
-  const { verifier, sink, hostname, logger, clock } = options;
+  const { verifier, sink, hostname, logger, clock, messageLimits, parser } = options;
 
   return async (original, tx) => {
     try {
+      // mailauth's header parser is quadratic in folded lines, so the limits come before it; on the
+      // lines as they will be read (a CR-only message is otherwise one enormous header line).
+      const crlf = toCrlf(original);
+      const limits = await checkMessageLimits(crlf, messageLimits);
+      if (!limits.ok) {
+        logger.info({ tx: tx.id, limit: limits.limit, bytes: original.length }, 'message refused: over a message limit');
+        return limits.reply;
+      }
       const receivedAt = clock.now();
       const contentHash = createHash('sha256').update(original).digest('hex');
       // DKIM signs the bytes the author sent, so verification runs before we touch anything.
@@ -52,13 +69,14 @@ export function createInboundPipeline(options: InboundPipelineOptions): InboundP
         remoteAddress: tx.remoteAddress,
         hostname,
         protocol: tx.protocol,
+        tls: tx.tls,
         id: tx.id,
         recipients: tx.recipients.map((r) => r.address),
         date: receivedAt,
       });
       // RFC 8601 §5: Authentication-Results goes above the other trace fields, ours included.
-      const raw = sanitize(original, { authservId: hostname, prepend: [authResultsHeader, received] });
-      const parsed = await parseMessage(raw);
+      const raw = sanitize(crlf, { authservId: hostname, prepend: [authResultsHeader, received] });
+      const parsed = await parser.parse(raw, limits.shape.textBytes);
       const { queueId } = await sink.accept({
         raw,
         contentHash,
@@ -79,6 +97,11 @@ export function createInboundPipeline(options: InboundPipelineOptions): InboundP
       );
       return accepted(queueId);
     } catch (err) {
+      if (err instanceof ParseTimeoutError) {
+        // Load-dependent, so temporary: a retry on a quieter machine may well finish.
+        logger.warn({ tx: tx.id, bytes: original.length }, 'inbound message took too long to parse, asking the sender to retry');
+        return REPLY.tryAgainLater;
+      }
       logger.error({ err, tx: tx.id }, 'inbound message not stored, asking the sender to retry');
       return REPLY.tryAgainLater;
     }

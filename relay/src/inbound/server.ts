@@ -8,14 +8,20 @@ import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPSe
 import type { SenderVerifier } from '../auth/verify.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import type { InboundSink, Logger, Recipient, RecipientDirectory } from '../ports.js';
+import type { InboundBudget, InboundSink, Logger, Recipient, RecipientDirectory } from '../ports.js';
 import type { SmtpReply } from '../smtp-reply.js';
 import { REPLY, replyText, toSmtpError } from '../smtp-reply.js';
 import { evaluateRecipient } from './address.js';
 import { collectBounded } from './bounded-collect.js';
+import { chargeRecipient, chargeRefusal } from './budget-replies.js';
+import { clientNetwork } from './client-network.js';
+import { createSessionGuard, type SessionLimits } from './session-limits.js';
+import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../mime/limits.js';
+import { createMessageParser } from '../mime/message-parser.js';
 import { createInboundPipeline } from './pipeline.js';
 import type { ProxyTrust } from './proxy-trust.js';
 import { createProxyTrust } from './proxy-trust.js';
+import { checkTlsCredentials, TlsSessions, tlsServerOptions, type TlsCheck, type TlsCredentials } from './tls.js';
 
 export interface InboundServerOptions {
   directory: RecipientDirectory;
@@ -29,17 +35,31 @@ export interface InboundServerOptions {
   hostname: string;
   /** Peers allowed to send a PROXY v1 header; empty means PROXY is never accepted. */
   trustedProxyCidrs: string[];
+  /** Per-process session limits: connections, session length, data-rate floor, refused recipients. */
+  limits: SessionLimits;
+  /** Rate budgets shared by every replica (transactions, messages, sender → mailbox, refusals). */
+  budget: InboundBudget;
   logger: Logger;
   clock?: Clock;
-  /** Enables STARTTLS (RFC 3207). Without it STARTTLS is neither offered nor accepted. */
-  tls?: { key: Buffer; cert: Buffer };
+  /**
+   * Enables STARTTLS (RFC 3207), TLS 1.2 and up. Without it STARTTLS is neither offered nor
+   * accepted. Check it with checkTlsCredentials() first: smtp-server throws on a bad pair.
+   */
+  tls?: TlsCredentials;
   /** How long close() lets in-flight transactions finish before cutting them off (default 10 s). */
   drainTimeoutMs?: number;
+  /** Header and MIME limits; over one, the message gets 552 5.3.4 / 554 5.6.0 (default DEFAULT_MESSAGE_LIMITS). */
+  messageLimits?: MessageLimits;
 }
 
 export interface InboundServer {
   listen(host: string, port: number): Promise<{ port: number }>;
   close(): Promise<void>;
+  /**
+   * Serves new STARTTLS handshakes with these credentials if they pass checkTlsCredentials();
+   * otherwise keeps the current ones. Sessions already encrypted are not touched.
+   */
+  updateTls(credentials: TlsCredentials): TlsCheck;
 }
 
 /** Recipients accepted in the current transaction, keyed by the address string the client used. */
@@ -64,15 +84,19 @@ class CidrProxySmtpServer extends SMTPServer {
 }
 
 export function createInboundServer(options: InboundServerOptions): InboundServer {
-  const { directory, logger, hostname, maxMessageBytes, maxRecipients } = options;
+  const { directory, logger, hostname, maxMessageBytes, maxRecipients, limits, budget } = options;
   const clock = options.clock ?? systemClock;
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  // Large messages parse in a worker thread; closed with the server.
+  const parser = createMessageParser();
   const pipeline = createInboundPipeline({
     verifier: options.verifier,
     sink: options.sink,
     hostname,
     logger,
     clock,
+    messageLimits: options.messageLimits ?? DEFAULT_MESSAGE_LIMITS,
+    parser,
   });
   /**
    * Transactions under way (MAIL accepted, DATA not yet answered) and their recipients. On close()
@@ -85,8 +109,11 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
   const endTransaction = (session: SMTPServerSession): void => {
     if (transactions.delete(session) && transactions.size === 0) drained?.();
   };
+  /** Recipients refused so far in each session (address harvesting is cut off after a few). */
+  const refusedRecipients = new Map<string, number>();
 
   const reply = (callback: (err?: Error | null) => void, r: SmtpReply): void => callback(toSmtpError(r));
+  const tlsSessions = new TlsSessions();
 
   const smtpOptions: SMTPServerOptions = {
     name: hostname,
@@ -97,13 +124,28 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
     disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     // A PTR lookup per connection only adds latency and a DNS dependency; nothing here reads it.
     disableReverseLookup: true,
+    socketTimeout: limits.idleTimeoutMs,
+    // The session guard answers over-limit clients itself (with an enhanced code); this cap is the
+    // backstop for sockets still in a PROXY or TLS handshake, which the guard cannot see yet.
+    maxClients: Math.ceil(limits.maxConnections * 1.1) + 1,
     logger: false,
     // Backstop only: close() cuts connections itself once in-flight transactions are done.
     closeTimeout: drainTimeoutMs + 5_000,
-    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
+    ...(options.tls ? tlsServerOptions(options.tls) : {}),
 
-    onConnect(_session, callback) {
+    onSecure(socket, session, callback) {
+      // For the Received line: RFC 3848 ESMTPS, plus the version and cipher as a comment.
+      tlsSessions.record(socket, session);
+      callback();
+    },
+
+    onConnect(session, callback) {
       if (closing) return reply(callback, REPLY.shuttingDown);
+      const refusal = guard.open(session);
+      if (refusal) {
+        logger.info({ session: session.id, client: clientNetwork(session.remoteAddress), reason: refusal.text }, 'connection refused');
+        return reply(callback, refusal);
+      }
       callback();
     },
 
@@ -116,23 +158,42 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
 
     onClose(session) {
       endTransaction(session);
+      guard.close(session);
+      refusedRecipients.delete(session.id);
     },
 
     onRcptTo(address: SMTPServerAddress, session, callback) {
       if (closing && !transactions.has(session)) return reply(callback, REPLY.shuttingDown);
+      const client = clientNetwork(session.remoteAddress);
       const accept = async (): Promise<SmtpReply | null> => {
         const verdict = await evaluateRecipient(address.address, directory);
         if (!verdict.ok) {
           logger.info({ session: session.id, rcpt: address.address, reason: verdict.reason }, 'recipient refused');
+          const before = refusedRecipients.get(session.id) ?? 0;
+          refusedRecipients.set(session.id, before + 1);
+          if (before + 1 > limits.maxRefusedRecipients) return REPLY.tooManyRefusedRecipients;
+          const overBudget = await chargeRefusal(budget, client);
+          if (overBudget) return overBudget;
+          await delay(guard.refusalDelayMs(before));
           return verdict.reply;
         }
         const current = transactions.get(session);
         // The connection closed during the lookup: nobody is left to answer.
         if (!current) return REPLY.tryAgainLater;
         const distinct = new Set([...current.values()].map((r) => r.address));
-        if (!distinct.has(verdict.recipient.address) && distinct.size >= maxRecipients) {
-          return REPLY.tooManyRecipients;
+        if (distinct.has(verdict.recipient.address)) {
+          current.set(address.address.toLowerCase(), verdict.recipient);
+          return null;
         }
+        if (distinct.size >= maxRecipients) return REPLY.tooManyRecipients;
+        const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        const overBudget = await chargeRecipient(budget, { client, mailFrom, recipient: verdict.recipient, firstOfTransaction: distinct.size === 0 });
+        if (overBudget) {
+          logger.info({ session: session.id, client, rcpt: verdict.recipient.address, reason: overBudget.text }, 'recipient deferred by rate limit');
+          return overBudget;
+        }
+        // The lookups took time: the transaction may have ended (RSET, closed connection) meanwhile.
+        if (transactions.get(session) !== current) return REPLY.tryAgainLater;
         current.set(address.address.toLowerCase(), verdict.recipient);
         return null;
       };
@@ -177,10 +238,12 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
       remoteAddress: session.remoteAddress,
       helo: session.hostNameAppearsAs || '',
       protocol: session.transmissionType || 'ESMTP',
+      tls: tlsSessions.of(session),
     });
   }
 
   const smtp = new CidrProxySmtpServer(smtpOptions, createProxyTrust(options.trustedProxyCidrs));
+  const guard = createSessionGuard(smtp, limits);
   // Without a listener an 'error' event (a client resetting its socket) would crash the process.
   smtp.on('error', (err) => logger.warn({ err }, 'smtp connection error'));
 
@@ -191,14 +254,23 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
         smtp.server.once('error', onError);
         smtp.listen(port, host, () => {
           smtp.server.off('error', onError);
+          guard.start();
           const address = smtp.server.address();
           resolve({ port: typeof address === 'object' && address ? address.port : port });
         });
       });
     },
 
+    updateTls(credentials) {
+      if (!options.tls) throw new Error('STARTTLS is off on this server: start it with tls to serve a certificate');
+      const check = checkTlsCredentials(credentials);
+      if (check.ok) smtp.updateSecureContext(tlsServerOptions(credentials));
+      return check;
+    },
+
     async close() {
       closing = true;
+      guard.stop();
       // Stop listening ourselves rather than through smtp.close(): once that is called,
       // smtp-server answers every further command with 421, even inside a transaction we owe.
       const closed = new Promise<void>((resolve) => smtp.server.close(() => resolve()));
@@ -211,6 +283,7 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
         connection.close();
       }
       await closed;
+      await parser.close();
     },
   };
 }

@@ -15,6 +15,8 @@ export interface ComposeAttachment {
   contentType: string;
   content: Buffer;
   contentId: string | null;
+  /** Default: nodemailer's choice (inline for a message/rfc822 part, which readers then show as body). */
+  disposition?: 'attachment' | 'inline';
 }
 
 export interface ComposeInput {
@@ -56,6 +58,7 @@ export async function composeMessage(input: ComposeInput): Promise<Buffer> {
       contentType: a.contentType,
       content: a.content,
       ...(a.contentId ? { cid: a.contentId } : {}),
+      ...(a.disposition ? { contentDisposition: a.disposition } : {}),
     })),
     messageId: bracket(input.messageId),
     date: input.date,

@@ -1,5 +1,6 @@
 /** In-memory implementations of the relay's ports, for relay and api tests alike. */
-import type { InboundMessage, InboundSink, Logger, Recipient, RecipientDirectory } from '../ports.js';
+import type { BudgetLimit, BudgetStep, InboundBudget, InboundMessage, InboundSink, Logger, Recipient, RecipientDirectory } from '../ports.js';
+import type { SessionLimits } from '../inbound/session-limits.js';
 
 export interface MemoryDirectory extends RecipientDirectory {
   /** Every address looked up, in order. */
@@ -56,3 +57,40 @@ export function createTestLogger(echo = false): Logger & { entries: Array<{ leve
     };
   return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
+
+export interface MemoryBudget extends InboundBudget {
+  /** Every step charged, in order. */
+  readonly steps: BudgetStep[];
+  /** From now on, refuse steps of this kind with this limit (null: allow everything again). */
+  refuse(kind: BudgetStep['kind'], limit: BudgetLimit | null, retryAfterSeconds?: number): void;
+}
+
+/** A budget that allows everything unless told otherwise, and records what it was charged. */
+export function createMemoryBudget(): MemoryBudget {
+  const steps: BudgetStep[] = [];
+  const refusing = new Map<BudgetStep['kind'], { limit: BudgetLimit; retryAfterSeconds: number }>();
+  return {
+    steps,
+    refuse(kind, limit, retryAfterSeconds = 60) {
+      if (limit === null) refusing.delete(kind);
+      else refusing.set(kind, { limit, retryAfterSeconds });
+    },
+    async charge(step) {
+      steps.push(step);
+      const refusal = refusing.get(step.kind);
+      return refusal ? { ok: false, ...refusal } : { ok: true };
+    },
+  };
+}
+
+/** Limits loose enough that no protocol test meets them unless it sets its own. */
+export const ROOMY_SESSION_LIMITS: SessionLimits = {
+  maxConnections: 1000,
+  maxConnectionsPerClient: 1000,
+  idleTimeoutMs: 60_000,
+  maxSessionMs: 600_000,
+  minBytesPerSecond: 0,
+  maxRefusedRecipients: 1000,
+  refusalDelayStepMs: 0,
+  refusalDelayMaxMs: 0,
+};

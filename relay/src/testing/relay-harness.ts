@@ -4,8 +4,8 @@
  */
 import { withTimeout } from '../auth/resolver.js';
 import { createSenderVerifier, type SenderVerifier } from '../auth/verify.js';
-import { createInboundServer, type InboundServerOptions } from '../inbound/server.js';
-import { createMemoryDirectory, createMemorySink, createTestLogger, type MemoryDirectory, type MemorySink } from './fake-ports.js';
+import { createInboundServer, type InboundServer, type InboundServerOptions } from '../inbound/server.js';
+import { ROOMY_SESSION_LIMITS, createMemoryBudget, createMemoryDirectory, createMemorySink, createTestLogger, type MemoryBudget, type MemoryDirectory, type MemorySink } from './fake-ports.js';
 import { createFakeResolver, type FakeResolverOptions, type Zone } from './fake-resolver.js';
 
 export const HOSTNAME = 'mx.agents.test';
@@ -22,7 +22,10 @@ export interface Harness {
   port: number;
   directory: MemoryDirectory;
   sink: MemorySink;
+  budget: MemoryBudget;
   logger: ReturnType<typeof createTestLogger>;
+  /** The server itself, for what tests do to it while it runs (updateTls). */
+  server: InboundServer;
   close(): Promise<void>;
 }
 
@@ -30,6 +33,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = createTestLogger(process.env.E2A_TEST_LOG === 'debug');
   const directory = createMemoryDirectory(options.mailboxes ?? ['bot@agents.test', 'helper@agents.test']);
   const sink = createMemorySink();
+  const budget = createMemoryBudget();
   const resolver = withTimeout(createFakeResolver(options.zone ?? {}, options.dns), 50);
   const verifier = options.verifier ?? createSenderVerifier({ resolver, authservId: HOSTNAME, logger });
   const server = createInboundServer({
@@ -41,8 +45,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     hostname: HOSTNAME,
     trustedProxyCidrs: [],
     logger,
+    limits: ROOMY_SESSION_LIMITS,
+    budget,
     ...options.overrides,
   });
   const { port } = await server.listen('127.0.0.1', 0);
-  return { port, directory, sink, logger, close: () => server.close() };
+  return { port, directory, sink, budget, logger, server, close: () => server.close() };
 }

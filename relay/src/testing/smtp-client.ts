@@ -68,7 +68,10 @@ export class SmtpTestClient {
     const go = await this.command('DATA');
     if (go.code !== 354) return go;
     let text = raw.toString('latin1').replace(/(^|\n)\./g, '$1..');
-    if (!text.endsWith('\n')) text += '\r\n';
+    // Only CRLF.CRLF ends DATA (a bare LF before the dot does not, against SMTP smuggling), so the
+    // last line always ends in CRLF, as every real client sends it, whatever the message's own ends.
+    if (text.endsWith('\n') && !text.endsWith('\r\n')) text = `${text.slice(0, -1)}\r\n`;
+    else if (!text.endsWith('\n')) text += '\r\n';
     this.socket.write(Buffer.from(`${text}.\r\n`, 'latin1'));
     return this.read();
   }
@@ -80,6 +83,22 @@ export class SmtpTestClient {
     for (const r of to) rcpt.push(await this.command(`RCPT TO:<${r}>`));
     const data = rcpt.some((r) => r.code === 250) ? await this.data(raw) : null;
     return { mail, rcpt, data };
+  }
+
+  /** Writes bytes as they are, without waiting for a reply (slow or malformed clients). */
+  write(bytes: string | Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** The next reply the server sends, whatever prompted it (e.g. a 421 the server sends on its own). */
+  nextReply(): Promise<Reply> {
+    return this.read();
+  }
+
+  /** Resolves when the server (or anything) closed the connection. */
+  get closed(): Promise<void> {
+    if (this.closedError || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
   async quit(): Promise<void> {
