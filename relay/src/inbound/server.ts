@@ -15,7 +15,7 @@ import { evaluateRecipient } from './address.js';
 import { collectBounded } from './bounded-collect.js';
 import { chargeRecipient, chargeRefusal } from './budget-replies.js';
 import { clientNetwork } from './client-network.js';
-import { createSessionGuard, type SessionLimits } from './session-limits.js';
+import { createSessionGuard, socketCap, type SessionLimits } from './session-limits.js';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../mime/limits.js';
 import { createMessageParser } from '../mime/message-parser.js';
 import { createInboundPipeline } from './pipeline.js';
@@ -244,6 +244,7 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
 
   const smtp = new CidrProxySmtpServer(smtpOptions, createProxyTrust(options.trustedProxyCidrs));
   const guard = createSessionGuard(smtp, limits);
+  smtp.server.maxConnections = socketCap(limits);
   // Without a listener an 'error' event (a client resetting its socket) would crash the process.
   smtp.on('error', (err) => logger.warn({ err }, 'smtp connection error'));
 

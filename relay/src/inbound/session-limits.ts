@@ -36,6 +36,18 @@ export interface SessionLimits {
   refusalDelayMaxMs: number;
 }
 
+/**
+ * Sockets the listener keeps open at most, counted by Node (`net.Server.maxConnections`): sessions,
+ * sockets still in a handshake, and refused ones. A refused client that never closes its side holds
+ * its socket for up to 5 s (smtp-server's half-close deadline), so a fast flood of connections that
+ * are each answered 421 would still use up descriptors. Past this cap Node closes a new connection
+ * at once, before any byte is read: the 421 answers go to the first ones over `maxConnections`, the
+ * flood beyond them costs one accept and one close each.
+ */
+export function socketCap(limits: SessionLimits): number {
+  return Math.ceil(limits.maxConnections * 1.2) + 10;
+}
+
 /** What smtp-server's connection objects expose that the sweep needs (declared in its typings). */
 interface Connection {
   id: string;
