@@ -2,8 +2,8 @@
  * The pathological corpus (relay/src/testing/pathological.ts) over real SMTP, with the content scan
  * at `high`: each message gets its documented answer (250 and readable, or the 5xx naming the
  * limit), and while it is received and processed a second client's /readyz and NOOP round trips
- * never take more than 250 ms: no message may freeze the gateway (docs/ARCHITECTURE.md, "Bounded
- * work per message").
+ * never take more than 250 ms of the gateway's thread: no message may freeze the gateway
+ * (docs/ARCHITECTURE.md, "Bounded work per message").
  */
 import { createFakeResolver, PATHOLOGICAL, type PathologicalItem } from '@e2a/relay/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,9 @@ describe.each(ENGINES)('pathological messages (%s)', (engine) => {
     }
     // Both loops went round during the message: the bound below measured something.
     expect(worst.samples).toBeGreaterThan(1);
-    expect(Math.max(worst.readyzMs, worst.noopMs), `worst round trips while ${item.name} was processed: ${JSON.stringify(worst)}`).toBeLessThanOrEqual(BOUND_MS);
+    // The bound is on the time the gateway held its thread during a round trip (docs in
+    // testing/responsiveness.ts): wall time also counts waiting for a core that other work on a busy
+    // machine holds. The bench reports the wall-clock waits on a quiet machine.
+    expect(Math.max(worst.readyzCpuMs, worst.noopCpuMs), `worst round trips while ${item.name} was processed: ${JSON.stringify(worst)}`).toBeLessThanOrEqual(BOUND_MS);
   });
 });
