@@ -9,7 +9,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from './bench-database.js';
 
-export type Scenario = 'inbound' | 'delivery' | 'outbound' | 'storage' | 'pathological';
+export type Scenario = 'inbound' | 'delivery' | 'outbound' | 'storage' | 'pathological' | 'startup';
 
 export const RESULTS_DIR = join(import.meta.dirname, 'results');
 const RUN_SCRIPT = join(import.meta.dirname, 'run.ts');
@@ -21,6 +21,12 @@ export const COMMON_OPTIONS = {
   'result-file': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
+
+/** A switch option: `on` or `off`, anything else a usage error naming the option. */
+export function onOff(name: string, value: string | undefined): 'on' | 'off' {
+  if (value === 'on' || value === 'off') return value;
+  throw new Error(`--${name} takes on or off, not ${value}`);
+}
 
 export function int(name: string, text: string, min: number): number {
   const n = Number(text);
@@ -68,11 +74,13 @@ export async function runEngines<R>(
   engines: Engine[],
   run: (engine: Engine) => Promise<R>,
   raiseFdsTo: number | null = null,
+  /** Always a fresh process, also for one engine (runs that are compared with each other). */
+  fresh = false,
 ): Promise<R[]> {
   const results: R[] = [];
   for (const engine of engines) {
     process.stderr.write(`bench ${scenario}: ${engine} …\n`);
-    results.push(engines.length === 1 && !raiseFdsTo ? await run(engine) : await runEngineInChild<R>(scenario, engine, argv, raiseFdsTo));
+    results.push(engines.length === 1 && !raiseFdsTo && !fresh ? await run(engine) : await runEngineInChild<R>(scenario, engine, argv, raiseFdsTo));
   }
   return results;
 }
@@ -82,7 +90,7 @@ async function runEngineInChild<R>(scenario: Scenario, engine: Engine, argv: str
   const file = join(dir, 'result.json');
   try {
     const args = [scenario, ...argv.filter((a, i) => a !== '--engine' && argv[i - 1] !== '--engine' && !a.startsWith('--engine=')), '--engine', engine, '--result-file', file];
-    const node = [process.execPath, '--import', 'tsx', RUN_SCRIPT, ...args];
+    const node = [process.execPath, '--conditions=e2a-source', '--import', 'tsx', RUN_SCRIPT, ...args];
     const child = raiseFdsTo
       ? spawn('sh', ['-c', `ulimit -n ${raiseFdsTo} || exit 97; exec "$@"`, 'sh', ...node], { stdio: 'inherit' })
       : spawn(node[0]!, node.slice(1), { stdio: 'inherit' });

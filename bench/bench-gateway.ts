@@ -27,6 +27,14 @@ export const ROOMY_SMTP_RATE_LIMITS: Record<string, string> = {
 /** The same budgets switched off: no limiter statement at all. */
 export const NO_SMTP_RATE_LIMITS: Record<string, string> = Object.fromEntries(Object.keys(ROOMY_SMTP_RATE_LIMITS).map((k) => [k, '0']));
 
+/** The HTTP API's rates and quotas out of a bench's reach, each still charged per request. */
+export const ROOMY_API_RATE_LIMITS: Record<string, string> = Object.fromEntries(
+  ['REQUESTS_PER_KEY_PER_MINUTE', 'REQUESTS_PER_CLIENT_PER_MINUTE', 'FAILED_AUTH_PER_CLIENT_PER_HOUR', 'SENDS_PER_AGENT_PER_MINUTE', 'SENDS_PER_AGENT_PER_DAY', 'WEBHOOK_TESTS_PER_ACCOUNT_PER_HOUR', 'REVIEW_LINK_ATTEMPTS_PER_CLIENT_PER_HOUR', 'WEBSOCKET_CONNECTS_PER_KEY_PER_MINUTE', 'WEBSOCKET_UNAUTHENTICATED_PER_CLIENT_PER_MINUTE', 'MAX_LISTENERS_PER_AGENT'].map((k) => [`E2A_API_LIMITS_${k}`, '1000000000']),
+);
+
+/** The HTTP API's rates switched off. */
+export const NO_API_RATE_LIMITS: Record<string, string> = Object.fromEntries(Object.keys(ROOMY_API_RATE_LIMITS).map((k) => [k, '0']));
+
 export const SENDER_DOMAIN = 'sender.example';
 
 /** JSON over the gateway's API with the bench account's key (`key`); a status ≥ 300 throws with the body. */
@@ -76,6 +84,7 @@ export async function startBenchGateway(engine: Engine, env: Record<string, stri
         // the shared rate budgets are consulted on every message but set out of its reach, so what
         // is measured is their cost (a bench passes 0 to switch them off and compare).
         ...ROOMY_SMTP_RATE_LIMITS,
+        ...ROOMY_API_RATE_LIMITS,
         ...env,
       },
     });

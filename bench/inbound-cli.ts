@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COMMON_OPTIONS, int, machineInfo, RESULTS_DIR, runEngines, saveResults, startResults } from './bench-cli.js';
+import { COMMON_OPTIONS, int, machineInfo, onOff, RESULTS_DIR, runEngines, saveResults, startResults } from './bench-cli.js';
 import { resolveEngines, type Engine } from './bench-database.js';
 import { machineBusyCores } from './cpu-usage.js';
 import { runInbound, type InboundResult } from './inbound.js';
@@ -63,11 +63,6 @@ export async function inboundMain(argv: string[]): Promise<number> {
   printInbound(results, machine);
   saveResults('inbound', stamp, machine, results);
   return 0;
-}
-
-function onOff(name: string, value: string | undefined): 'on' | 'off' {
-  if (value === 'on' || value === 'off') return value;
-  throw new Error(`--${name} takes on or off, not ${value}`);
 }
 
 function printInbound(results: InboundResult[], machine: { cores: number; cpu: string; node: string; busyCoresBefore: number }): void {

@@ -16,9 +16,9 @@ export interface LoadChild<C, E> {
   kill(): void;
 }
 
-/** Forks `bench/<script>` under tsx. */
+/** Forks `bench/<script>` under tsx, our workspaces resolved to their sources as in `npm run bench`. */
 export function forkLoadChild<C extends object, E>(script: string): LoadChild<C, E> {
-  const child = fork(join(import.meta.dirname, script), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(import.meta.dirname, script), [], { execArgv: ['--conditions=e2a-source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const name = basename(script, '.ts');
   const wait = (): Promise<E> =>
     new Promise((resolve, reject) => {

@@ -5,13 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COMMON_OPTIONS, int, ints, machineInfo, RESULTS_DIR, runEngines, saveResults, startResults } from './bench-cli.js';
+import { COMMON_OPTIONS, int, ints, machineInfo, onOff, RESULTS_DIR, runEngines, saveResults, startResults } from './bench-cli.js';
 import { resolveEngines, type Engine } from './bench-database.js';
 import { runOutbound, type OutboundResult } from './outbound.js';
 import { fixed, formatTable } from './table.js';
 
 export const OUTBOUND_USAGE = `usage: npm run bench -- outbound [--engine pglite|postgres|both] [--rates 100,200,300] [--seconds 10]
-                               [--messages 2000] [--concurrency 32] [--warmup 10000] [--profile]`;
+                               [--messages 2000] [--concurrency 32] [--warmup 10000] [--api-rate-limits on|off|both] [--profile]`;
 
 export async function outboundMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -23,6 +23,7 @@ export async function outboundMain(argv: string[]): Promise<number> {
       messages: { type: 'string', default: '2000' },
       concurrency: { type: 'string', default: '32' },
       warmup: { type: 'string', default: '10000' },
+      'api-rate-limits': { type: 'string', default: 'on' },
     },
   });
   if (values.help) {
@@ -36,6 +37,7 @@ export async function outboundMain(argv: string[]): Promise<number> {
   const messages = int('messages', values.messages, 0);
   const concurrency = int('concurrency', values.concurrency, 1);
   const warmup = int('warmup', values.warmup, 0);
+  const limits = values['api-rate-limits'] === 'both' ? 'both' : onOff('api-rate-limits', values['api-rate-limits']);
   const run = (engine: Engine): Promise<OutboundResult> =>
     runOutbound(engine, {
       rates,
@@ -43,14 +45,29 @@ export async function outboundMain(argv: string[]): Promise<number> {
       messages,
       concurrency,
       warmup,
+      apiRateLimits: limits === 'both' ? 'on' : limits,
       profileFile: values.profile ? (phase) => join(RESULTS_DIR, `outbound-${engine}-${phase}-${stamp}.cpuprofile`) : null,
     });
   if (values['result-file']) {
     writeFileSync(values['result-file'], JSON.stringify(await run(engines[0]!)));
     return 0;
   }
-  const results = await runEngines('outbound', argv, engines, run);
+  let results: OutboundResult[];
+  if (limits === 'both') {
+    // The limiter's cost on the send path: each engine with the HTTP limits on, then off, each in a
+    // fresh process, in one run so that both see the same machine.
+    const without = argv.filter((a, i) => a !== '--api-rate-limits' && argv[i - 1] !== '--api-rate-limits' && !a.startsWith('--api-rate-limits='));
+    results = [];
+    for (const engine of engines) {
+      for (const setting of ['on', 'off'] as const) {
+        results.push(...(await runEngines('outbound', [...without, '--api-rate-limits', setting], [engine], run, null, true)));
+      }
+    }
+  } else {
+    results = await runEngines('outbound', argv, engines, run);
+  }
   printOutbound(results);
+  if (limits === 'both') printLimiterCost(results);
   saveResults('outbound', stamp, machineInfo(), results);
   return 0;
 }
@@ -59,10 +76,11 @@ function printOutbound(results: OutboundResult[]): void {
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   out(
     formatTable(
-      ['engine', 'phase', 'sends', 'accepted/s', 'delivered/s', 'API p50/p99 ms', 'e2e p50/p99 ms', '202→sink p50/p99', 'max e2e', 'lag p99', 'gw CPU ms/send', 'pg CPU ms/send', 'busy cores', 'before', 'SQL/send', 'missing'],
+      ['engine', 'limits', 'phase', 'sends', 'accepted/s', 'delivered/s', 'API p50/p99 ms', 'e2e p50/p99 ms', '202→sink p50/p99', 'max e2e', 'lag p99', 'gw CPU ms/send', 'pg CPU ms/send', 'busy cores', 'before', 'SQL/send', 'missing'],
       results.flatMap((r) =>
         r.phases.map((p) => [
           r.engine,
+          r.options.apiRateLimits,
           p.phase,
           String(p.accepted),
           fixed(p.acceptedPerSecond, 0),
@@ -99,6 +117,23 @@ function printOutbound(results: OutboundResult[]): void {
         out('  top functions (self time):');
         for (const t of p.profile.top) out(`    ${t.ms.toFixed(0).padStart(6)} ms  ${t.fn}`);
       }
+    }
+  }
+}
+
+/** Gateway CPU per send and throughput with the HTTP limits on against off, phase by phase. */
+function printLimiterCost(results: OutboundResult[]): void {
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  out('\nHTTP limiter on the send path (on against off, same engine and phase):');
+  for (const on of results.filter((r) => r.options.apiRateLimits === 'on')) {
+    const off = results.find((r) => r.engine === on.engine && r.options.apiRateLimits === 'off');
+    for (const p of on.phases) {
+      const q = off?.phases.find((x) => x.phase === p.phase);
+      const cpuOn = p.cpu.gatewayMsPerSend;
+      const cpuOff = q?.cpu.gatewayMsPerSend;
+      if (!q || cpuOn === null || cpuOn === undefined || !cpuOff) continue;
+      const cpu = ((cpuOn / cpuOff - 1) * 100).toFixed(1);
+      out(`  ${on.engine} ${p.phase}: gateway CPU ${fixed(cpuOn)} vs ${fixed(cpuOff)} ms/send (${cpu} %), accepted ${fixed(p.acceptedPerSecond, 0)} vs ${fixed(q.acceptedPerSecond, 0)}/s, API p99 ${fixed(p.apiMs.p99)} vs ${fixed(q.apiMs.p99)} ms`);
     }
   }
 }

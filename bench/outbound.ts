@@ -17,7 +17,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Engine } from './bench-database.js';
-import { BENCH_DOMAIN, startBenchGateway, type BenchGateway } from './bench-gateway.js';
+import { BENCH_DOMAIN, NO_API_RATE_LIMITS, startBenchGateway, type BenchGateway } from './bench-gateway.js';
 import { startProfile, type ProfileSummary } from './cpu-profile.js';
 import { cpuSince, machineBusyCores, markCpu } from './cpu-usage.js';
 import { forkLoadChild } from './load-child.js';
@@ -34,6 +34,8 @@ export interface OutboundOptions {
   warmup: number;
   /** The .cpuprofile file of a measured phase, when profiling. */
   profileFile: ((phase: string) => string) | null;
+  /** The HTTP rate limits: charged on every request (out of the load's reach) or switched off. */
+  apiRateLimits: 'on' | 'off';
 }
 
 export interface OutboundPhase {
@@ -92,6 +94,7 @@ export async function runOutbound(engine: Engine, opts: OutboundOptions): Promis
       E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false',
       E2A_OUTBOUND_SMTP_POOL_SIZE: '8',
       E2A_OUTBOUND_MAX_RECIPIENTS: '50',
+      ...(opts.apiRateLimits === 'off' ? NO_API_RATE_LIMITS : {}),
     });
     await bench.api('POST', '/v1/agents', { local_part: 'sender', display_name: 'Bench Sender' });
     await load.ask({ type: 'configure', url: `${bench.gateway.httpUrl}/v1/agents/sender@${BENCH_DOMAIN}/messages`, apiKey: bench.api.key });

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Loads the TypeScript entry in this same process through tsx (no build step, signals reach it).
-import { register } from 'tsx/esm/api';
+// Runs the compiled server in this same process, so signals sent to it reach the gateway.
+// api/dist is written by `npm run build`, which `npm install` and `npm ci` run (the prepare script).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/main.ts');
+const main = new URL('../dist/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('e2a-server: api/dist/main.js is missing: run `npm run build` (or `npm install`) at the root of the e2a checkout\n');
+  process.exit(1);
+}
+await import(main.href);

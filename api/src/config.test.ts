@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,13 +79,51 @@ describe('config', () => {
   });
 
   it('refuses placeholder secrets in production', () => {
-    expect(() => loadConfig({ env: { E2A_ENV: 'production' } })).toThrow(/signing.hmac_secret/);
+    expect(() => loadConfig({ env: { E2A_ENV: 'production' } })).toThrow(/storage.encryption_key/);
     expect(() => loadConfig({ env: { E2A_ENV: 'production', E2A_SIGNING_HMAC_SECRET: 'change-me' } })).toThrow(/signing.hmac_secret/);
+    // It signs nothing any more: left empty, only the encryption key is needed.
+    expect(loadConfig({ env: { E2A_ENV: 'production', E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') } }).env).toBe('production');
     expect(() => loadConfig({ env: { E2A_ENV: 'production', E2A_SIGNING_HMAC_SECRET: 'x'.repeat(40) } })).toThrow(/storage.encryption_key/);
     const ok = loadConfig({
       env: { E2A_ENV: 'production', E2A_SIGNING_HMAC_SECRET: 'x'.repeat(40), E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') },
     });
     expect(ok.env).toBe('production');
+  });
+
+  it('refuses in production an encryption key that is the HMAC secret, another encoding of it, or a part of it', () => {
+    const key = randomBytes(32);
+    const b64 = key.toString('base64');
+    const independent = randomBytes(36).toString('base64');
+    const production = (hmac: string, encryption: string, previous = '') => () =>
+      loadConfig({ env: { E2A_ENV: 'production', E2A_SIGNING_HMAC_SECRET: hmac, E2A_STORAGE_ENCRYPTION_KEY: encryption, E2A_SIGNING_PREVIOUS_HMAC_SECRETS: previous } });
+    const related: Array<[string, string]> = [
+      ['the same text', b64],
+      ['the hex of the same bytes', key.toString('hex')],
+      ['the upper-case hex', key.toString('hex').toUpperCase()],
+      ['base64url without padding', key.toString('base64url')],
+      ['the key with a suffix', `${b64}-v2`],
+      ['the key inside a longer secret', `prod-${key.toString('hex')}-2026`],
+      ['a prefix of the key', b64.slice(0, 32)],
+    ];
+    for (const [what, hmac] of related) {
+      expect(production(hmac, b64), what).toThrow(/storage\.encryption_key \(env E2A_STORAGE_ENCRYPTION_KEY\): production needs a key independent of signing\.hmac_secret/);
+    }
+    // The key given as hex, the secret as its base64: the same bytes.
+    expect(production(b64, key.toString('hex'))).toThrow(/independent of signing\.hmac_secret/);
+    // A previous secret still accepted counts too.
+    expect(production(independent, b64, b64)).toThrow(/independent of signing\.hmac_secret/);
+    expect(production(independent, b64)().env).toBe('production');
+    // One line, naming the key.
+    expect(() => production(b64, b64)()).toThrow(/^[^\n]+$/);
+  });
+
+  it('takes admin_email from --admin-email over the environment, and shared_domain_reserved as a list', () => {
+    const config = loadConfig({ env: { E2A_ADMIN_EMAIL: 'env@example.com', E2A_SHARED_DOMAIN_RESERVED: 'billing, support' }, flags: { E2A_ADMIN_EMAIL: 'flag@example.com' } });
+    expect(config.admin_email).toBe('flag@example.com');
+    expect(config.shared_domain_reserved).toEqual(['billing', 'support']);
+    expect(loadConfig({ env: { E2A_ADMIN_EMAIL: 'env@example.com' }, flags: { E2A_ADMIN_EMAIL: undefined } }).admin_email).toBe('env@example.com');
+    expect(() => loadConfig({ env: { E2A_ADMIN_EMAIL: 'not an address' } })).toThrow(/^config: admin_email \(env E2A_ADMIN_EMAIL\): expected an email address/);
+    expect(() => loadConfig({ env: { E2A_SHARED_DOMAIN_RESERVED: 'ok,not ok' } })).toThrow(/^config: shared_domain_reserved \(env E2A_SHARED_DOMAIN_RESERVED\)/);
   });
 
   it('reports an unreadable or invalid file', () => {

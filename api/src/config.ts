@@ -7,10 +7,13 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { secretsRelated } from './crypto/related-secrets.js';
 
 const hostPort = z.string().refine((v) => parseHostPort(v) !== null, 'expected host:port, e.g. 127.0.0.1:8080');
 const secret = z.string();
 const csv = z.union([z.array(z.string()), z.string().transform((v) => (v.trim() === '' ? [] : v.split(',').map((s) => s.trim())))]);
+/** A limit or cap: a whole number, 0 turns it off. */
+const limit = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 
 const schema = z.object({
@@ -26,10 +29,23 @@ const schema = z.object({
     .string()
     .default('')
     .refine((v) => v === '' || /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(v), 'expected an email address, e.g. ops@example.com'),
+  /**
+   * The email of the account created on first start (`--admin-email`): a human's address, since
+   * review mail and (without postmaster_address) postmaster@ mail go there. Production will not
+   * create that account without it. No tenant may create an agent at it (agents/reserved.ts).
+   */
+  admin_email: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(v), 'expected an email address, e.g. ops@example.com'),
   shared_domain: z
     .string()
     .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/, 'expected a lower-case domain name')
     .default('agents.localhost'),
+  /** Local parts no tenant may create on the shared domain, besides the built-in ones (agents/reserved.ts). */
+  shared_domain_reserved: csv
+    .default([])
+    .refine((list) => list.every((l) => /^[A-Za-z0-9._+-]{1,64}$/.test(l)), 'expected comma-separated local parts (letters, digits, . _ + -), e.g. billing,support'),
   http: z
     .object({
       listen_addr: hostPort.default('127.0.0.1:8080'),
@@ -85,13 +101,41 @@ const schema = z.object({
       /** …up to this. */
       refused_recipient_delay_max_ms: z.coerce.number().int().min(0).max(300_000).default(5000),
       /** Shared by all replicas; 0 turns a limit off. Transactions per client network per minute. */
-      transactions_per_client_per_minute: z.coerce.number().int().min(0).default(600),
+      transactions_per_client_per_minute: limit(600),
       /** Accepted recipients (message copies) per client network per minute. */
-      messages_per_client_per_minute: z.coerce.number().int().min(0).default(1200),
+      messages_per_client_per_minute: limit(1200),
       /** Messages one envelope sender may put into one mailbox per hour; more get 450 4.2.1. */
-      messages_per_sender_per_mailbox_per_hour: z.coerce.number().int().min(0).default(200),
+      messages_per_sender_per_mailbox_per_hour: limit(200),
       /** Refused recipients per client network per hour, across sessions (address harvesting). */
-      refused_recipients_per_client_per_hour: z.coerce.number().int().min(0).default(100),
+      refused_recipients_per_client_per_hour: limit(100),
+    })
+    .prefault({}),
+  api_limits: z
+    .object({
+      /** Shared by all replicas; 0 turns a limit off. Requests per API key per minute. */
+      requests_per_key_per_minute: limit(3000),
+      /** Requests per client network (IPv4 address or IPv6 /64) per minute, with or without a key. */
+      requests_per_client_per_minute: limit(6000),
+      /** Requests with a bad or revoked key, per client network per hour; past it 429 instead of 401. */
+      failed_auth_per_client_per_hour: limit(30),
+      /** Send, reply and forward calls per agent per minute. */
+      sends_per_agent_per_minute: limit(120),
+      /** The same per day: a quota, answered 402 quota_exceeded. */
+      sends_per_agent_per_day: limit(5000),
+      /** POST /v1/webhooks/{id}/test per account per hour (each one makes an outbound request). */
+      webhook_tests_per_account_per_hour: limit(60),
+      /** /review/{token} magic-link requests per client network per hour (token guessing). */
+      review_link_attempts_per_client_per_hour: limit(60),
+      /** WebSocket connections per API key per minute. */
+      websocket_connects_per_key_per_minute: limit(60),
+      /** WebSocket upgrades without a header credential, per client network per minute. */
+      websocket_unauthenticated_per_client_per_minute: limit(60),
+      /** Resource caps per account (402 quota_exceeded naming the cap); 0 = no cap. */
+      max_agents_per_account: limit(1000),
+      max_api_keys_per_account: limit(200),
+      max_webhooks_per_account: limit(50),
+      /** WebSocket listeners one agent may hold open at once, per process. */
+      max_listeners_per_agent: limit(20),
     })
     .prefault({}),
   database: z
@@ -192,6 +236,11 @@ const schema = z.object({
       auth_timeout_ms: z.coerce.number().int().min(100).max(60_000).default(5000),
       /** Fallback poll for events whose notification was missed. */
       poll_interval_ms: z.coerce.number().int().min(10).max(60_000).default(1000),
+      /**
+       * Re-check of every open listener's key and agent, for revocations whose notification was
+       * missed: the longest a revoked key's listener can stay open when its notice is lost.
+       */
+      credential_check_interval_ms: z.coerce.number().int().min(100).max(300_000).default(10_000),
     })
     .prefault({}),
   log: z
@@ -214,6 +263,8 @@ export interface LoadConfigOptions {
   /** Path from --config; falls back to E2A_CONFIG, then no file. */
   configPath?: string;
   env?: Record<string, string | undefined>;
+  /** Command-line flags by their E2A_* name (`--admin-email` is E2A_ADMIN_EMAIL); they win over env. */
+  flags?: Record<string, string | undefined>;
 }
 
 export function loadConfig(options: LoadConfigOptions = {}): Config {
@@ -235,7 +286,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     if (typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new ConfigError(`config: ${path} must be a mapping of sections`);
   }
 
-  const merged = applyEnv(structuredClone(fromFile), env);
+  const flags = Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, v]) => v !== undefined));
+  const merged = applyEnv(structuredClone(fromFile), { ...env, ...flags });
   const result = schema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -244,11 +296,19 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const config = result.data;
   if (config.env === 'production') {
-    if (PLACEHOLDERS.includes(config.signing.hmac_secret) || config.signing.hmac_secret.length < 32) {
-      throw new ConfigError('config: signing.hmac_secret (env E2A_SIGNING_HMAC_SECRET): production needs a random secret of at least 32 characters');
+    // Claims are signed per account now (accounts/claims-keys.ts): the gateway-wide secret signs
+    // nothing and may be left empty; one that is set must still be a real secret.
+    if (config.signing.hmac_secret !== '' && (PLACEHOLDERS.includes(config.signing.hmac_secret) || config.signing.hmac_secret.length < 32)) {
+      throw new ConfigError('config: signing.hmac_secret (env E2A_SIGNING_HMAC_SECRET): production needs a random secret of at least 32 characters, or none (it signs nothing since claims are signed per account)');
     }
     if (PLACEHOLDERS.includes(config.storage.encryption_key)) {
       throw new ConfigError('config: storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY): production needs a 32-byte key (openssl rand -base64 32)');
+    }
+    // Independent keys: whoever learns one must not hold the other (crypto/related-secrets.ts).
+    if ([config.signing.hmac_secret, ...config.signing.previous_hmac_secrets].some((s) => secretsRelated(s, config.storage.encryption_key))) {
+      throw new ConfigError(
+        'config: storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY): production needs a key independent of signing.hmac_secret, not equal to it, another encoding of it or a part of it; generate each with openssl rand -base64 32',
+      );
     }
   }
   if (config.outbound_smtp.mode === 'upstream' && config.outbound_smtp.host === '') {

@@ -12,7 +12,9 @@ import { AccountsService } from './accounts/service.js';
 import { ApiKeysService } from './accounts/api-keys.js';
 import { accountRoutes } from './accounts/routes.js';
 import { agentRoutes } from './agents/routes.js';
+import { ReservedAddresses } from './agents/reserved.js';
 import { AgentsService } from './agents/service.js';
+import { ClaimsKeys } from './accounts/claims-keys.js';
 import { systemClock, type Clock } from './clock.js';
 import { configKeyError, parseHostPort, type Config } from './config.js';
 import { SecretBox } from './crypto/secret-box.js';
@@ -21,12 +23,16 @@ import { migrate } from './db/migrator.js';
 import { acquirePidLock } from './db/pid-lock.js';
 import { createEventBus } from './events/bus.js';
 import { createHttpApp } from './http/app.js';
+import { clientIp, type TrustFn } from './http/client-ip.js';
+import { answerParserErrors } from './http/parser-errors.js';
 import { RouteTable } from './http/route.js';
 import { AgentDirectory } from './inbound/directory.js';
 import { InboundService } from './inbound/service.js';
 import { PostmasterRoute } from './inbound/postmaster.js';
 import { CertificateFiles, tlsFilesOf, type TlsReload, type TlsReloadTrigger } from './inbound/tls-files.js';
 import { descriptorWarning } from './limits/descriptor-budget.js';
+import { HttpLimits } from './limits/http-limits.js';
+import { AccountCaps } from './limits/account-caps.js';
 import { DatabaseLimiter } from './limits/limiter.js';
 import { SmtpBudget } from './limits/smtp-budget.js';
 import { createClaimsSigner } from './messages/claims.js';
@@ -39,6 +45,7 @@ import { eventRoutes } from './events/routes.js';
 import { EventsService } from './events/service.js';
 import { targetPolicy } from './net/address-policy.js';
 import { createHttpPoster } from './net/http-poster.js';
+import type { HostResolver } from './net/guarded-lookup.js';
 import { PRODUCTION_SCHEDULE, type RetrySchedule } from './webhooks/retry-schedule.js';
 import { webhookRoutes } from './webhooks/routes.js';
 import { WebhooksService } from './webhooks/service.js';
@@ -62,6 +69,7 @@ import { outboundRoutes } from './outbound/routes.js';
 import { OutboundService, type OutboundDispatch } from './outbound/service.js';
 import { OutboundSendWorker } from './workers/outbound-send.js';
 import { SystemMailWorker } from './workers/system-mail.js';
+import { SystemMailRecipients } from './system/system-mail-recipients.js';
 import type { EventBus } from './events/bus.js';
 import { createContentScanner } from './protection/content-scanner.js';
 import { createProtectionGates } from './protection/gate.js';
@@ -93,6 +101,8 @@ export interface GatewayOptions {
   dkimKeyBits?: number;
   /** Port of remote MX hosts in outbound_smtp.mode direct (default 25; tests point it at a sink). */
   outboundDirectPort?: number;
+  /** DNS for webhook targets (default: the system resolver); tests script what names resolve to. */
+  webhookHostResolver?: HostResolver;
 }
 
 export interface Gateway {
@@ -151,9 +161,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const db = database.db;
     const box = new SecretBox(secrets.encryptionKey);
     const accounts = new AccountsService({ db, clock });
-    const agents = new AgentsService({ db, clock, sharedDomain: config.shared_domain });
-    const apiKeys = new ApiKeysService({ db, accounts, agents });
-    const claims = createClaimsSigner({ hmacSecret: secrets.hmacSecret, clock });
+    // ---- account boundaries: begin ----
+    // Addresses no tenant may take (agents/reserved.ts), where system mail may go
+    // (system/system-mail-recipients.ts), and each account's own claims key (accounts/claims-keys.ts).
+    const notifyFrom = config.review.notify_from || `review@${config.shared_domain}`;
+    const reserved = new ReservedAddresses({
+      sharedDomain: config.shared_domain,
+      sharedDomainReserved: config.shared_domain_reserved,
+      systemAddresses: [notifyFrom, config.admin_email],
+    });
+    const systemMailRecipients = new SystemMailRecipients({ db, sharedDomain: config.shared_domain, clock });
+    const claimsKeys = new ClaimsKeys({ db, box, clock });
+    // ---- account boundaries: end ----
+    const caps = new AccountCaps({
+      agents: config.api_limits.max_agents_per_account,
+      api_keys: config.api_limits.max_api_keys_per_account,
+      webhooks: config.api_limits.max_webhooks_per_account,
+    });
+    const agents = new AgentsService({ db, clock, sharedDomain: config.shared_domain, reserved, caps });
+    const apiKeys = new ApiKeysService({ db, accounts, agents, caps });
+    const claims = createClaimsSigner({ keys: claimsKeys, clock });
     const messages = new MessagesService({ db, box, claims, clock });
     const conversations = new ConversationsService({ db, messages });
     // ---- protection gates + review holds: begin ----
@@ -168,7 +195,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       box,
       clock,
       publicUrl: config.public_url,
-      notifyFrom: config.review.notify_from || `review@${config.shared_domain}`,
+      notifyFrom,
     });
     const reviewDecider = new ReviewDecider({ box, clock });
     // ---- protection gates + review holds: end ----
@@ -191,6 +218,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const limiterPurge = setInterval(() => void limiter.purge().catch((err: unknown) => logger.warn({ err }, 'rate-limit purge failed')), 600_000);
     limiterPurge.unref();
     undo.push(async () => clearInterval(limiterPurge));
+    const apiLimits = config.api_limits;
+    const httpLimits = new HttpLimits({
+      limiter,
+      limits: {
+        requestsPerKeyPerMinute: apiLimits.requests_per_key_per_minute,
+        requestsPerClientPerMinute: apiLimits.requests_per_client_per_minute,
+        failedAuthPerClientPerHour: apiLimits.failed_auth_per_client_per_hour,
+        sendsPerAgentPerMinute: apiLimits.sends_per_agent_per_minute,
+        sendsPerAgentPerDay: apiLimits.sends_per_agent_per_day,
+        webhookTestsPerAccountPerHour: apiLimits.webhook_tests_per_account_per_hour,
+        reviewLinkAttemptsPerClientPerHour: apiLimits.review_link_attempts_per_client_per_hour,
+        websocketConnectsPerKeyPerMinute: apiLimits.websocket_connects_per_key_per_minute,
+        websocketUnauthenticatedPerClientPerMinute: apiLimits.websocket_unauthenticated_per_client_per_minute,
+      },
+    });
     // ---- limits: end ----
     const smtp = createInboundServer({
       directory: new AgentDirectory({ db, sharedDomain: config.shared_domain, postmaster }),
@@ -254,7 +296,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         }
       },
     });
-    accountRoutes(routes, apiKeys);
+    accountRoutes(routes, apiKeys, claimsKeys);
     agentRoutes(routes, agents);
     messageRoutes(routes, agents, messages);
     conversationRoutes(routes, agents, conversations);
@@ -262,16 +304,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // ---- webhooks + events API: begin ----
     // One SSRF-guarded transport for real deliveries and POST /v1/webhooks/{id}/test alike.
     const webhookPolicy = targetPolicy(config.webhooks.allow_private_targets);
-    const webhookTransport = createHttpPoster({ policy: webhookPolicy, timeoutMs: config.webhooks.timeout_ms });
+    const webhookTransport = createHttpPoster({
+      policy: webhookPolicy,
+      timeoutMs: config.webhooks.timeout_ms,
+      ...(options.webhookHostResolver ? { resolve: options.webhookHostResolver } : {}),
+    });
     let wakeWebhookWorker = () => {};
-    const webhooks = new WebhooksService({ db, box, clock, transport: webhookTransport, policy: webhookPolicy });
+    const webhooks = new WebhooksService({ db, box, clock, transport: webhookTransport, policy: webhookPolicy, caps });
     const events = new EventsService({ db, clock, onRequeued: () => wakeWebhookWorker() });
     webhookRoutes(routes, webhooks);
     eventRoutes(routes, events);
     // ---- webhooks + events API: end ----
 
     // ---- protection + reviews API (and the /review/{token} magic-link pages): begin ----
-    protectionRoutes(routes, new ProtectionService({ db, agents }));
+    protectionRoutes(routes, new ProtectionService({ db, agents, systemMail: systemMailRecipients }));
     reviewRoutes(routes, new ReviewsService({ db, box, clock, decider: reviewDecider }), new MagicLinks({ db, box, clock, decider: reviewDecider }));
     // ---- protection + reviews API: end ----
 
@@ -312,18 +358,32 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const app = createHttpApp({
       routes,
       accounts,
+      limits: httpLimits,
       logger: logger.child({ part: 'http' }),
       maxBodyBytes: config.http.max_body_bytes,
       trustProxy: config.http.trust_proxy,
       mount: mountBesideApi,
     });
     const http: Server = createServer(app);
+    answerParserErrors(http);
 
     // ---- realtime (WebSocket delivery): begin ----
     // The event bus wakes listeners in this process when any replica commits an event.
     const eventBus = await createEventBus(database, logger.child({ part: 'events' }));
     undo.push(() => eventBus.close());
-    const realtime = createRealtime({ db, bus: eventBus, accounts, agents, clock, logger: logger.child({ part: 'realtime' }), config: config.realtime });
+    const trustProxy = app.get('trust proxy fn') as TrustFn;
+    const realtime = createRealtime({
+      db,
+      bus: eventBus,
+      accounts,
+      agents,
+      clock,
+      logger: logger.child({ part: 'realtime' }),
+      config: config.realtime,
+      limits: httpLimits,
+      maxListenersPerAgent: apiLimits.max_listeners_per_agent,
+      clientIp: (req) => clientIp(req, trustProxy),
+    });
     realtime.attach(http);
     undo.push(() => realtime.stop());
     // ---- realtime: end ----
@@ -407,6 +467,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       retryWindowMs,
       pollIntervalMs: config.outbound.poll_interval_ms,
       leaseMs,
+      recipients: systemMailRecipients,
     });
     dispatch = { reserve: (now) => outboundWorker.reserveAt(now), wake: () => outboundWorker.wake() };
     outboundBus = eventBus;

@@ -5,17 +5,18 @@
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { AccountsService } from './accounts/service.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrate, verifyMigrations } from './db/migrator.js';
 import { acquirePidLock, DataDirLockedError } from './db/pid-lock.js';
-import { createGateway } from './gateway.js';
+import { watchParent } from './parent-watch.js';
 
 const USAGE = `usage: e2a-server [serve|bootstrap|migrate] [options]
 
-  serve                       run SMTP relay + HTTP API (default)
+  serve [--admin-email ADDR]  run SMTP relay + HTTP API (default); the first start creates an
+                              admin account at ADDR (or E2A_ADMIN_EMAIL), where its review mail goes
+  serve --stop-with-parent    also stop when the process that started it ends (npm start passes it)
   bootstrap --email ADDRESS   create a user and print an account API key
   migrate [--verify]          apply pending migrations, or only check them (exit 1 if not current)
 
@@ -34,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string' },
         email: { type: 'string' },
+        'admin-email': { type: 'string' },
+        'stop-with-parent': { type: 'boolean', default: false },
         verify: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -48,15 +51,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = positionals[0] ?? 'serve';
   if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
-  const config = loadConfig({ configPath: values.config });
+  const config = loadConfig({ configPath: values.config, flags: { E2A_ADMIN_EMAIL: values['admin-email'] } });
 
   switch (command) {
     case 'serve':
-      return serve(config);
+      return serve(config, { stopWithParent: values['stop-with-parent'] });
     case 'bootstrap':
       if (!values.email) throw new UsageError('bootstrap needs --email you@example.com');
       return withDatabase(config, async (handle) => {
         await migrate(handle);
+        const { AccountsService } = await import('./accounts/service.js');
         const accounts = new AccountsService({ db: handle.db, clock: systemClock });
         const result = await accounts.bootstrap(values.email!);
         process.stdout.write(`${result.created ? 'Created user' : 'User exists:'} ${result.email}\nAPI key: ${result.apiKey.key}\n`);
@@ -93,30 +97,29 @@ async function withDatabase(config: Config, fn: (handle: DatabaseHandle) => Prom
   }
 }
 
-async function serve(config: Config): Promise<number> {
+async function serve(config: Config, options: { stopWithParent: boolean }): Promise<number> {
   const logger = pino({ level: config.log.level, base: { service: 'e2a' } });
+  // Loaded here, not at the top: the gateway's modules (SMTP, HTTP, MIME, mailauth, MCP, the
+  // services) take ~0.4 s to load, which `migrate`, --help and a usage error need not pay.
+  const [{ createGateway }, { firstStart }] = await Promise.all([import('./gateway.js'), import('./accounts/first-account.js')]);
   const gateway = await createGateway({ config, logger });
 
-  if (!(await gateway.accounts.hasUsers())) {
-    const admin = await gateway.accounts.bootstrap(`admin@${config.shared_domain}`);
-    process.stdout.write(
-      [
-        '',
-        `  e2a is running. An admin account was created: ${admin.email}`,
-        `  API URL: ${config.public_url}`,
-        `  API key: ${admin.apiKey.key}`,
-        '  This key is shown once. Keep it: export E2A_API_KEY=…',
-        '',
-      ].join('\n') + '\n',
-    );
+  let start;
+  try {
+    start = await firstStart({ db: gateway.database.db, accounts: gateway.accounts, config });
+  } catch (err) {
+    await gateway.stop();
+    throw err;
   }
+  if (start.banner.length > 0) process.stdout.write(start.banner.join('\n') + '\n');
+  if (start.warning) logger.warn(start.warning);
   // SIGHUP re-reads the STARTTLS certificate and key, as it does for Postfix and nginx (a certbot
   // deploy hook can send it). Only with a certificate configured: otherwise SIGHUP keeps its
   // default meaning, so closing the terminal of a development server still ends it.
   if (config.smtp.tls_cert_file !== '') process.on('SIGHUP', () => void gateway.reloadTls('SIGHUP'));
-  logger.info({ http: gateway.httpUrl, smtp: `${gateway.smtpHost}:${gateway.smtpPort}`, public_url: config.public_url }, 'e2a listening');
-
-  await new Promise<void>((resolve) => {
+  // The handlers come before the "listening" line: a supervisor or test may signal as soon as it
+  // reads it, and a SIGTERM that finds no handler ends the process without the graceful stop.
+  const stopRequested = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down: no new connections, finishing in-flight transactions');
       // A second signal means "now".
@@ -126,7 +129,15 @@ async function serve(config: Config): Promise<number> {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    if (options.stopWithParent) {
+      watchParent((parent) => {
+        logger.info({ parent }, 'shutting down: the process that started this gateway has ended (no signal reached it)');
+        resolve();
+      });
+    }
   });
+  logger.info({ http: gateway.httpUrl, smtp: `${gateway.smtpHost}:${gateway.smtpPort}`, public_url: config.public_url }, 'e2a listening');
+  await stopRequested;
   await gateway.stop();
   logger.info('stopped');
   return 0;

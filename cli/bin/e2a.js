@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// Loads the TypeScript entry in this same process through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI in this same process. cli/dist is written by `npm run build`, which
+// `npm install` and `npm ci` run (the prepare script).
+import { existsSync } from 'node:fs';
 
-register();
-const { run } = await import('../src/main.ts');
+const main = new URL('../dist/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('e2a: cli/dist/main.js is missing: run `npm run build` (or `npm install`) at the root of the e2a checkout\n');
+  process.exit(1);
+}
+const { run } = await import(main.href);
 process.exit(await run(process.argv.slice(2)));

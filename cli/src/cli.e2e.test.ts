@@ -8,7 +8,7 @@ import { buildMessage, SmtpTestClient } from '@e2a/relay/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLiveServer, type LiveServer } from '../../sdk-ts/src/testing/live-server.js';
 import { EXIT } from './exit-codes.js';
-import { runCli } from './testing/run-cli.js';
+import { runCli, startCli } from './testing/run-cli.js';
 
 let server: LiveServer;
 let env: Record<string, string>;
@@ -93,12 +93,16 @@ describe('e2a CLI', () => {
   });
 
   it('listens: prints a message as it arrives and stops after --once', async () => {
-    const run = e2a(['listen', '--agent', bot, '--once', '--until', '60s']);
-    await new Promise((r) => setTimeout(r, 1500));
-    await mail('listen once');
-    const r = await run;
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/cli hello|listen once/);
+    // A fresh agent, mailed only once the CLI is connected: nothing older can be replayed to it, so
+    // only live delivery can print the message.
+    expect((await e2a(['agents', 'create', 'listener'])).code).toBe(0);
+    const listener = 'listener@agents.test';
+    const cli = startCli(['listen', '--agent', listener, '--once', '--until', '60s'], env);
+    await cli.waitFor('stderr', /^connected$/m);
+    await mail('listen once', listener);
+    const { code } = await cli.exited;
+    expect(code, cli.stderr()).toBe(0);
+    expect(cli.stdout()).toMatch(/^\S+ {2}alice@example\.com {2}listen once {2}\((un)?verified, msg_\w+\)$/m);
   });
 
   it('answers usage errors with exit 2 and help', async () => {

@@ -7,7 +7,8 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export const CONFIG_KEYS = ['api_url', 'api_key', 'agent'] as const;
+/** forward_secret: the whsec_… secret `e2a listen --forward` signs with, kept so handlers keep verifying. */
+export const CONFIG_KEYS = ['api_url', 'api_key', 'agent', 'forward_secret'] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 export type StoredConfig = Partial<Record<ConfigKey, string>>;
 

@@ -1,5 +1,5 @@
 /** Turns any error into a message on stderr that says what to do, and an exit code from the table. */
-import { AuthenticationError, ConnectionError, E2AError, NotFoundError, PermissionError, ValidationError } from '@e2a/sdk';
+import { AuthenticationError, CLOSE, ConnectionError, E2AError, ListenClosedError, NotFoundError, PermissionError, ValidationError } from '@e2a/sdk';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
 export class CliError extends Error {
@@ -22,6 +22,8 @@ export function describeFailure(err: unknown): { message: string; code: ExitCode
   if (err instanceof ConnectionError) {
     return { message: `${err.message}\nCheck the URL with \`e2a config get api_url\` (or E2A_API_URL).`, code: err.code === 'timeout' ? EXIT.timeout : EXIT.other };
   }
+  // The stream's message already says what to do (new key, check the agent).
+  if (err instanceof ListenClosedError) return { message: err.message, code: err.closeCode === CLOSE.notFound ? EXIT.notFound : EXIT.auth };
   if (err instanceof E2AError) return { message: err.message, code: EXIT.other };
   return { message: (err as Error)?.message ?? String(err), code: EXIT.other };
 }

@@ -18,8 +18,11 @@ export interface WorkerPoolOptions {
 }
 
 /**
- * A pool for a worker entry module. Under tsx (`npm start`) and vitest the entry is TypeScript
- * source and the thread needs tsx's loader; compiled to dist/ it is plain JavaScript.
+ * A pool for a worker entry module. Compiled to dist/ (`npm start`, the CLI, every process the tests
+ * spawn) the entry is plain JavaScript and a thread starts in tens of milliseconds. Under vitest and
+ * `npm run dev` it is TypeScript source: the thread needs tsx's loader, and the `e2a-source` export
+ * condition so that our workspaces resolve to their sources as in the parent (a thread does not
+ * inherit the parent's --conditions).
  */
 export function createWorkerPool(entry: URL, options: WorkerPoolOptions = {}): Piscina {
   const fromSource = entry.pathname.endsWith('.ts');
@@ -29,7 +32,7 @@ export function createWorkerPool(entry: URL, options: WorkerPoolOptions = {}): P
     maxThreads: options.maxThreads ?? 1,
     idleTimeout: options.idleTimeoutMs ?? 30_000,
     // tsx resolved from here, not from the working directory the process happened to start in.
-    execArgv: fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
+    execArgv: fromSource ? ['--conditions=e2a-source', '--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [],
     // Below the event loop and PostgreSQL when the cores are contended: a large message may wait.
     niceIncrement: 5,
   });

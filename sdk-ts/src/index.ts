@@ -11,4 +11,4 @@ export { paginate, type Page } from './client/pagination.js';
 export * from './signing/webhooks.js';
 export { constructEvent, signTestWebhook } from './signing/construct-event.js';
 export { formatForModel, trustLevel, type FormatOptions, type TrustLevel } from './format-for-model.js';
-export { ListenClosedError, type ListenOptions } from './client/listen.js';
+export { ListenClosedError, ListenRevokedError, type EventStream, type ListenOptions } from './client/listen.js';

@@ -7,12 +7,13 @@ import { decodeCursor, toPage } from '../http/cursor.js';
 import { AppError } from '../http/errors.js';
 import type { Principal } from './principal.js';
 import { AccountsRepo } from './repo.js';
+import type { AccountCaps } from '../limits/account-caps.js';
 import type { AccountsService } from './service.js';
 
 export class ApiKeysService {
   private readonly repo: AccountsRepo;
 
-  constructor(private readonly deps: { db: Database; accounts: AccountsService; agents: AgentsService }) {
+  constructor(private readonly deps: { db: Database; accounts: AccountsService; agents: AgentsService; caps: AccountCaps }) {
     this.repo = new AccountsRepo(deps.db);
   }
 
@@ -38,7 +39,10 @@ export class ApiKeysService {
   async create(principal: Principal, req: { name: string; scope: 'account' | 'agent'; agent_address?: string | undefined }): Promise<CreatedApiKey> {
     this.requireAccount(principal);
     const agent = req.scope === 'agent' ? await this.deps.agents.resolve(principal, req.agent_address!) : null;
-    const issued = await this.deps.accounts.issueKey(this.deps.db, principal.userId, { name: req.name, scope: req.scope, agentId: agent?.id ?? null });
+    const issued = await this.deps.db.transaction().execute(async (tx) => {
+      await this.deps.caps.check(tx, principal.userId, 'api_keys');
+      return this.deps.accounts.issueKey(tx, principal.userId, { name: req.name, scope: req.scope, agentId: agent?.id ?? null });
+    });
     return {
       id: issued.id,
       key: issued.key,

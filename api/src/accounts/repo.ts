@@ -83,8 +83,8 @@ export class AccountsRepo {
     return this.db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
   }
 
-  revokeKey(userId: string, id: string, at: Date) {
-    return this.db
+  revokeKey(db: Database, userId: string, id: string, at: Date) {
+    return db
       .updateTable('api_keys')
       .set({ revoked_at: at })
       .where('id', '=', id)

@@ -5,6 +5,7 @@
 import { normaliseAgentAddress } from '../agents/service.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
+import { announceRevocation } from '../events/revocations.js';
 import { AppError } from '../http/errors.js';
 import { newId, randomToken, sha256Hex } from '../ids.js';
 import type { Principal } from './principal.js';
@@ -97,8 +98,12 @@ export class AccountsService {
     };
   }
 
+  /** Revokes the key; connections it opened (WebSocket listeners) close on every replica at commit. */
   async revokeKey(principal: Principal, keyId: string): Promise<void> {
-    const res = await this.repo.revokeKey(principal.userId, keyId, this.clock.now());
-    if (Number(res.numUpdatedRows) === 0) throw new AppError('not_found', `API key ${keyId} not found`);
+    await this.db.transaction().execute(async (tx) => {
+      const res = await this.repo.revokeKey(tx, principal.userId, keyId, this.clock.now());
+      if (Number(res.numUpdatedRows) === 0) throw new AppError('not_found', `API key ${keyId} not found`);
+      await announceRevocation(tx, { kind: 'key', keyId });
+    });
   }
 }

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { announceRevocation } from '../events/revocations.js';
 
 export class AgentsRepo {
   constructor(private readonly db: Database) {}
@@ -23,11 +24,13 @@ export class AgentsRepo {
    * that releases their blobs (migrations/0004_message_blobs.sql) runs once and locks the blobs in
    * one ordered pass; left to the cascade they can go conversation by conversation, and two
    * agents deleted at once that share messages could lock the shared blobs in opposite orders.
+   * Listeners of the agent on every replica are told at commit (events/revocations.ts).
    */
   async delete(id: string): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('messages').where('agent_id', '=', id).execute();
       await tx.deleteFrom('agents').where('id', '=', id).execute();
+      await announceRevocation(tx, { kind: 'agent', agentId: id });
     });
   }
 

@@ -2,6 +2,13 @@
  * Agents: the mailboxes. An agent lives on the shared domain or on one of its owner's verified
  * domains. Visibility: an account key sees its user's agents; an agent key sees only its agent;
  * anything else is reported as not found, so ids of other tenants do not leak.
+ *
+ * Creating one answers only what the caller may know. On a domain that is not the caller's (another
+ * tenant's verified domain, or one nobody verified) every address gets the same 422, whether an
+ * agent is there or not. On the shared domain, whose names are first come first served, an address
+ * that is reserved (agents/reserved.ts) or held by another account gets one and the same 409 text:
+ * it must be refused, but the answer does not say which, nor that an agent exists, nor whose.
+ * Only the caller's own agent is named as such.
  */
 import type { Agent, AgentPage, CreateAgentRequest } from '@e2a/sdk/wire';
 import { classifyAddress } from '@e2a/relay';
@@ -11,8 +18,9 @@ import type { Database } from '../db/database.js';
 import { decodeCursor, toPage } from '../http/cursor.js';
 import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
+import type { AccountCaps } from '../limits/account-caps.js';
 import { AgentsRepo } from './repo.js';
-import { reservedLocalPart } from './reserved.js';
+import type { ReservedAddresses } from './reserved.js';
 
 export type AgentRow = Awaited<ReturnType<AgentsRepo['findByAddress']>> & {};
 
@@ -31,15 +39,26 @@ export function normaliseAgentAddress(address: string): string {
   return address.trim().toLowerCase();
 }
 
+/** The one answer for an address the caller cannot have: reserved, or another account's agent. */
+export function unavailableAddress(address: string): AppError {
+  return new AppError('conflict', `${address} is not available: it is reserved or already taken; pick another name`);
+}
+
 export class AgentsService {
   private readonly repo: AgentsRepo;
   private readonly sharedDomain: string;
   private readonly clock: Clock;
+  private readonly reserved: ReservedAddresses;
+  private readonly db: Database;
+  private readonly caps: AccountCaps;
 
-  constructor(deps: { db: Database; clock: Clock; sharedDomain: string }) {
+  constructor(deps: { db: Database; clock: Clock; sharedDomain: string; reserved: ReservedAddresses; caps: AccountCaps }) {
     this.repo = new AgentsRepo(deps.db);
+    this.db = deps.db;
     this.sharedDomain = deps.sharedDomain;
     this.clock = deps.clock;
+    this.reserved = deps.reserved;
+    this.caps = deps.caps;
   }
 
   async create(principal: Principal, req: CreateAgentRequest): Promise<Agent> {
@@ -51,24 +70,29 @@ export class AgentsService {
       throw new AppError('validation_error', `invalid agent address ${requested}: use letters, digits and . _ + - before the @ and a domain name after it`);
     }
     const { address: raw, domain } = syntax;
-    const reserved = reservedLocalPart(syntax.local);
-    if (reserved) throw new AppError('validation_error', `cannot create agent ${raw}: ${reserved}; pick another name`);
+    // The domain first: on a domain that is not the caller's, nothing about its addresses is told.
     if (domain !== this.sharedDomain && !(await this.repo.isVerifiedDomainOf(principal.userId, domain))) {
       throw new AppError('validation_error', `domain ${domain} is neither the shared domain ${this.sharedDomain} nor one of your verified domains`);
     }
-    if (await this.repo.findByAddress(raw)) throw new AppError('conflict', `agent ${raw} already exists`);
+    if (this.reserved.isReserved(syntax.local, domain)) throw unavailableAddress(raw);
+    const existing = await this.repo.findByAddress(raw);
+    if (existing) throw existing.user_id === principal.userId ? new AppError('conflict', `agent ${raw} already exists in this account`) : unavailableAddress(raw);
     try {
-      const row = await this.repo.insert({
-        id: newId('agent'),
-        user_id: principal.userId,
-        address: raw,
-        domain,
-        display_name: req.display_name ?? null,
-        created_at: this.clock.now(),
+      const row = await this.db.transaction().execute(async (tx) => {
+        await this.caps.check(tx, principal.userId, 'agents');
+        return new AgentsRepo(tx).insert({
+          id: newId('agent'),
+          user_id: principal.userId,
+          address: raw,
+          domain,
+          display_name: req.display_name ?? null,
+          created_at: this.clock.now(),
+        });
       });
       return toWireAgent(row);
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new AppError('conflict', `agent ${raw} already exists`);
+      // Created a moment ago by a concurrent request, possibly another account's: the same answer.
+      if ((err as { code?: string }).code === '23505') throw unavailableAddress(raw);
       throw err;
     }
   }

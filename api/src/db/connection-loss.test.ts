@@ -19,6 +19,7 @@ import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../testi
 import { openDatabase } from './database.js';
 import type { DB } from './schema.js';
 import { isDatabaseUnavailable } from './unavailable.js';
+import { httpLimitsOff } from '../testing/http-limits.js';
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -67,7 +68,7 @@ describe('the HTTP edge without its database', () => {
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     const routes = new RouteTable();
     routes.add({ method: 'get', path: '/v1/ping', summary: 'ping', tag: 'test' }, async () => ({ ok: true }));
-    const app = createHttpApp({ routes, accounts: new AccountsService({ db, clock: systemClock }), logger: pino({ level: 'silent' }), maxBodyBytes: 1 << 20, trustProxy: false });
+    const app = createHttpApp({ limits: httpLimitsOff(), routes, accounts: new AccountsService({ db, clock: systemClock }), logger: pino({ level: 'silent' }), maxBodyBytes: 1 << 20, trustProxy: false });
     const server = createHttpServer(app).listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {

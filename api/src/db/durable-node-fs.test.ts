@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { createGateway } from '../gateway.js';
-import { REPO_ROOT } from '../testing/server-process.js';
+import { compiled, REPO_ROOT } from '../../../testing/compiled.js';
 import { openDatabase, type Database } from './database.js';
 import { DurableNodeFS, durableStartParams } from './durable-node-fs.js';
 
@@ -111,8 +111,8 @@ describe('durable commits on embedded PGlite', () => {
   });
 
   it('stops the process when an fsync fails, before the commit is answered', { timeout: 60_000 }, async () => {
-    // In a child: the failure policy exits the process it runs in.
-    const module = pathToFileURL(join(REPO_ROOT, 'api/src/db/durable-node-fs.ts')).href;
+    // In a child: the failure policy exits the process it runs in. It runs the compiled module, as the server does.
+    const module = pathToFileURL(compiled('api/dist/db/durable-node-fs.js')).href;
     const script = `
       import { PGlite } from '@electric-sql/pglite';
       import { DurableNodeFS, durableStartParams } from ${JSON.stringify(module)};
@@ -125,7 +125,7 @@ describe('durable commits on embedded PGlite', () => {
       await pglite.query('insert into notes values (3) on conflict do nothing');
       console.log('ANSWERED');
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(REPO_ROOT, 'api'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: join(REPO_ROOT, 'api'), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

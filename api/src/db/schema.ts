@@ -23,6 +23,17 @@ export interface DomainsTable {
   created_at: Generated<Date>;
 }
 
+/** One per account: the key its X-E2A-Auth-* claims are signed with (accounts/claims-keys.ts). */
+export interface AccountClaimsKeysTable {
+  user_id: string;
+  /** Sealed (SecretBox). */
+  secret: Uint8Array;
+  previous_secret: Uint8Array | null;
+  previous_secret_expires_at: Date | null;
+  created_at: Timestamp;
+  rotated_at: Date | null;
+}
+
 export interface AgentsTable {
   id: string;
   user_id: string;
@@ -256,6 +267,7 @@ export interface MigrationsTable {
 export interface DB {
   users: UsersTable;
   domains: DomainsTable;
+  account_claims_keys: AccountClaimsKeysTable;
   agents: AgentsTable;
   api_keys: ApiKeysTable;
   conversations: ConversationsTable;

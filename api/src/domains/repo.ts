@@ -8,21 +8,46 @@ export class DomainsRepo {
     return this.db.selectFrom('domains').selectAll().where('user_id', '=', userId).orderBy('name').execute();
   }
 
+  /** This account's claim on `name`, verified or not; other accounts' claims are never read here. */
   find(userId: string, name: string) {
     return this.db.selectFrom('domains').selectAll().where('user_id', '=', userId).where('name', '=', name).executeTakeFirst();
   }
 
-  /** Null when another account already claimed the name. */
-  async insert(row: { id: string; user_id: string; name: string; verification_token: string; created_at: Date }) {
-    return this.db.insertInto('domains').values(row).onConflict((oc) => oc.column('name').doNothing()).returningAll().executeTakeFirst();
+  /** A new claim, or null when this account already holds one on the name (domains_user_name). */
+  insert(row: { id: string; user_id: string; name: string; verification_token: string; created_at: Date }) {
+    return this.db
+      .insertInto('domains')
+      .values(row)
+      .onConflict((oc) => oc.columns(['user_id', 'name']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
   }
 
+  /** True when another account has verified `name`. */
+  async verifiedElsewhere(userId: string, name: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('domains')
+      .select('id')
+      .where('name', '=', name)
+      .where('verified_at', 'is not', null)
+      .where('user_id', '<>', userId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Throws the unique violation (23505) of domains_verified_name when another claim won first. */
   markVerified(id: string, at: Date) {
     return this.db.updateTable('domains').set({ verified_at: at }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   }
 
-  async agentCount(domain: string): Promise<number> {
-    const row = await this.db.selectFrom('agents').select((eb) => eb.fn.countAll<string>().as('n')).where('domain', '=', domain).executeTakeFirstOrThrow();
+  /** This account's agents on `domain`: never another account's, which it has no right to count. */
+  async agentCount(userId: string, domain: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('agents')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('user_id', '=', userId)
+      .where('domain', '=', domain)
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 

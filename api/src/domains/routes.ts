@@ -1,11 +1,22 @@
 import { CreateDomainRequest, Domain, DomainList } from '@e2a/sdk/wire';
-import type { RouteTable } from '../http/route.js';
+import { JsonReply, type RouteTable } from '../http/route.js';
 import type { DomainsService } from './service.js';
 
 export function domainRoutes(routes: RouteTable, domains: DomainsService): void {
   routes.add(
-    { method: 'post', path: '/v1/domains', summary: 'Add a custom domain: returns the TXT, DKIM and MX records to publish', tag: 'domains', body: CreateDomainRequest, response: Domain, status: 201 },
-    async ({ principal, body }) => domains.create(principal, body.name),
+    {
+      method: 'post',
+      path: '/v1/domains',
+      summary: 'Claim a custom domain: returns the ownership TXT and MX records to publish (the DKIM record once verified); 200 with the claim you already hold',
+      tag: 'domains',
+      body: CreateDomainRequest,
+      response: Domain,
+      status: 201,
+    },
+    async ({ principal, body }) => {
+      const { domain, created } = await domains.create(principal, body.name);
+      return created ? domain : new JsonReply(200, domain);
+    },
   );
   routes.add(
     { method: 'get', path: '/v1/domains', summary: 'List domains: the shared one first, then yours', tag: 'domains', response: DomainList },

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
 import { deliver } from '../testing/mail.js';
+import { until } from '../testing/until.js';
 import { createEventBus, type EventNotice } from './bus.js';
 
 describe.each(ENGINES)('event bus (%s)', (engine) => {
@@ -21,7 +22,7 @@ describe.each(ENGINES)('event bus (%s)', (engine) => {
     try {
       await deliver(gw.gateway.smtpPort, 'alice@example.com', [`bot@${TEST_DOMAIN}`], buildMessage({ to: `bot@${TEST_DOMAIN}`, messageId: 'bus-1@example.com' }));
       const event = await gw.gateway.database.db.selectFrom('events').select(['agent_id', 'seq']).orderBy('seq', 'desc').executeTakeFirstOrThrow();
-      for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await until('the notice of the committed event', () => seen.length > 0);
       expect(seen).toEqual([{ agentId: event.agent_id, seq: Number(event.seq), type: 'email.received', deliveries: 0 }]);
     } finally {
       await bus.close();

@@ -4,10 +4,14 @@
  * a dedicated connection that reconnects; PGlite's own listen() in the embedded case. Notifications
  * can be lost (a reconnect gap), so consumers also poll: this is a latency shortcut, never the
  * source of truth, which is the events table.
+ *
+ * The same connection carries revocation notices (revocations.ts): a key revoked or an agent deleted
+ * on any replica, so each process can close the connections that authenticated with it.
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { CONNECTION_OPTIONS, type DatabaseHandle } from '../db/database.js';
+import { parseRevocation, REVOCATIONS_CHANNEL, type Revocation, type RevocationFeed } from './revocations.js';
 
 export const EVENTS_CHANNEL = 'e2a_events';
 
@@ -33,27 +37,51 @@ function parseNotice(payload: string | undefined): EventNotice | null {
   return { agentId: agent || null, seq: n, type: type ?? '', deliveries: Number(deliveries ?? 0) || 0 };
 }
 
-export async function createEventBus(handle: DatabaseHandle, logger: Logger): Promise<EventBus> {
-  const listeners = new Set<(notice: EventNotice) => void>();
+/** One set of subscribers; a subscriber that throws is logged and does not stop the others. */
+function fanOut<T>(logger: Logger, what: string) {
+  const listeners = new Set<(value: T) => void>();
+  return {
+    emit(value: T) {
+      for (const listener of listeners) {
+        try {
+          listener(value);
+        } catch (err) {
+          logger.error({ err }, `${what} listener failed`);
+        }
+      }
+    },
+    subscribe(listener: (value: T) => void) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
+}
+
+export async function createEventBus(handle: DatabaseHandle, logger: Logger): Promise<EventBus & RevocationFeed> {
+  const events = fanOut<EventNotice>(logger, 'event');
+  const revocations = fanOut<Revocation>(logger, 'revocation');
   const emit = (payload: string | undefined) => {
     const notice = parseNotice(payload);
-    if (!notice) return;
-    for (const listener of listeners) {
-      try {
-        listener(notice);
-      } catch (err) {
-        logger.error({ err }, 'event listener failed');
-      }
-    }
+    if (notice) events.emit(notice);
   };
-  const subscribe = (listener: (notice: EventNotice) => void) => {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
+  const emitRevocation = (payload: string | undefined) => {
+    const revocation = parseRevocation(payload);
+    if (revocation) revocations.emit(revocation);
   };
+  const subscribe = events.subscribe;
+  const onRevocation = revocations.subscribe;
 
   if (handle.pglite) {
     const unlisten = await handle.pglite.listen(EVENTS_CHANNEL, emit);
-    return { subscribe, close: () => unlisten() };
+    const unlistenRevocations = await handle.pglite.listen(REVOCATIONS_CHANNEL, emitRevocation);
+    return {
+      subscribe,
+      onRevocation,
+      close: async () => {
+        await unlisten();
+        await unlistenRevocations();
+      },
+    };
   }
 
   let closed = false;
@@ -72,11 +100,11 @@ export async function createEventBus(handle: DatabaseHandle, logger: Logger): Pr
       if (!closed) setTimeout(() => void connect(), retryMs).unref();
       retryMs = Math.min(retryMs * 2, 5000);
     };
-    c.on('notification', (msg) => emit(msg.payload));
+    c.on('notification', (msg) => (msg.channel === REVOCATIONS_CHANNEL ? emitRevocation(msg.payload) : emit(msg.payload)));
     c.on('error', (err) => fail(err, 'event bus connection lost; reconnecting'));
     try {
       await c.connect();
-      await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await c.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${REVOCATIONS_CHANNEL}`);
     } catch (err) {
       return fail(err, 'event bus could not listen; retrying');
     }
@@ -91,6 +119,7 @@ export async function createEventBus(handle: DatabaseHandle, logger: Logger): Pr
   await connect();
   return {
     subscribe,
+    onRevocation,
     async close() {
       closed = true;
       await client?.end().catch(() => {});

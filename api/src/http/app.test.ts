@@ -13,6 +13,7 @@ import { mountDashboard } from '../system/dashboard.js';
 import { openTestDatabase, type TestDatabase } from '../testing/databases.js';
 import { createHttpApp } from './app.js';
 import { RouteTable } from './route.js';
+import { httpLimitsOff } from '../testing/http-limits.js';
 
 const INDEX_HTML = readFileSync(new URL('../../../dashboard/public/index.html', import.meta.url), 'utf8');
 
@@ -26,7 +27,7 @@ describe('HTTP application order', () => {
     db = await openTestDatabase('pglite', { migrate: false });
     const routes = new RouteTable();
     routes.add({ method: 'get', path: '/v1/ping', summary: 'ping', tag: 'test', auth: 'none' }, async () => ({ ok: true }));
-    const app = createHttpApp({
+    const app = createHttpApp({ limits: httpLimitsOff(),
       routes,
       accounts: new AccountsService({ db: db.handle.db, clock: systemClock }),
       logger: pino({ level: 'silent' }),

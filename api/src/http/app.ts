@@ -2,18 +2,24 @@
  * The express application: request ids, JSON bodies, Bearer auth, the route table, and the one
  * place where errors become the `{"error":{code,message,request_id}}` envelope.
  */
+import zlib from 'node:zlib';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { Principal } from '../accounts/principal.js';
 import type { AccountsService } from '../accounts/service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import type { HttpLimits } from '../limits/http-limits.js';
 import { bearerToken } from './credentials.js';
 import { AppError } from './errors.js';
+import { checkParams } from './path-params.js';
+import { requestIdFor } from './request-id.js';
 import { makeExpressHandler, type RouteTable } from './route.js';
-import { randomToken } from '../ids.js';
 
 export interface HttpAppDeps {
   routes: RouteTable;
   accounts: AccountsService;
+  /** Rate limits and quotas every request is charged against (limits/http-limits.ts). */
+  limits: HttpLimits;
   logger: Logger;
   maxBodyBytes: number;
   trustProxy: boolean;
@@ -24,17 +30,20 @@ export interface HttpAppDeps {
   mount?: (app: express.Express) => void;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', deps.trustProxy);
+  // Without trust_proxy, X-Forwarded-For is still believed from loopback: the gateway's own MCP
+  // endpoint calls this API on loopback and names the real client there, so per-client limits
+  // apply to that client, not to 127.0.0.1 (a local process is trusted with the whole host anyway).
+  app.set('trust proxy', deps.trustProxy ? true : 'loopback');
   app.set('json spaces', 0);
+  // node:querystring: `a[b]=c` stays a key named "a[b]" and a repeated key becomes an array, both of
+  // which the strict query schemas refuse with a 422 naming them (qs would build nested objects).
+  app.set('query parser', 'simple');
 
   app.use((req, res, next) => {
-    const incoming = req.get('x-request-id');
-    const id = incoming && REQUEST_ID.test(incoming) ? incoming : `req_${randomToken(12)}`;
+    const id = requestIdFor(req.get('x-request-id'));
     res.locals.requestId = id;
     res.set('X-Request-Id', id);
     next();
@@ -49,19 +58,34 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     const namesAgent = spec.path.split('/').includes(':address');
     app[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
       try {
+        // Checked before authentication, which reads the path's agent, yet answered after it, so a
+        // request without a key is told that first.
+        const badParam = checkParams(spec.path, req.params as Record<string, string>);
+        const ip = req.ip ?? '';
         if (auth !== 'none') {
           const header = req.get('authorization');
           if (header) {
+            const refused = deps.limits.refusedBeforeAuth(ip);
+            if (refused) throw refused;
             const token = bearerToken(header);
-            if (token === null) throw new AppError('unauthorized', 'Authorization header must be "Bearer e2a_…"');
-            const address = namesAgent ? req.params.address : undefined;
-            res.locals.principal = await deps.accounts.authenticate(token, { agentAddress: typeof address === 'string' ? address : undefined });
+            const address = namesAgent && !badParam ? req.params.address : undefined;
+            res.locals.principal = await (token === null
+              ? Promise.reject(new AppError('unauthorized', 'Authorization header must be "Bearer e2a_…"'))
+              : deps.accounts.authenticate(token, { agentAddress: typeof address === 'string' ? address : undefined })
+            ).catch(async (err: unknown) => {
+              // A bad or revoked key is counted per client; past the budget the answer is 429.
+              if (err instanceof AppError && err.code === 'unauthorized') throw (await deps.limits.failedAuth(ip)) ?? err;
+              throw err;
+            });
           } else if (auth === 'required') {
             throw new AppError('unauthorized', 'missing API key: send "Authorization: Bearer e2a_…"');
           } else {
             res.locals.principal = null;
           }
         }
+        const agent = namesAgent && !badParam ? req.params.address : undefined;
+        res.set(await deps.limits.charge({ ip, principal: (res.locals.principal as Principal | null | undefined) ?? null, route: spec.limit, agent: typeof agent === 'string' ? agent : undefined }));
+        if (badParam) throw badParam;
         await handler(req, res);
       } catch (err) {
         next(err);
@@ -76,8 +100,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   });
 
   // Express recognises an error handler by its four parameters.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const appError = toAppError(err);
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const appError = toAppError(err, req);
     if (appError.status >= 500) deps.logger.error({ err, requestId: res.locals.requestId }, 'request failed');
     if (res.headersSent) return res.end();
     res
@@ -95,13 +119,31 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   return app;
 }
 
-function toAppError(err: unknown): AppError {
+/** What body-parser inflates (zstd where node:zlib has it, as body-parser checks). */
+const BODY_ENCODINGS = ['gzip', 'deflate', 'br', ...('createZstdDecompress' in zlib ? ['zstd'] : [])];
+
+function toAppError(err: unknown, req: Request): AppError {
   if (err instanceof AppError) return err;
-  const e = err as { type?: string; status?: number; message?: string };
+  const e = err as { type?: string; status?: number; expose?: boolean; message?: string; encoding?: string };
   // body-parser's errors carry a type and a status.
   if (e?.type === 'entity.too.large') return new AppError('payload_too_large', 'request body is larger than http.max_body_bytes');
   if (e?.type === 'entity.parse.failed') return new AppError('bad_request', 'request body is not valid JSON');
-  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new AppError('unsupported_media_type', e.message ?? 'unsupported encoding');
+  if (e?.type === 'encoding.unsupported') {
+    return new AppError('unsupported_media_type', `Content-Encoding ${JSON.stringify(e.encoding ?? '')} is not supported: send the body uncompressed, or as one of ${BODY_ENCODINGS.join(', ')}`);
+  }
+  if (e?.type === 'charset.unsupported') return new AppError('unsupported_media_type', e.message ?? 'unsupported charset');
+  // The router's decoding of a path parameter (it sets the status; a URIError from our own code has none).
+  if (err instanceof URIError && e.status === 400) {
+    return new AppError('bad_request', 'the path has malformed percent-encoding: write each reserved or non-ASCII byte as % and two hex digits of its UTF-8');
+  }
+  // Any other body-parser (raw-body) refusal: a corrupt compressed body, an aborted upload, a Content-Length that does not match.
+  if (e?.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    const encoding = req.get('content-encoding');
+    if (encoding && encoding.toLowerCase() !== 'identity') {
+      return new AppError('bad_request', `request body is not valid ${encoding} data (${e.message}): compress the whole JSON body, or send it uncompressed without Content-Encoding`);
+    }
+    return new AppError('bad_request', `request body could not be read: ${e.message}`);
+  }
   // Nothing is wrong with the request: the client should try again, as an SMTP sender does after 451.
   if (isDatabaseUnavailable(err)) return new AppError('unavailable', 'the database is unavailable; retry shortly', undefined, { 'Retry-After': '1' });
   return new AppError('internal_error', 'internal error; the request id identifies it in the server log');

@@ -1,6 +1,7 @@
 /** The OpenAPI 3.1 document, generated from the route table and the wire schemas. */
 import { ErrorEnvelope } from '@e2a/sdk/wire';
 import { z } from 'zod';
+import { paramNames, paramSchema } from './path-params.js';
 import type { RegisteredRoute } from './route.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -26,7 +27,7 @@ export function buildOpenApi(routes: RegisteredRoute[], info: { version: string;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const { spec } of routes) {
     const path = spec.path.replace(/:([a-zA-Z_]+)/g, '{$1}');
-    const params = [...spec.path.matchAll(/:([a-zA-Z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params = paramNames(spec.path).map((name) => ({ name, in: 'path', required: true, schema: paramSchema(name) }));
     if (spec.query) {
       const q = toSchema(spec.query, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
       for (const [name, schema] of Object.entries(q.properties ?? {})) {
@@ -49,7 +50,8 @@ export function buildOpenApi(routes: RegisteredRoute[], info: { version: string;
       parameters: params,
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(spec.body, 'input') } } } } : {}),
       responses,
-      ...(spec.auth === 'none' ? { security: [] } : {}),
+      // `{}` in the list is OpenAPI's "no credential" alternative: the key is optional there.
+      ...(spec.auth === 'none' ? { security: [] } : spec.auth === 'optional' ? { security: [{}, { bearer: [] }] } : {}),
     };
   }
   return {

@@ -11,15 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsService } from '../accounts/service.js';
 import { AgentsRepo } from '../agents/repo.js';
 import { agentRoutes } from '../agents/routes.js';
+import { ReservedAddresses } from '../agents/reserved.js';
 import { AgentsService } from '../agents/service.js';
 import type { Clock } from '../clock.js';
 import { protectionRoutes } from '../protection/routes.js';
 import { ProtectionService } from '../protection/service.js';
+import { SystemMailRecipients } from '../system/system-mail-recipients.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
 import { StatementLog } from '../testing/statement-log.js';
 import { createHttpApp } from './app.js';
 import { RouteTable } from './route.js';
+import { httpLimitsOff } from '../testing/http-limits.js';
+import { AccountCaps } from '../limits/account-caps.js';
 
 /** AgentsRepo.findByAddress: the lookup a preloaded row saves. */
 const AGENT_LOOKUP = 'select * from "agents" where "address" = $1';
@@ -53,11 +57,11 @@ describe.each(ENGINES)('the agent named in the path (%s)', (engine) => {
     db = await openTestDatabase(engine);
     const counted = db.handle.db.withPlugin(log);
     accounts = new AccountsService({ db: counted, clock });
-    agents = new AgentsService({ db: counted, clock, sharedDomain: TEST_DOMAIN });
+    agents = new AgentsService({ db: counted, clock, sharedDomain: TEST_DOMAIN, reserved: new ReservedAddresses({ sharedDomain: TEST_DOMAIN, sharedDomainReserved: [], systemAddresses: [] }), caps: new AccountCaps({ agents: 0, api_keys: 0, webhooks: 0 }) });
     const routes = new RouteTable();
     agentRoutes(routes, agents);
-    protectionRoutes(routes, new ProtectionService({ db: counted, agents }));
-    server = createServer(createHttpApp({ routes, accounts, logger: pino({ level: 'silent' }), maxBodyBytes: 1 << 20, trustProxy: false }));
+    protectionRoutes(routes, new ProtectionService({ db: counted, agents, systemMail: new SystemMailRecipients({ db: counted, sharedDomain: TEST_DOMAIN, clock }) }));
+    server = createServer(createHttpApp({ limits: httpLimitsOff(), routes, accounts, logger: pino({ level: 'silent' }), maxBodyBytes: 1 << 20, trustProxy: false }));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -7,6 +7,10 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Principal } from '../accounts/principal.js';
 import { AppError } from './errors.js';
+import { safeHeaderValue, safeMediaType } from './header-values.js';
+import { strictSchema } from './strict-schema.js';
+import { validate } from './validate.js';
+import type { RouteLimit } from '../limits/http-limits.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -18,12 +22,16 @@ export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType 
   tag: string;
   /** 'required' (default) | 'optional' (handler sees principal or null) | 'none'. */
   auth?: 'required' | 'optional' | 'none';
+  /** Query parameters; a route without one takes none. Made strict when the route is added. */
   query?: Q;
+  /** JSON body; a route without one takes none (or `{}`). Made strict when the route is added. */
   body?: B;
   response?: z.ZodType;
   /** Content type of a non-JSON response (raw message, attachment). */
   produces?: string;
   status?: number;
+  /** What the request costs beyond the per-key and per-client budgets every request spends (limits/http-limits.ts). */
+  limit?: RouteLimit;
 }
 
 export interface RouteContext<Q, B> {
@@ -35,7 +43,7 @@ export interface RouteContext<Q, B> {
   requestId: string;
 }
 
-/** A non-JSON response. */
+/** A non-JSON response. Its content type and header values are made header-safe when it is sent (header-values.ts). */
 export class RawBody {
   constructor(
     readonly body: Buffer,
@@ -69,26 +77,22 @@ export class RouteTable {
     spec: RouteSpec<Q, B>,
     handler: Handler<z.output<Q>, z.output<B>>,
   ): void {
-    this.routes.push({ spec, handler: handler as Handler<unknown, unknown> });
+    const strict = { ...spec, ...(spec.query ? { query: strictSchema(spec.query) } : {}), ...(spec.body ? { body: strictSchema(spec.body) } : {}) };
+    this.routes.push({ spec: strict, handler: handler as Handler<unknown, unknown> });
   }
 }
 
-export function validate<T extends z.ZodType>(schema: T, value: unknown, where: 'query' | 'body'): z.output<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const details = result.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
-  const first = details[0]!;
-  throw new AppError('validation_error', `${first.path}: ${first.message}`, details);
-}
+const NO_QUERY = z.strictObject({});
+const NO_BODY = z.strictObject({}).optional();
 
 export function makeExpressHandler(route: RegisteredRoute) {
   const { spec, handler } = route;
   return async (req: Request, res: Response) => {
-    const query = spec.query ? validate(spec.query, req.query, 'query') : req.query;
+    const query = validate(spec.query ?? NO_QUERY, req.query, 'query');
     if (spec.body && req.body === undefined && spec.method !== 'get') {
       throw new AppError('unsupported_media_type', 'send a JSON body with Content-Type: application/json');
     }
-    const body = spec.body ? validate(spec.body, req.body, 'body') : req.body;
+    const body = spec.body ? validate(spec.body, req.body, 'body') : validate(NO_BODY, req.body, 'body');
     const result = await handler({
       principal: res.locals.principal as Principal,
       params: req.params as Record<string, string>,
@@ -98,7 +102,8 @@ export function makeExpressHandler(route: RegisteredRoute) {
       requestId: res.locals.requestId as string,
     });
     if (result instanceof RawBody) {
-      res.status(spec.status ?? 200).set({ 'Content-Type': result.contentType, ...result.headers }).send(result.body);
+      const headers = Object.fromEntries(Object.entries(result.headers).map(([name, value]) => [name, safeHeaderValue(value)]));
+      res.status(spec.status ?? 200).set({ 'Content-Type': safeMediaType(result.contentType), ...headers }).send(result.body);
     } else if (result instanceof JsonReply) {
       res.status(result.status).json(result.body);
     } else if (result === undefined) {

@@ -19,7 +19,6 @@ const SENDER = 'alice@example.com';
 const TOTAL = 300;
 const CONNECTIONS = 6;
 const KILL_AFTER_ACKS = 100;
-const BOOT_TIMEOUT_MS = 30_000;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -29,7 +28,7 @@ afterEach(async () => {
 
 /** Starts `serve`; a child still running when the test ends is SIGKILLed. */
 async function startGateway(env: Record<string, string>): Promise<RunningServer> {
-  const server = await startServer(env, BOOT_TIMEOUT_MS);
+  const server = await startServer(env);
   cleanups.push(() => {
     if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
   });

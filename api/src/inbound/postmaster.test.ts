@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
 import { deliver } from '../testing/mail.js';
-import { startSmtpSink, type SmtpSink } from '../testing/smtp-sink.js';
+import { startSmtpSink, type SmtpSink, upstreamEnv } from '../testing/smtp-sink.js';
 import { until } from '../testing/until.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
@@ -21,7 +21,7 @@ async function gatewayWithSink(engine: (typeof ENGINES)[number], env: Record<str
   const gw = await startTestGateway({
     engine,
     resolver: createFakeResolver({}),
-    env: { E2A_OUTBOUND_SMTP_MODE: 'upstream', E2A_OUTBOUND_SMTP_HOST: sink.host, E2A_OUTBOUND_SMTP_PORT: String(sink.port), E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false', E2A_OUTBOUND_POLL_INTERVAL_MS: '50', ...env },
+    env: { ...upstreamEnv(sink), ...env },
   });
   open.push(gw, sink);
   return { gw, sink };
@@ -76,8 +76,8 @@ describe.each(ENGINES)('postmaster and abuse (%s)', (engine) => {
     open.push(gw);
     for (const local_part of ['postmaster', 'abuse', 'PostMaster']) {
       const res = await gw.api('/v1/agents', { method: 'POST', body: JSON.stringify({ local_part }) });
-      expect(res.status).toBe(422);
-      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/reserved for the operator/);
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/is not available: it is reserved or already taken/);
     }
   });
 });

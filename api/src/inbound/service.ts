@@ -8,7 +8,7 @@
  *   flag   → stored, email.received + email.flagged
  *   review → stored hidden (held, status 'held'), no email.received; a review is opened and the
  *            agent sees the mail only once a reviewer approves it
- *   block  → stored hidden (status 'blocked') for the account owner to inspect, email.blocked.
+ *   block  → stored hidden (status 'blocked'), email.blocked for the account (messages/visibility.ts).
  * A block is not an SMTP rejection: the gate runs after DATA, when one message may have several
  * recipients with different verdicts and a per-recipient 5xx is no longer possible, and a bounce
  * would tell the sender which filter caught it.
@@ -23,6 +23,7 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json, pgText } from '../db/database.js';
 import { eventId, newId, sha256Hex } from '../ids.js';
+import { eventReachesAgent } from '../messages/visibility.js';
 import type { GateDecision, ProtectionGates } from '../protection/decision.js';
 import { parseStoredProtection } from '../protection/service.js';
 import type { ReviewHolds } from '../reviews/ports.js';
@@ -158,22 +159,22 @@ export class InboundService implements InboundSink {
       subject,
       verified: message.authentication.verified,
     };
-    const event = (type: 'email.received' | 'email.flagged' | 'email.blocked', agentVisible: boolean, withReason: boolean): NewEventRow => ({
+    const event = (type: 'email.received' | 'email.flagged' | 'email.blocked', withReason: boolean): NewEventRow => ({
       id: eventId(id, type),
       type,
       schema_version: EVENT_SCHEMA_VERSION,
       data: json(withReason ? { ...metadata, reason } : metadata),
-      agentVisible,
+      // email.blocked is account-level: blocked mail's metadata is itself untrusted content.
+      agentVisible: eventReachesAgent('inbound', type),
     });
     const held = decision.action === 'review' || decision.action === 'block';
     const events =
       decision.action === 'pass'
-        ? [event('email.received', true, false)]
+        ? [event('email.received', false)]
         : decision.action === 'flag'
-          ? [event('email.received', true, false), event('email.flagged', true, true)]
+          ? [event('email.received', false), event('email.flagged', true)]
           : decision.action === 'block'
-            ? // Account-level: blocked mail's metadata is itself untrusted content the agent never sees.
-              [event('email.blocked', false, true)]
+            ? [event('email.blocked', true)]
             : [];
     const stored = await insertInboundCopy(
       db,

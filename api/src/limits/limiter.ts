@@ -28,13 +28,25 @@ export interface LimitRule {
 }
 
 export type LimitDecision =
-  /** `remaining` and `resetSeconds` are those of the rule closest to its limit. */
-  | { allowed: true; remaining: number; resetSeconds: number }
-  | { allowed: false; rule: string; limit: number; retryAfterSeconds: number };
+  /** `tightest`: the rule closest to its limit (null when no rule applied), for RateLimit headers. */
+  | { allowed: true; tightest: Tightest | null }
+  | { allowed: false; rule: string; limit: number; windowSeconds: number; retryAfterSeconds: number };
+
+export type LimitRefusal = LimitDecision & { allowed: false };
+
+export interface Tightest {
+  rule: string;
+  limit: number;
+  windowSeconds: number;
+  remaining: number;
+  resetSeconds: number;
+}
 
 export interface Limiter {
   /** Charges every rule; refused when any rule is over its limit. Rejects if the store is unreachable. */
   consume(rules: readonly LimitRule[]): Promise<LimitDecision>;
+  /** A refusal already known in this process, without charging or asking the store; else null. */
+  refusedFromMemory(rules: readonly LimitRule[]): LimitRefusal | null;
 }
 
 interface Counter {
@@ -43,28 +55,74 @@ interface Counter {
   expires_at: Date | string;
 }
 
+interface Waiting {
+  rules: Array<Required<LimitRule>>;
+  resolve(decision: LimitDecision): void;
+  reject(err: unknown): void;
+}
+
+/** Uses charged in one statement at most (a flood larger than this takes several). */
+const MAX_BATCH = 256;
+
 export class DatabaseLimiter implements Limiter {
   /**
    * Keys known to be over their limit, and until when: a flood is refused from memory instead of a
    * statement per attempt. Per process, so another replica still counts its own first refusal.
    */
-  private readonly refusing = new Map<string, { until: number; rule: string; limit: number }>();
+  private readonly refusing = new Map<string, { until: number; rule: string; limit: number; windowSeconds: number }>();
+  /** Uses waiting for the statement in flight to finish; they go to the store together in the next. */
+  private waiting: Waiting[] = [];
+  private charging = false;
 
   constructor(private readonly deps: { db: Database; clock: Clock }) {}
 
+  /**
+   * Every use is charged in the store before it is decided, so N replicas share one exact budget.
+   * Uses that arrive while a statement is in flight are charged together by the next one (group
+   * commit): under load the limiter costs one statement per batch, not one per request, which is
+   * what keeps it off the critical path of a database-bound send (docs/PERFORMANCE.md).
+   */
   async consume(rules: readonly LimitRule[]): Promise<LimitDecision> {
+    const known = this.refusedFromMemory(rules);
+    if (known) return known;
+    const merged = mergeByKey(rules);
+    if (merged.length === 0) return { allowed: true, tightest: null };
+    return new Promise<LimitDecision>((resolve, reject) => {
+      this.waiting.push({ rules: merged, resolve, reject });
+      if (!this.charging) void this.chargeWaiting();
+    });
+  }
+
+  private async chargeWaiting(): Promise<void> {
+    this.charging = true;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, MAX_BATCH);
+        try {
+          const decisions = await this.charge(batch);
+          batch.forEach((use, i) => use.resolve(decisions[i]!));
+        } catch (err) {
+          for (const use of batch) use.reject(err);
+        }
+      }
+    } finally {
+      this.charging = false;
+    }
+  }
+
+  /** One statement for every rule of every use in `batch`; the decisions in the batch's order. */
+  private async charge(batch: Waiting[]): Promise<LimitDecision[]> {
     const now = this.deps.clock.now();
     const at = now.getTime();
-    for (const rule of rules) {
-      const known = this.refusing.get(rule.key);
-      if (!known) continue;
-      if (known.until > at) return { allowed: false, rule: known.rule, limit: known.limit, retryAfterSeconds: Math.ceil((known.until - at) / 1000) };
-      this.refusing.delete(rule.key);
+    const total = new Map<string, { cost: number; windowSeconds: number }>();
+    for (const use of batch) {
+      for (const rule of use.rules) {
+        const seen = total.get(rule.key);
+        total.set(rule.key, { cost: (seen?.cost ?? 0) + rule.cost, windowSeconds: seen?.windowSeconds ?? rule.windowSeconds });
+      }
     }
-    const merged = mergeByKey(rules);
-    if (merged.length === 0) return { allowed: true, remaining: Number.MAX_SAFE_INTEGER, resetSeconds: 0 };
-    const values = merged.map((r) => sql`(${r.key}::text, ${r.cost}::integer, ${new Date(at + r.windowSeconds * 1000)}::timestamptz)`);
-    // One statement for every rule: a key whose window has ended starts a new one with this cost.
+    const values = [...total].map(([key, t]) => sql`(${key}::text, ${t.cost}::integer, ${new Date(at + t.windowSeconds * 1000)}::timestamptz)`);
+    // A key whose window has ended starts a new one with this batch's cost.
     const { rows } = await sql<Counter>`
       INSERT INTO rate_limits AS r (key, points, expires_at)
       VALUES ${sql.join(values)}
@@ -72,21 +130,43 @@ export class DatabaseLimiter implements Limiter {
         points = CASE WHEN r.expires_at <= ${now}::timestamptz THEN excluded.points ELSE r.points + excluded.points END,
         expires_at = CASE WHEN r.expires_at <= ${now}::timestamptz THEN excluded.expires_at ELSE r.expires_at END
       RETURNING r.key, r.points, r.expires_at`.execute(this.deps.db);
-    const byKey = new Map(rows.map((row) => [row.key, row]));
-    let tightest: { remaining: number; resetSeconds: number } | null = null;
-    // In the caller's order, so when several rules are over, the first named is the one reported.
-    for (const rule of merged) {
-      const row = byKey.get(rule.key)!;
-      const expires = new Date(row.expires_at).getTime();
-      const resetSeconds = Math.max(1, Math.ceil((expires - at) / 1000));
-      if (row.points > rule.limit) {
-        this.refusing.set(rule.key, { until: expires, rule: rule.name, limit: rule.limit });
-        return { allowed: false, rule: rule.name, limit: rule.limit, retryAfterSeconds: resetSeconds };
+    // Each use sees the count as it stood after its own points: what the batch found, plus the
+    // points of the uses before it in the batch.
+    const counted = new Map(rows.map((row) => [row.key, { points: row.points - total.get(row.key)!.cost, expires: new Date(row.expires_at).getTime() }]));
+    return batch.map((use) => {
+      let tightest: Tightest | null = null;
+      let refusal: LimitRefusal | null = null;
+      for (const rule of use.rules) {
+        const count = counted.get(rule.key)!;
+        count.points += rule.cost;
+        const resetSeconds = Math.max(1, Math.ceil((count.expires - at) / 1000));
+        // In the caller's order, so when several rules are over, the first named is the one reported.
+        if (refusal) continue;
+        if (count.points > rule.limit) {
+          this.refusing.set(rule.key, { until: count.expires, rule: rule.name, limit: rule.limit, windowSeconds: rule.windowSeconds });
+          refusal = { allowed: false, rule: rule.name, limit: rule.limit, windowSeconds: rule.windowSeconds, retryAfterSeconds: resetSeconds };
+          continue;
+        }
+        const remaining = rule.limit - count.points;
+        if (!tightest || remaining < tightest.remaining) tightest = { rule: rule.name, limit: rule.limit, windowSeconds: rule.windowSeconds, remaining, resetSeconds };
       }
-      const remaining = rule.limit - row.points;
-      if (!tightest || remaining < tightest.remaining) tightest = { remaining, resetSeconds };
+      return refusal ?? { allowed: true, tightest };
+    });
+  }
+
+  /**
+   * A refusal this process already knows of for any of `rules` (a key over its limit whose window
+   * has not ended), without asking the database; null when none is known.
+   */
+  refusedFromMemory(rules: readonly LimitRule[]): LimitRefusal | null {
+    const at = this.deps.clock.now().getTime();
+    for (const rule of rules) {
+      const known = this.refusing.get(rule.key);
+      if (!known) continue;
+      if (known.until > at) return { allowed: false, rule: known.rule, limit: known.limit, windowSeconds: known.windowSeconds, retryAfterSeconds: Math.ceil((known.until - at) / 1000) };
+      this.refusing.delete(rule.key);
     }
-    return { allowed: true, ...(tightest ?? { remaining: Number.MAX_SAFE_INTEGER, resetSeconds: 0 }) };
+    return null;
   }
 
   /** Drops windows that ended (they would be reset on next use anyway); returns how many. */

@@ -107,6 +107,23 @@ describe.each(ENGINES)('MCP endpoint /mcp (%s)', (engine) => {
     }
   });
 
+  it('a revoked key gets 401 on its next request, and no stream can be opened with it', async () => {
+    const res = await gw.api('/v1/account/api-keys', { method: 'POST', body: JSON.stringify({ name: 'mcp revoked', scope: 'agent', agent_address: bob }) });
+    const { key, id } = (await res.json()) as { key: string; id: string };
+    const client = await connect(key);
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+
+    expect((await gw.api(`/v1/account/api-keys/${id}`, { method: 'DELETE' })).status).toBe(204);
+    await expect(client.listTools()).rejects.toThrow(/API key has been revoked/);
+    const post = await rawPost('/mcp', { authorization: `Bearer ${key}` });
+    expect(post.status).toBe(401);
+    expect(((await post.json()) as { error: { message: string } }).error.message).toContain('revoked');
+    // The server-to-client stream (GET) is refused for the key before anything else.
+    const stream = await fetch(`${gw.gateway.httpUrl}/mcp`, { headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' } });
+    expect(stream.status).toBe(401);
+    expect(stream.headers.get('content-type')).not.toContain('text/event-stream');
+  });
+
   it("leaves scope to the API: an agent key cannot read another agent's mail", async () => {
     const client = await connect(keys[alice]!);
     const result = await client.callTool({ name: 'list_messages', arguments: { agent: bob } });

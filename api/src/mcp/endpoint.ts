@@ -9,9 +9,13 @@
  * request), which is small next to what a model does with the answer.
  *
  * GET (a server-to-client SSE stream) and DELETE (ending a session) have no meaning without
- * sessions; the transport spec lets a server answer them with 405.
+ * sessions; the transport spec lets a server answer them with 405, after the key is checked.
+ *
+ * Revocation: nothing outlives a request here (no session, no stream, JSON responses), and every
+ * request, and every API call a tool makes, checks the key again. So a revoked key's next request
+ * is a 401, on every replica, with no notice to wait for (docs/MCP.md).
  */
-import { E2AError, E2A } from '@e2a/sdk';
+import { E2AError, E2A, RateLimitError } from '@e2a/sdk';
 import { createE2AMcpServer } from '@e2a/sdk/mcp';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Express, NextFunction, Request, Response } from 'express';
@@ -26,14 +30,17 @@ export interface McpEndpointDeps {
 }
 
 export function mountMcpEndpoint(app: Express, deps: McpEndpointDeps): void {
+  // The loopback calls name the real client (the API believes X-Forwarded-For from loopback), so the
+  // per-client rate limits count the caller, not 127.0.0.1 for every MCP user at once.
+  const clientFor = (req: Request) => {
+    const client = req.ip ?? '';
+    const forwarding: typeof fetch = (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'x-forwarded-for': client } });
+    return new E2A({ apiKey: bearerKey(req), baseUrl: deps.apiUrl(), maxRetries: 0, fetch: forwarding });
+  };
+
   app.post(MCP_PATH, async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const client = new E2A({ apiKey: bearerKey(req), baseUrl: deps.apiUrl(), maxRetries: 1 });
-      const { server } = await createE2AMcpServer(client).catch((err: unknown) => {
-        // The key is checked by the API (GET /v1/info); its refusal is this request's 401.
-        if (err instanceof E2AError && err.status === 401) throw new AppError('unauthorized', apiMessage(err), undefined, { 'WWW-Authenticate': 'Bearer realm="e2a", error="invalid_token"' });
-        throw err;
-      });
+      const { server } = await createE2AMcpServer(clientFor(req)).catch(refusedKey);
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       res.on('close', () => {
         void transport.close();
@@ -46,9 +53,10 @@ export function mountMcpEndpoint(app: Express, deps: McpEndpointDeps): void {
     }
   });
 
-  const notAllowed = (req: Request, _res: Response, next: NextFunction) => {
+  const notAllowed = async (req: Request, _res: Response, next: NextFunction) => {
     try {
-      bearerKey(req);
+      // A revoked or unknown key learns nothing more than on POST: 401 before the 405.
+      await clientFor(req).info().catch(refusedKey);
       next(new AppError('method_not_allowed', `${req.method} ${MCP_PATH} is not offered: this endpoint is stateless, send JSON-RPC with POST`, undefined, { Allow: 'POST' }));
     } catch (err) {
       next(err);
@@ -56,6 +64,17 @@ export function mountMcpEndpoint(app: Express, deps: McpEndpointDeps): void {
   };
   app.get(MCP_PATH, notAllowed);
   app.delete(MCP_PATH, notAllowed);
+}
+
+/**
+ * The key is checked by the API (GET /v1/info); its refusal is this request's 401, and a spent rate
+ * limit or quota this request's 429 or 402, with the wait.
+ */
+function refusedKey(err: unknown): never {
+  if (err instanceof E2AError && err.status === 401) throw new AppError('unauthorized', apiMessage(err), undefined, { 'WWW-Authenticate': 'Bearer realm="e2a", error="invalid_token"' });
+  if (err instanceof RateLimitError) throw new AppError('rate_limited', apiMessage(err), undefined, err.retryAfter === null ? {} : { 'Retry-After': String(err.retryAfter) });
+  if (err instanceof E2AError && err.code === 'quota_exceeded') throw new AppError('quota_exceeded', apiMessage(err));
+  throw err;
 }
 
 /** The API's message without the inner request's id (this request has its own). */

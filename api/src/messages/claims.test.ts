@@ -5,8 +5,9 @@ import { createClaimsSigner } from './claims.js';
 describe('server claims signer', () => {
   it('produces the fixed auth-claim vector from a stored verdict', async () => {
     const v = AUTH_CLAIM_VECTOR;
-    const signer = createClaimsSigner({ hmacSecret: v.secret, clock: { now: () => new Date(v.claims.timestamp) } });
+    const signer = createClaimsSigner({ keys: { signingKey: async () => v.secret }, clock: { now: () => new Date(v.claims.timestamp) } });
     const headers = await signer.sign({
+      accountId: 'usr_vector',
       messageId: v.claims.messageId,
       raw: Buffer.from('test'),
       senderIsAgent: false,
@@ -23,7 +24,7 @@ describe('server claims signer', () => {
   });
 
   it('calls a verified sender that is one of our agents an agent, and an unverified one external', async () => {
-    const signer = createClaimsSigner({ hmacSecret: 's', clock: { now: () => new Date() } });
+    const signer = createClaimsSigner({ keys: { signingKey: async () => 's' }, clock: { now: () => new Date() } });
     const base = {
       spf: { status: 'pass' as const, domain: 'agents.test', aligned: true },
       dkim: [],
@@ -31,9 +32,9 @@ describe('server claims signer', () => {
       arc: { status: 'none' as const },
       sender: 'bot@agents.test',
     };
-    const verified = await signer.sign({ messageId: 'msg_1', raw: Buffer.from('x'), senderIsAgent: true, authentication: { ...base, verified: true } });
+    const verified = await signer.sign({ accountId: 'usr_1', messageId: 'msg_1', raw: Buffer.from('x'), senderIsAgent: true, authentication: { ...base, verified: true } });
     expect(verified[CLAIM_HEADERS.entityType]).toBe('agent');
-    const spoofed = await signer.sign({ messageId: 'msg_1', raw: Buffer.from('x'), senderIsAgent: true, authentication: { ...base, verified: false } });
+    const spoofed = await signer.sign({ accountId: 'usr_1', messageId: 'msg_1', raw: Buffer.from('x'), senderIsAgent: true, authentication: { ...base, verified: false } });
     expect(spoofed[CLAIM_HEADERS.entityType]).toBe('external');
   });
 });

@@ -1,5 +1,6 @@
 import type { ListMessagesQuery } from '@e2a/sdk/wire';
 import type { Database } from '../db/database.js';
+import { inMailbox } from './visibility.js';
 
 const SUMMARY_COLUMNS = [
   'm.id',
@@ -21,15 +22,15 @@ const SUMMARY_COLUMNS = [
 ] as const;
 
 /**
- * Every read here hides held mail (messages.held): inbound mail waiting for review, rejected or
- * blocked is not the agent's to see until a reviewer approves it (docs/REVIEW.md). A message's bytes
- * are in its blob (blobs/content.ts), shared with the other recipients' copies.
+ * Every read here is of the agent's mailbox as visibility.ts defines it (`inMailbox`): mail held for
+ * review, rejected or blocked, in either direction, is not there. A message's bytes are in its blob
+ * (blobs/content.ts), shared with the other recipients' copies.
  */
 export class MessagesRepo {
   constructor(private readonly db: Database) {}
 
   list(agentId: string, q: ListMessagesQuery & { beforeId?: string | undefined }) {
-    let query = this.db.selectFrom('messages as m').select(SUMMARY_COLUMNS).where('m.agent_id', '=', agentId).where('m.held', '=', false);
+    let query = this.db.selectFrom('messages as m').select(SUMMARY_COLUMNS).where(inMailbox(agentId));
     if (q.beforeId) query = query.where('m.id', '<', q.beforeId);
     if (q.direction) query = query.where('m.direction', '=', q.direction);
     if (q.since) query = query.where('m.received_at', '>=', new Date(q.since));
@@ -61,9 +62,8 @@ export class MessagesRepo {
         'b.raw',
         'm.content_hash',
       ])
-      .where('m.agent_id', '=', agentId)
+      .where(inMailbox(agentId))
       .where('m.id', '=', id)
-      .where('m.held', '=', false)
       .executeTakeFirst();
   }
 
@@ -72,9 +72,8 @@ export class MessagesRepo {
       .selectFrom('messages as m')
       .innerJoin('message_blobs as b', 'b.id', 'm.blob_id')
       .select([...SUMMARY_COLUMNS, 'b.raw', 'm.authentication'])
-      .where('m.agent_id', '=', agentId)
+      .where(inMailbox(agentId))
       .where('m.id', '=', id)
-      .where('m.held', '=', false)
       .executeTakeFirst();
   }
 
@@ -96,9 +95,8 @@ export class MessagesRepo {
       .selectFrom('messages as m')
       .leftJoin('attachments as a', (join) => join.onRef('a.blob_id', '=', 'm.blob_id').on('a.idx', '=', idx))
       .select(['a.filename', 'a.content_type', 'a.disposition', 'a.content'])
-      .where('m.agent_id', '=', agentId)
+      .where(inMailbox(agentId))
       .where('m.id', '=', messageId)
-      .where('m.held', '=', false)
       .executeTakeFirst();
   }
 
@@ -107,9 +105,8 @@ export class MessagesRepo {
     const result = await this.db
       .updateTable('messages')
       .set({ read_at: readAt })
-      .where('agent_id', '=', agentId)
+      .where(inMailbox(agentId, 'messages'))
       .where('id', '=', id)
-      .where('held', '=', false)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }

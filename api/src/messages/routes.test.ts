@@ -5,7 +5,8 @@ import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
 import { deliver, sendMail } from '../testing/mail.js';
 
-const HMAC = 'test-hmac-secret-0123456789abcdef0123';
+/** The gateway-wide signing.hmac_secret of the test gateway: claims are no longer signed with it. */
+const GATEWAY_SECRET = 'test-hmac-secret-0123456789abcdef0123';
 const bot = `bot@${TEST_DOMAIN}`;
 const helper = `helper@${TEST_DOMAIN}`;
 const dkim = generateDkimKey('example.com', 'sel1');
@@ -60,6 +61,8 @@ describe.each(ENGINES)('messages API over real SMTP (%s)', (engine) => {
     const rawRes = await gw.api(`/v1/agents/${bot}/messages/${items[0].id}/raw`);
     expect(rawRes.headers.get('content-type')).toContain('message/rfc822');
     const { headers, body } = splitRaw(Buffer.from(await rawRes.arrayBuffer()));
+    // Signed with the account's own claims key (accounts/claims-keys.ts).
+    const HMAC = ((await (await gw.api('/v1/account/claims-key')).json()) as { key: string }).key;
     const claims = await verifyAuthClaims(headers, HMAC, { body });
     expect(claims).toMatchObject({ verified: true, sender: 'alice@example.com', entityType: 'external', domainCheck: 'pass', messageId: items[0].id });
     // The claims in the JSON response sign the same bytes.
@@ -72,6 +75,7 @@ describe.each(ENGINES)('messages API over real SMTP (%s)', (engine) => {
     await expect(verifyAuthClaims({ ...headers, [CLAIM_HEADERS.verified]: 'false' }, HMAC)).rejects.toBeInstanceOf(AuthClaimsError);
     await expect(verifyAuthClaims(headers, 'another-secret')).rejects.toMatchObject({ reason: 'bad_signature' });
     await expect(verifyAuthClaims(headers, ['old-secret', HMAC], { body })).resolves.toBeTruthy();
+    await expect(verifyAuthClaims(headers, GATEWAY_SECRET, { body })).rejects.toMatchObject({ reason: 'bad_signature' });
   });
 
   it('strips forged X-E2A-* headers before storing', async () => {

@@ -1,15 +1,8 @@
 import { ListMessagesQuery, Message, MessagePage, UpdateMessageRequest } from '@e2a/sdk/wire';
 import type { AgentsService } from '../agents/service.js';
-import { AppError } from '../http/errors.js';
+import { dispositionHeader } from '../http/header-values.js';
 import { RawBody, type RouteTable } from '../http/route.js';
 import type { MessagesService } from './service.js';
-
-/** RFC 6266 filename parameter, ASCII fallback plus RFC 5987 UTF-8 form. */
-function contentDisposition(kind: string, filename: string | null): string {
-  if (!filename) return kind === 'inline' ? 'inline' : 'attachment';
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `${kind === 'inline' ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
-}
 
 export function messageRoutes(routes: RouteTable, agents: AgentsService, messages: MessagesService): void {
   routes.add(
@@ -31,12 +24,13 @@ export function messageRoutes(routes: RouteTable, agents: AgentsService, message
   routes.add(
     { method: 'get', path: '/v1/agents/:address/messages/:id/attachments/:index', summary: 'Download one attachment', tag: 'messages', produces: 'application/octet-stream' },
     async ({ principal, params }) => {
-      const index = Number(params.index);
-      if (!Number.isInteger(index) || index < 0) throw new AppError('validation_error', 'attachment index must be a non-negative integer');
+      // The route table has checked :index (http/path-params.ts): digits, at most 2^31 - 1.
       const agent = await agents.resolve(principal, params.address!);
-      const att = await messages.attachment(agent, params.id!, index);
+      const att = await messages.attachment(agent, params.id!, Number(params.index));
+      // The stored content type and file name are the sender's; the route table serves a content
+      // type that is not a valid media type as application/octet-stream.
       return new RawBody(att.content, att.contentType, {
-        'Content-Disposition': contentDisposition(att.disposition, att.filename),
+        'Content-Disposition': dispositionHeader(att.disposition === 'inline' ? 'inline' : 'attachment', att.filename),
         'X-Content-Type-Options': 'nosniff',
         // Sender-chosen content must not run as this origin's page.
         'Content-Security-Policy': "default-src 'none'; sandbox",

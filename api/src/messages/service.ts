@@ -45,14 +45,14 @@ export class MessagesService {
     return toPage(rows, query.limit, (row) => toSummary(row, agent.address));
   }
 
-  async get(agent: { id: string; address: string }, id: string): Promise<Message> {
+  async get(agent: { id: string; address: string; user_id: string }, id: string): Promise<Message> {
     const row = await this.repo.get(agent.id, id);
     if (!row) throw notFound(`message ${id}`);
     const { box } = this.deps;
     // Outbound mail has no raw bytes until the worker composes it.
     const raw = row.raw ? box.open(row.raw) : Buffer.alloc(0);
     const authentication = row.authentication as Authentication | null;
-    const [attachments, claims] = await Promise.all([this.repo.attachments(row.blob_id), this.sign(row.id, raw, authentication)]);
+    const [attachments, claims] = await Promise.all([this.repo.attachments(row.blob_id), this.sign(agent.user_id, row.id, raw, authentication)]);
     return {
       ...toSummary(row, agent.address),
       in_reply_to: row.in_reply_to,
@@ -74,18 +74,18 @@ export class MessagesService {
   }
 
   /** Mark read or unread; returns the message as it now is. */
-  async markRead(agent: { id: string; address: string }, id: string, read: boolean): Promise<Message> {
+  async markRead(agent: { id: string; address: string; user_id: string }, id: string, read: boolean): Promise<Message> {
     if (!(await this.repo.setRead(agent.id, id, read ? this.deps.clock.now() : null))) throw notFound(`message ${id}`);
     return this.get(agent, id);
   }
 
   /** The stored RFC 5322 bytes with freshly signed X-E2A-Auth-* lines prepended. */
-  async raw(agent: { id: string }, id: string): Promise<Buffer> {
+  async raw(agent: { id: string; user_id: string }, id: string): Promise<Buffer> {
     const row = await this.repo.getRaw(agent.id, id);
     if (!row) throw notFound(`message ${id}`);
-    if (!row.raw) throw new AppError('not_found', `message ${id} has no RFC 5322 form yet: it is still held or queued`);
+    if (!row.raw) throw new AppError('not_found', `message ${id} has no RFC 5322 form yet: it is queued and not composed; read it again once it is sent`);
     const raw = this.deps.box.open(row.raw);
-    const claims = await this.sign(row.id, raw, row.authentication as Authentication | null);
+    const claims = await this.sign(agent.user_id, row.id, raw, row.authentication as Authentication | null);
     return Buffer.concat([Buffer.from(claimHeaderLines(claims), 'utf8'), raw]);
   }
 
@@ -101,9 +101,10 @@ export class MessagesService {
     };
   }
 
-  private async sign(messageId: string, raw: Buffer, authentication: Authentication | null) {
+  /** Signed with the claims key of the account that owns the mailbox (messages/claims.ts). */
+  private async sign(accountId: string, messageId: string, raw: Buffer, authentication: Authentication | null) {
     const sender = authentication?.sender;
     const senderIsAgent = sender ? await this.repo.isAgentAddress(sender) : false;
-    return this.deps.claims.sign({ messageId, raw, authentication, senderIsAgent });
+    return this.deps.claims.sign({ accountId, messageId, raw, authentication, senderIsAgent });
   }
 }

@@ -20,17 +20,32 @@ export type HostResolver = (hostname: string) => Promise<ResolvedAddress[]>;
 export const systemHostResolver: HostResolver = async (hostname) =>
   (await dns.lookup(hostname, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 
-/** Raised (as the socket error) when a target is refused; `code` lets callers tell it apart. */
+/**
+ * Raised (as the socket error) when a target is refused; `code` lets callers tell it apart. The
+ * message is shown to the tenant (test endpoint, delivery history), so it never holds the address
+ * the name resolved to, nor its range: that would let anyone with an account map the names and
+ * addresses of the operator's internal network through the gateway's resolver. The operator's log
+ * may use `address` and `range`.
+ */
 export class ForbiddenTargetError extends Error {
   override name = 'ForbiddenTargetError';
   readonly code = 'E2A_FORBIDDEN_TARGET';
+  constructor(
+    message: string,
+    readonly address: string,
+    readonly range: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The one text for a name with no public address, whether it resolves to a private one or not at all. */
+export function noPublicAddress(host: string): string {
+  return `refused to connect to ${host}: it does not resolve to a public address, and webhook targets must be public (webhooks.allow_private_targets is off)`;
 }
 
 export function forbiddenAddress(host: string, address: string, range: string): ForbiddenTargetError {
-  const where = host === address ? address : `${host} (${address})`;
-  return new ForbiddenTargetError(
-    `refused to connect to ${where}: ${range} addresses are not allowed as webhook targets (webhooks.allow_private_targets is off)`,
-  );
+  return new ForbiddenTargetError(noPublicAddress(host), address, range);
 }
 
 export function createGuardedLookup(resolve: HostResolver, policy: TargetPolicy): LookupFunction {

@@ -13,6 +13,7 @@ import type { LookupFunction } from 'node:net';
 import { VERSION } from '../version.js';
 import type { TargetPolicy } from './address-policy.js';
 import { createGuardedLookup, ForbiddenTargetError, systemHostResolver, type HostResolver } from './guarded-lookup.js';
+import { describeDialFailure } from './dial-errors.js';
 import { checkTargetUrl } from './target-url.js';
 
 export const MAX_REDIRECTS = 3;
@@ -55,7 +56,7 @@ export function createHttpPoster(options: HttpPosterOptions): WebhookTransport {
           res = await postOnce(verdict.url, request, lookup, deadline - Date.now(), options.timeoutMs);
         } catch (err) {
           const refused = err instanceof ForbiddenTargetError;
-          return { kind: 'error', refused, error: `${hop > 0 ? `redirect to ${target}: ` : ''}${(err as Error).message}` };
+          return { kind: 'error', refused, error: `${hop > 0 ? `redirect to ${target}: ` : ''}${describeDialFailure(err, verdict.url, options.policy)}` };
         }
         if ((res.status === 307 || res.status === 308) && res.location && hop < MAX_REDIRECTS) {
           try {

@@ -148,7 +148,7 @@ describe('dial-time SSRF guard', () => {
     expect(await transport.post(post(url))).toMatchObject({ kind: 'response', status: 200 });
     const second = await transport.post(post(url));
     expect(second).toMatchObject({ kind: 'error', refused: true });
-    expect(second.kind === 'error' && second.error).toMatch(/127\.0\.0\.2.*loopback/);
+    expect(second.kind === 'error' && second.error).toMatch(/rebind\.example: it does not resolve to a public address/);
     expect(resolve.calls).toEqual(['rebind.example', 'rebind.example']);
     expect(good.requests).toHaveLength(1);
     expect(inner.requests).toHaveLength(0);
@@ -206,6 +206,31 @@ describe('dial-time SSRF guard', () => {
     const outcome = await transport.post(post('http://hooks.example/hook'));
     expect(outcome).toMatchObject({ kind: 'error', refused: true });
     expect(outcome.kind === 'error' && outcome.error).toMatch(/use https/);
+  });
+
+  it('never echoes the address a name resolved to, and answers a private name as it answers a missing one', async () => {
+    const r = await receiver();
+    const IP_LITERAL = /\b\d{1,3}(?:\.\d{1,3}){3}\b|[0-9a-f]{0,4}:[0-9a-f]{0,4}:[0-9a-f:.]*/i;
+    // Forbidden answers: every range, each behind a name.
+    for (const [name, ip] of FORBIDDEN) {
+      const transport = createHttpPoster({ policy: STRICT, timeoutMs: 2000, resolve: scripted({ 'intranet.example': [ip] }) });
+      const outcome = await transport.post(post(`http://intranet.example:${r.port}/hook`));
+      expect(outcome.kind === 'error' && outcome.error, name).not.toMatch(IP_LITERAL);
+      expect(outcome.kind === 'error' && outcome.error, name).not.toMatch(/loopback|rfc1918|link-?local|uniqueLocal|multicast|broadcast|carrierGradeNat|reserved|unspecified|6to4|NAT64/i);
+    }
+    const missing = await createHttpPoster({ policy: STRICT, timeoutMs: 2000, resolve: scripted({}) }).post(post(`http://intranet.example:${r.port}/hook`));
+    const hidden = await createHttpPoster({ policy: STRICT, timeoutMs: 2000, resolve: scripted({ 'intranet.example': ['10.0.0.5'] }) }).post(post(`http://intranet.example:${r.port}/hook`));
+    expect(missing.kind === 'error' && missing.error).toBe(hidden.kind === 'error' && hidden.error);
+
+    // A socket error behind an allowed name (node says "connect ECONNREFUSED 127.0.0.1:<port>").
+    const closed = await receiver();
+    await closed.close();
+    const refusedByPeer = await createHttpPoster({ policy: STAND_IN, timeoutMs: 2000, resolve: scripted({ 'gone.example': ['127.0.0.1'] }) }).post(
+      post(`http://gone.example:${closed.port}/hook`),
+    );
+    expect(refusedByPeer).toMatchObject({ kind: 'error', refused: false });
+    expect(refusedByPeer.kind === 'error' && refusedByPeer.error).toBe(`gone.example:${closed.port} refused the connection; is the receiver listening on that port?`);
+    expect(r.requests).toHaveLength(0);
   });
 
   it('gives up on a receiver that does not answer within the timeout', async () => {

@@ -63,6 +63,7 @@ export async function draftForSend(agent: SendingAgent, req: Send, repo: Outboun
 
 type Original = NonNullable<Awaited<ReturnType<OutboundRepo['original']>>>;
 
+/** The message replied to or forwarded: one the agent's mailbox shows, else not found like an unknown id (messages/visibility.ts). */
 async function loadOriginal(agent: SendingAgent, repo: OutboundRepo, originalId: string): Promise<Original> {
   const original = await repo.original(agent.id, originalId);
   if (!original) throw notFound(`message ${originalId}`);
@@ -128,7 +129,7 @@ export async function draftForReply(agent: SendingAgent, req: Reply, repo: Outbo
 
 export async function draftForForward(agent: SendingAgent, req: Forward, repo: OutboundRepo, box: SecretBox, id: string, originalId: string): Promise<OutboundDraft> {
   const original = await loadOriginal(agent, repo, originalId);
-  if (!original.raw) throw new AppError('conflict', `message ${originalId} has no RFC 5322 form yet (held or queued); forward it once it is sent`);
+  if (!original.raw) throw new AppError('conflict', `message ${originalId} has no RFC 5322 form yet (it is queued); forward it once it is sent`);
   const raw = box.open(original.raw);
   const name = (original.subject ?? 'message').replace(/[^\p{L}\p{N} ._-]/gu, '_').slice(0, 80).trim() || 'message';
   return {

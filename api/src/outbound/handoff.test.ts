@@ -7,7 +7,7 @@ import { createFakeResolver } from '@e2a/relay/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
-import { startSmtpSink, type SmtpSink } from '../testing/smtp-sink.js';
+import { startSmtpSink, type SmtpSink, upstreamEnv } from '../testing/smtp-sink.js';
 import { StatementLog } from '../testing/statement-log.js';
 import { until } from '../testing/until.js';
 
@@ -26,11 +26,7 @@ describe.each(ENGINES)('accepted mail handed to the worker (%s)', (engine) => {
       resolver: createFakeResolver({}),
       plugins: [log],
       env: {
-        E2A_OUTBOUND_SMTP_MODE: 'upstream',
-        E2A_OUTBOUND_SMTP_HOST: sink.host,
-        E2A_OUTBOUND_SMTP_PORT: String(sink.port),
-        E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false',
-        E2A_OUTBOUND_POLL_INTERVAL_MS: '60000',
+        ...upstreamEnv(sink, 60000),
       },
     });
     expect((await gw.api('/v1/agents', { method: 'POST', body: JSON.stringify({ local_part: 'ada' }) })).status).toBe(201);

@@ -10,6 +10,7 @@ import { insertBlob } from '../blobs/repo.js';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
 import type { MessagesTable } from '../db/schema.js';
+import { inMailbox } from '../messages/visibility.js';
 
 export interface NewEvent {
   id: string;
@@ -51,13 +52,17 @@ export async function insertEvents(db: Database, userId: string, agentId: string
 export class OutboundRepo {
   constructor(private readonly db: Database) {}
 
+  /**
+   * The source of a reply or forward: a message the agent's mailbox shows (messages/visibility.ts).
+   * Held, rejected or blocked mail is no source: a forward would carry quarantined bytes out.
+   */
   original(agentId: string, id: string) {
     return this.db
-      .selectFrom('messages')
-      .innerJoin('message_blobs as b', 'b.id', 'messages.blob_id')
-      .select(['messages.id', 'direction', 'from_address', 'from_name', 'to_addresses', 'cc_addresses', 'reply_to_addresses', 'headers', 'subject', 'message_id_header', 'references_header', 'conversation_id', 'b.raw'])
-      .where('agent_id', '=', agentId)
-      .where('messages.id', '=', id)
+      .selectFrom('messages as m')
+      .innerJoin('message_blobs as b', 'b.id', 'm.blob_id')
+      .select(['m.id', 'm.direction', 'm.from_address', 'm.from_name', 'm.to_addresses', 'm.cc_addresses', 'm.reply_to_addresses', 'm.headers', 'm.subject', 'm.message_id_header', 'm.references_header', 'm.conversation_id', 'b.raw'])
+      .where(inMailbox(agentId))
+      .where('m.id', '=', id)
       .executeTakeFirst();
   }
 
@@ -66,17 +71,27 @@ export class OutboundRepo {
     return row !== undefined;
   }
 
-  /** The accepted message, its conversation (created or bumped), its blob with the attachments, and events: one transaction, the caller's. */
+  /**
+   * The accepted message, its conversation, its blob with the attachments, and events: one
+   * transaction, the caller's. `counted: false` for mail the mailbox does not show (held, blocked;
+   * messages/visibility.ts): the conversation is created (the row needs it) without its subject and
+   * without counting the message, as inbound holds are; an approval counts it (reviews/outcome.ts).
+   */
   static async insertAccepted(
     tx: Database,
-    input: { message: Insertable<MessagesTable> & { received_at: Date }; content: SealedContent; userId: string; events: NewEvent[] },
+    input: { message: Insertable<MessagesTable> & { received_at: Date }; content: SealedContent; userId: string; events: NewEvent[]; counted: boolean },
   ): Promise<void> {
     const m = input.message;
+    const counted = input.counted;
     await insertBlob(tx, input.content, m.received_at);
     await tx
       .insertInto('conversations')
-      .values({ id: m.conversation_id, agent_id: m.agent_id, subject: m.subject ?? null, message_count: 1, created_at: m.received_at, last_message_at: m.received_at })
-      .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ message_count: eb('conversations.message_count', '+', 1), last_message_at: eb.ref('excluded.last_message_at') })))
+      .values({ id: m.conversation_id, agent_id: m.agent_id, subject: counted ? (m.subject ?? null) : null, message_count: counted ? 1 : 0, created_at: m.received_at, last_message_at: m.received_at })
+      .onConflict((oc) =>
+        counted
+          ? oc.column('id').doUpdateSet((eb) => ({ message_count: eb('conversations.message_count', '+', 1), last_message_at: eb.ref('excluded.last_message_at') }))
+          : oc.column('id').doNothing(),
+      )
       .execute();
     await tx.insertInto('messages').values(m).execute();
     await insertEvents(tx, input.userId, m.agent_id, input.events, m.received_at);
@@ -97,6 +112,10 @@ export class OutboundRepo {
       .execute();
   }
 
+  /**
+   * The outcome of a send this request just accepted (the 202 body, `?wait=sent`), whatever its
+   * status: no route takes this id from the caller, so it is not a mailbox read (messages/visibility.ts).
+   */
   status(agentId: string, id: string) {
     return this.db
       .selectFrom('messages as m')

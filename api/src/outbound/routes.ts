@@ -47,6 +47,7 @@ export function outboundRoutes(routes: RouteTable, deps: { agents: AgentsService
       body: SendMessageRequest,
       response: SendResult,
       status: 202,
+      limit: 'send',
     },
     (ctx) => handle(ctx, 'send', (agent) => outbound.send(agent, ctx.body)),
   );
@@ -60,6 +61,7 @@ export function outboundRoutes(routes: RouteTable, deps: { agents: AgentsService
       body: ReplyRequest,
       response: SendResult,
       status: 202,
+      limit: 'send',
     },
     (ctx) => handle(ctx, 'reply', (agent) => outbound.reply(agent, ctx.params.id!, ctx.body)),
   );
@@ -73,6 +75,7 @@ export function outboundRoutes(routes: RouteTable, deps: { agents: AgentsService
       body: ForwardRequest,
       response: SendResult,
       status: 202,
+      limit: 'send',
     },
     (ctx) => handle(ctx, 'forward', (agent) => outbound.forward(agent, ctx.params.id!, ctx.body)),
   );

@@ -11,7 +11,7 @@ import { SecretBox } from '../crypto/secret-box.js';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
 import { deliver } from '../testing/mail.js';
-import { startSmtpSink, type SinkAnswer, type SinkMessage, type SmtpSink } from '../testing/smtp-sink.js';
+import { startSmtpSink, type SinkAnswer, type SinkMessage, type SmtpSink, upstreamEnv } from '../testing/smtp-sink.js';
 import { startReceiver, type WebhookReceiver } from '../testing/webhook-receiver.js';
 import { until } from '../testing/until.js';
 
@@ -35,12 +35,8 @@ describe.each(ENGINES)('outbound sending (%s)', (engine) => {
       resolver,
       outboundRetry: { baseMs: 5, capMs: 20 },
       env: {
-        E2A_OUTBOUND_SMTP_MODE: 'upstream',
-        E2A_OUTBOUND_SMTP_HOST: sink.host,
-        E2A_OUTBOUND_SMTP_PORT: String(sink.port),
-        E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false',
+        ...upstreamEnv(sink),
         E2A_OUTBOUND_SMTP_TIMEOUT_MS: '5000',
-        E2A_OUTBOUND_POLL_INTERVAL_MS: '50',
         E2A_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
         E2A_WEBHOOKS_POLL_INTERVAL_MS: '50',
       },

@@ -187,6 +187,7 @@ export class OutboundService {
     const accepted = {
       userId: agent.user_id,
       events,
+      counted: status === 'queued',
       message: {
         id,
         agent_id: agent.id,

@@ -10,6 +10,7 @@ import type { AgentsService } from '../agents/service.js';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
 import { AppError } from '../http/errors.js';
+import type { SystemMailRecipients } from '../system/system-mail-recipients.js';
 
 const ADDRESS = /^[^@\s<>]+@[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 const DOMAIN = /^@?[a-z0-9-]+(\.[a-z0-9-]+)+$/;
@@ -34,7 +35,7 @@ function normaliseList(list: string[], field: string, allowDomains: boolean): st
 }
 
 export class ProtectionService {
-  constructor(private readonly deps: { db: Database; agents: AgentsService }) {}
+  constructor(private readonly deps: { db: Database; agents: AgentsService; systemMail: SystemMailRecipients }) {}
 
   async get(principal: Principal, address: string): Promise<Protection> {
     const agent = await this.deps.agents.resolve(principal, address);
@@ -52,6 +53,11 @@ export class ProtectionService {
       outbound: { ...body.outbound, allowlist: normaliseList(body.outbound.allowlist, 'outbound.allowlist', true) },
       review_notify: normaliseList(body.review_notify, 'review_notify', false),
     };
+    // Review mail goes to a human outside this gateway, never into an agent's mailbox.
+    for (const [i, reviewer] of value.review_notify.entries()) {
+      const refusal = await this.deps.systemMail.reviewerRefusal(principal.userId, reviewer);
+      if (refusal) throw new AppError('validation_error', `review_notify[${i}]: ${refusal}`, [{ path: `body.review_notify.${i}`, message: refusal }]);
+    }
     await this.deps.db.updateTable('agents').set({ protection: json(value) }).where('id', '=', agent.id).execute();
     return value;
   }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../clock.js';
 import type { EventBus, EventNotice } from '../events/bus.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../testing/databases.js';
+import { until } from '../testing/until.js';
 import { RealtimeHub, type ListenerSink } from './hub.js';
 import { RealtimeRepo } from './repo.js';
 
@@ -35,8 +36,7 @@ class RecordingSink implements ListenerSink {
     this.closedWith = code;
   }
   async until(n: number, what: string) {
-    for (let i = 0; i < 500 && this.ids.length < n; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(this.ids.length, `${what}: got ${JSON.stringify(this.ids)}`).toBeGreaterThanOrEqual(n);
+    await until(`${what} (${n} events)`, () => this.ids.length >= n);
   }
 }
 
@@ -152,8 +152,7 @@ describe.each(ENGINES)('realtime hub (%s)', (engine) => {
       const later = await insertEvent();
       holdNext = true;
       bus.emit({ agentId: 'agent_1', seq: later.seq, type: 'email.received', deliveries: 0 });
-      for (let i = 0; i < 250 && !release; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(release, 'the fetch of the later event is in flight').not.toBeNull();
+      await until('the fetch of the later event to be in flight', () => release !== null);
       // The lower seq commits and is announced while that fetch is still out.
       const late = await insertEvent({ seq: lateSeq });
       bus.emit({ agentId: 'agent_1', seq: late.seq, type: 'email.received', deliveries: 0 });
@@ -174,7 +173,7 @@ describe.each(ENGINES)('realtime hub (%s)', (engine) => {
       await hub.join(sink, 'agent_1', await new RealtimeRepo(tdb.handle.db).maxSeq('agent_1'));
       sink.bufferedAmount = 64 * 1024 * 1024;
       await insertEvent();
-      for (let i = 0; i < 500 && sink.closedWith === null; i++) await new Promise((r) => setTimeout(r, 20));
+      await until('the slow listener to be closed', () => sink.closedWith !== null);
       expect(sink.closedWith).toBe(4005);
       expect(hub.agentCount).toBe(0);
     } finally {

@@ -2,7 +2,8 @@
  * Realtime delivery as one unit for the composition root: the hub (events → listeners) and the
  * WebSocket server (upgrades, auth, frames) built together, stopped together.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import { CLOSE } from '@e2a/sdk/wire';
 import type { Logger } from 'pino';
 import type { AccountsService } from '../accounts/service.js';
 import type { AgentsService } from '../agents/service.js';
@@ -10,6 +11,9 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { EventBus } from '../events/bus.js';
+import type { RevocationFeed } from '../events/revocations.js';
+import type { HttpLimits } from '../limits/http-limits.js';
+import { CredentialWatch } from './credential-watch.js';
 import { RealtimeHub } from './hub.js';
 import { RealtimeRepo } from './repo.js';
 import { RealtimeServer } from './server.js';
@@ -17,6 +21,7 @@ import { RealtimeServer } from './server.js';
 export interface Realtime {
   readonly hub: RealtimeHub;
   readonly server: RealtimeServer;
+  readonly credentials: CredentialWatch;
   /** Takes WebSocket upgrades on this HTTP server. */
   attach(http: Server): void;
   /** Closes listeners with 1001, stops timers and waits for in-flight queries. Bounded in time. */
@@ -25,19 +30,37 @@ export interface Realtime {
 
 export function createRealtime(deps: {
   db: Database;
-  bus: EventBus;
+  bus: EventBus & RevocationFeed;
   accounts: AccountsService;
   agents: AgentsService;
   clock: Clock;
   logger: Logger;
   config: Config['realtime'];
+  /** WebSocket rate limits (limits/http-limits.ts) and the per-agent listener cap (0: none). */
+  limits: HttpLimits;
+  maxListenersPerAgent: number;
+  clientIp(req: IncomingMessage): string;
 }): Realtime {
   const { config, logger } = deps;
-  const hub = new RealtimeHub({ repo: new RealtimeRepo(deps.db), bus: deps.bus, clock: deps.clock, logger, pollIntervalMs: config.poll_interval_ms });
+  const repo = new RealtimeRepo(deps.db);
+  const hub = new RealtimeHub({ repo, bus: deps.bus, clock: deps.clock, logger, pollIntervalMs: config.poll_interval_ms });
+  const credentials = new CredentialWatch({ feed: deps.bus, check: repo, intervalMs: config.credential_check_interval_ms, logger });
   const server = new RealtimeServer({
     hub,
+    credentials,
     authenticate: (token) => deps.accounts.authenticate(token),
     resolveAgent: (principal, address) => deps.agents.resolve(principal, address),
+    async admit(principal, agentId) {
+      const refused = await deps.limits.websocket({ ip: '', keyId: principal.keyId });
+      if (refused) return { code: CLOSE.rateLimited, reason: refused.message.slice(0, 120) };
+      const cap = deps.maxListenersPerAgent;
+      if (cap > 0 && credentials.heldForAgent(agentId) >= cap) {
+        return { code: CLOSE.tooManyListeners, reason: `this agent already has ${cap} listeners open here (api_limits.max_listeners_per_agent)` };
+      }
+      return null;
+    },
+    limitUnauthenticated: (ip) => deps.limits.websocket({ ip, keyId: null }),
+    clientIp: deps.clientIp,
     logger,
     pingIntervalMs: config.ping_interval_ms,
     authTimeoutMs: config.auth_timeout_ms,
@@ -45,9 +68,11 @@ export function createRealtime(deps: {
   return {
     hub,
     server,
+    credentials,
     attach: (http) => server.attach(http),
     async stop() {
       await server.close();
+      await credentials.stop();
       await hub.stop();
     },
   };

@@ -102,4 +102,23 @@ export class RealtimeRepo {
     if (Number(updated.numUpdatedRows) > 0) return true;
     return (await this.seqOf(agentId, eventId)) !== null;
   }
+
+  /**
+   * The periodic credential re-check (credential-watch.ts): of these keys, those revoked or gone;
+   * of these agents, those gone. One statement for every open connection in the process, one
+   * primary-key probe per distinct key and agent.
+   */
+  async invalidAmong(keyIds: string[], agentIds: string[]): Promise<{ keyIds: string[]; agentIds: string[] }> {
+    if (keyIds.length === 0 && agentIds.length === 0) return { keyIds: [], agentIds: [] };
+    const result = await sql<{ kind: 'key' | 'agent'; id: string }>`
+      SELECT 'key' AS kind, c.id FROM unnest(${keyIds}::text[]) AS c(id)
+        WHERE NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.id = c.id AND k.revoked_at IS NULL)
+      UNION ALL
+      SELECT 'agent' AS kind, c.id FROM unnest(${agentIds}::text[]) AS c(id)
+        WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = c.id)`.execute(this.db);
+    return {
+      keyIds: result.rows.filter((r) => r.kind === 'key').map((r) => r.id),
+      agentIds: result.rows.filter((r) => r.kind === 'agent').map((r) => r.id),
+    };
+  }
 }

@@ -9,9 +9,16 @@ import { CLOSE } from '@e2a/sdk/wire';
 import type { Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { bearerToken, credentialInUrl } from '../http/credentials.js';
+import type { AppError } from '../http/errors.js';
+import { checkParams } from '../http/path-params.js';
 import { startSession, type SessionDeps } from './session.js';
 
-export type RealtimeServerOptions = SessionDeps;
+export interface RealtimeServerOptions extends SessionDeps {
+  /** Upgrades without a header credential are limited per client before anything else is done. */
+  limitUnauthenticated(ip: string): Promise<AppError | null>;
+  /** The client address, by the HTTP edge's trust-proxy rule. */
+  clientIp(req: IncomingMessage): string;
+}
 
 const PATH = /^\/v1\/agents\/([^/]+)\/ws\/?$/;
 /** Query names that carry credentials elsewhere; any value that looks like an e2a key counts too. */
@@ -69,10 +76,29 @@ export class RealtimeServer {
       if (credentialInUrl(url.searchParams)) {
         return ws.close(CLOSE.credentialInUrl, 'credentials in the URL are refused (they end up in logs): use Authorization: Bearer or an auth frame');
       }
+      // The REST routes' rule for :address, so junk (a NUL fails the lookup in PostgreSQL) is "no such agent".
+      if (checkParams('/v1/agents/:address/ws', { address })) return ws.close(CLOSE.notFound, 'no such agent: an agent address is name@domain');
       ws.on('pong', () => this.awaitingPong.delete(ws));
       const header = req.headers.authorization;
       const bearer = header === undefined ? '' : bearerToken(header);
-      startSession(ws, { address, bearer, after: url.searchParams.get('after') }, this.deps);
+      if (header !== undefined) return startSession(ws, { address, bearer, after: url.searchParams.get('after') }, this.deps);
+      // First-frame auth: the connection costs the client's unauthenticated budget before it may wait.
+      // Frames that arrive meanwhile (a client may send its auth frame at once) are kept for the session.
+      const early: Array<[WebSocket.RawData, boolean]> = [];
+      const keep = (data: WebSocket.RawData, isBinary: boolean): void => void early.push([data, isBinary]);
+      ws.on('message', keep);
+      void this.deps.limitUnauthenticated(this.deps.clientIp(req)).then(
+        (refused) => {
+          ws.off('message', keep);
+          if (refused) return ws.close(CLOSE.rateLimited, refused.message.slice(0, 120));
+          startSession(ws, { address, bearer, after: url.searchParams.get('after') }, this.deps);
+          for (const [data, isBinary] of early) ws.emit('message', data, isBinary);
+        },
+        (err: unknown) => {
+          this.logger.warn({ err }, 'WebSocket rate limit not consulted');
+          ws.close(CLOSE.internalError, 'internal error; reconnect');
+        },
+      );
     });
   }
 

@@ -2,19 +2,25 @@
  * One WebSocket connection: authenticate (header, or a first `auth` frame within the timeout), check
  * the key may see the agent, send `ready`, subscribe to the hub, then handle `ack` and `resume`.
  * Client frames are handled one at a time, in arrival order, so a client may pipeline
- * `auth` → `resume` → `ack` without waiting for replies.
+ * `auth` → `resume` → `ack` without waiting for replies. From authentication on, the key and the
+ * agent are watched (credential-watch.ts): revoking the key or deleting the agent closes the
+ * connection with `revoked`.
  */
 import { CLOSE, ClientFrame, type AckedFrame, type CloseCode, type ErrorFrame, type ReadyFrame } from '@e2a/sdk/wire';
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { Principal } from '../accounts/principal.js';
 import { AppError } from '../http/errors.js';
+import type { CredentialWatch } from './credential-watch.js';
 import type { ListenerSink, RealtimeHub, Subscription } from './hub.js';
 
 export interface SessionDeps {
   hub: RealtimeHub;
+  credentials: CredentialWatch;
   authenticate(token: string): Promise<Principal>;
   resolveAgent(principal: Principal, address: string): Promise<{ id: string; address: string }>;
+  /** Rate limits and the listener cap, once the key and agent are known: a refusal closes the connection. */
+  admit(principal: Principal, agentId: string): Promise<{ code: CloseCode; reason: string } | null>;
   logger: Logger;
   pingIntervalMs: number;
   authTimeoutMs: number;
@@ -38,6 +44,7 @@ function reason(text: string): string {
 export function startSession(ws: WebSocket, req: SessionRequest, deps: SessionDeps): void {
   let state: 'auth' | 'open' | 'closed' = 'auth';
   let subscription: Subscription | null = null;
+  let release: () => void = () => {};
   let chain: Promise<void> = Promise.resolve();
   // A function, not an inline comparison: `state` changes across awaits, which narrowing ignores.
   const isClosed = () => state === 'closed';
@@ -47,6 +54,7 @@ export function startSession(ws: WebSocket, req: SessionRequest, deps: SessionDe
     state = 'closed';
     clearTimeout(authTimer);
     subscription?.leave();
+    release();
     ws.close(code, reason(text));
   };
   const sendJson = (frame: ReadyFrame | AckedFrame | ErrorFrame) => {
@@ -83,6 +91,11 @@ export function startSession(ws: WebSocket, req: SessionRequest, deps: SessionDe
       if (err instanceof AppError && (err.code === 'not_found' || err.code === 'forbidden')) return close(CLOSE.notFound, err.message);
       throw err;
     }
+    if (isClosed()) return;
+    const refused = await deps.admit(principal, agent.id);
+    if (refused) return close(refused.code, refused.reason);
+    if (isClosed()) return;
+    release = deps.credentials.hold({ keyId: principal.keyId, agentId: agent.id, revoke: (text) => close(CLOSE.revoked, text) });
     if (isClosed()) return;
     const afterSeq = after ? await deps.hub.seqOf(agent.id, after) : null;
     if (isClosed()) return;
@@ -142,6 +155,7 @@ export function startSession(ws: WebSocket, req: SessionRequest, deps: SessionDe
     state = 'closed';
     clearTimeout(authTimer);
     subscription?.leave();
+    release();
   });
   ws.on('error', (err) => deps.logger.debug({ err }, 'websocket error'));
 

@@ -82,6 +82,13 @@ export class TestListener {
     await this.until((f) => ids.every((id) => f.some((x) => x.type === 'acked' && x.event_id === id)), `acks of ${ids.join(',')}`);
   }
 
+  /** Waits for the server to close the connection; fails after `timeoutMs` if it is still open. */
+  closedWithin(timeoutMs = 10_000): Promise<Closed> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still open after ${timeoutMs} ms; frames: ${JSON.stringify(this.frames)}`)), timeoutMs)));
+    return Promise.race([this.closed, timeout]).finally(() => clearTimeout(timer));
+  }
+
   async close(): Promise<Closed> {
     if (this.ws.readyState !== WebSocket.CLOSED) this.ws.close(1000);
     return this.closed;

@@ -12,7 +12,7 @@ import type { HoldRequest, ReviewHolds } from './ports.js';
 import { loadPreviewSource, previewText } from './message-preview.js';
 import { composeNotification } from './notification.js';
 import { insertReview } from './repo.js';
-import { agentVisible, insertMessageEvent } from './review-events.js';
+import { insertMessageEvent } from './review-events.js';
 import { issueToken, reviewLink } from './tokens.js';
 
 export interface ReviewHoldsDeps {
@@ -104,7 +104,6 @@ export class ReviewHoldsService implements ReviewHolds {
       },
       reviewId,
       reason: req.reasons.join('; ') || null,
-      agentVisible: agentVisible(req.direction),
       at,
     });
     return { reviewId, expiresAt };

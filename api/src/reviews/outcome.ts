@@ -6,6 +6,8 @@
  *                      (the outbound worker sends it); reject → status 'rejected'.
  *   inbound  approve → held = false, status 'received', email.received (the agent sees it now);
  *                      reject → status 'rejected', still hidden from the agent.
+ *   approve, either direction → counted in its conversation (messages/visibility.ts: only now does
+ *                      the agent's mailbox show it).
  *   always           → email.review_approved | email.review_rejected.
  */
 import { sql } from 'kysely';
@@ -15,10 +17,11 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
 import { AppError } from '../http/errors.js';
+import { inMailbox } from '../messages/visibility.js';
 import type { OutboundDraft } from '../outbound/draft.js';
 import { applyDraftEdits, hasEdits, type DraftEdits } from './draft-edits.js';
 import { decideReview, type ReviewRow } from './repo.js';
-import { agentVisible, insertMessageEvent, type EventMessage } from './review-events.js';
+import { insertMessageEvent, type EventMessage } from './review-events.js';
 
 export interface DecisionInput {
   outcome: 'approve' | 'reject';
@@ -85,23 +88,15 @@ export class ReviewDecider {
         }
         await tx.updateTable('messages').set({ ...update, status: 'queued', next_attempt_at: at, status_reason: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
         if (bodies) await replaceOutboundBodies(tx, row.id, bodies);
+        await showInConversation(tx, message, row.received_at);
       } else {
         await tx.updateTable('messages').set({ status: 'rejected', status_reason: reason ?? 'rejected by the reviewer', next_attempt_at: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
       }
     } else if (approve) {
       await tx.updateTable('messages').set({ held: false, status: 'received' }).where('id', '=', row.id).where('held', '=', true).execute();
-      // Held mail was not counted in its conversation (inbound/repo.ts); now it is.
-      await tx
-        .updateTable('conversations')
-        .set((eb) => ({
-          message_count: eb('message_count', '+', 1),
-          last_message_at: sql<Date>`greatest(last_message_at, ${row.received_at}::timestamptz)`,
-          subject: sql<string | null>`coalesce(subject, ${row.subject}::text)`,
-        }))
-        .where('id', '=', row.conversation_id)
-        .execute();
+      await showInConversation(tx, message, row.received_at);
       // The email.received it would have had on arrival, with the same deterministic id.
-      await insertMessageEvent(tx, { userId: review.user_id, type: 'email.received', message, agentVisible: true, at });
+      await insertMessageEvent(tx, { userId: review.user_id, type: 'email.received', message, at });
     } else {
       await tx.updateTable('messages').set({ status: 'rejected', status_reason: reason ?? 'rejected by the reviewer' }).where('id', '=', row.id).execute();
     }
@@ -112,9 +107,25 @@ export class ReviewDecider {
       message,
       reviewId: review.id,
       reason,
-      agentVisible: agentVisible(row.direction),
       at,
     });
     return review;
   }
+}
+
+/**
+ * Held mail was not counted in its conversation, nor did it name it (inbound/repo.ts,
+ * outbound/repo.ts); released, it is. The count is taken afresh of what the mailbox shows
+ * (messages/visibility.ts), so it is right whatever counted before.
+ */
+async function showInConversation(tx: Database, message: EventMessage, receivedAt: Date): Promise<void> {
+  await tx
+    .updateTable('conversations')
+    .set({
+      message_count: sql<number>`(SELECT count(*) FROM messages m WHERE m.conversation_id = ${message.conversationId} AND ${inMailbox(message.agentId)})::integer`,
+      last_message_at: sql<Date>`greatest(last_message_at, ${receivedAt}::timestamptz)`,
+      subject: sql<string | null>`coalesce(subject, ${message.subject}::text)`,
+    })
+    .where('id', '=', message.conversationId)
+    .execute();
 }

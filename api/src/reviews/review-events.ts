@@ -2,15 +2,15 @@
  * Event rows the review feature writes (email.review_requested / approved / rejected, and
  * email.received when an inbound hold is released), in the caller's transaction (the outbox).
  *
- * Who sees them: events about OUTBOUND holds belong to the agent (it sent the mail and waits for
- * the outcome). Events about INBOUND holds are account-level (agent_id NULL): the subject and sender
- * of mail quarantined to protect the agent are themselves untrusted content, so the agent's
- * WebSocket and agent-scoped keys must not see them; account keys and webhooks do.
+ * Who sees them is messages/visibility.ts's rule (`eventReachesAgent`): events about OUTBOUND holds
+ * belong to the agent (it sent the mail and waits for the outcome); events about INBOUND holds are
+ * account-level (agent_id NULL), so the agent's WebSocket and agent-scoped keys never see them.
  */
 import { EVENT_SCHEMA_VERSION, type EventType, type MessageEventData } from '@e2a/sdk/wire';
 import type { Database } from '../db/database.js';
 import { json, pgText } from '../db/database.js';
 import { eventId } from '../ids.js';
+import { eventReachesAgent } from '../messages/visibility.js';
 
 export interface EventMessage {
   id: string;
@@ -26,7 +26,7 @@ export interface EventMessage {
 
 export async function insertMessageEvent(
   tx: Database,
-  e: { userId: string; type: EventType; message: EventMessage; reviewId?: string; reason?: string | null; agentVisible: boolean; at: Date },
+  e: { userId: string; type: EventType; message: EventMessage; reviewId?: string; reason?: string | null; at: Date },
 ): Promise<void> {
   const m = e.message;
   const data: MessageEventData = {
@@ -46,7 +46,7 @@ export async function insertMessageEvent(
     .values({
       id: eventId(m.id, e.type),
       user_id: e.userId,
-      agent_id: e.agentVisible ? m.agentId : null,
+      agent_id: eventReachesAgent(m.direction, e.type) ? m.agentId : null,
       type: e.type,
       schema_version: EVENT_SCHEMA_VERSION,
       data: json(data),
@@ -56,9 +56,4 @@ export async function insertMessageEvent(
     // Deterministic ids: re-emitting the same fact is a no-op (DESIGN §5).
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
-}
-
-/** Review events about inbound holds stay off the agent's own feeds (see above). */
-export function agentVisible(direction: 'inbound' | 'outbound'): boolean {
-  return direction === 'outbound';
 }

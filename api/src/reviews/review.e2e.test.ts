@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
-import { startSmtpSink, type SmtpSink } from '../testing/smtp-sink.js';
+import { startSmtpSink, type SmtpSink, upstreamEnv } from '../testing/smtp-sink.js';
 import { startReceiver, type WebhookReceiver } from '../testing/webhook-receiver.js';
 import { HoldExpiryWorker } from '../workers/hold-expiry.js';
 import { ReviewDecider } from './outcome.js';
@@ -73,12 +73,8 @@ describe.each(ENGINES)('review end to end (%s)', (engine) => {
       outboundRetry: { baseMs: 5, capMs: 20 },
       env: {
         E2A_PUBLIC_URL: 'http://review.test',
-        E2A_OUTBOUND_SMTP_MODE: 'upstream',
-        E2A_OUTBOUND_SMTP_HOST: sink.host,
-        E2A_OUTBOUND_SMTP_PORT: String(sink.port),
-        E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false',
+        ...upstreamEnv(sink),
         E2A_OUTBOUND_SMTP_TIMEOUT_MS: '5000',
-        E2A_OUTBOUND_POLL_INTERVAL_MS: '50',
         E2A_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
         E2A_WEBHOOKS_POLL_INTERVAL_MS: '50',
       },

@@ -31,11 +31,11 @@ export function reviewRoutes(routes: RouteTable, reviews: ReviewsService, links:
 
   const html = (page: Parameters<typeof renderPage>[0]) => new RawBody(Buffer.from(renderPage(page), 'utf8'), 'text/html; charset=utf-8', { ...PAGE_HEADERS });
   routes.add(
-    { method: 'get', path: '/review/:token', summary: 'Magic-link confirmation page (never acts)', tag: 'reviews', auth: 'none', produces: 'text/html' },
+    { method: 'get', path: '/review/:token', summary: 'Magic-link confirmation page (never acts)', tag: 'reviews', auth: 'none', produces: 'text/html', limit: 'review_link' },
     async ({ params }) => html(await links.view(params.token!)),
   );
   routes.add(
-    { method: 'post', path: '/review/:token', summary: 'Magic-link action: uses the token once and approves or rejects', tag: 'reviews', auth: 'none', produces: 'text/html' },
+    { method: 'post', path: '/review/:token', summary: 'Magic-link action: uses the token once and approves or rejects', tag: 'reviews', auth: 'none', produces: 'text/html', limit: 'review_link' },
     async ({ params }) => html(await links.act(params.token!)),
   );
 }

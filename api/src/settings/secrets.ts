@@ -1,5 +1,6 @@
 /**
- * The two secrets: the HMAC key that signs auth claims and the AES key that seals data at rest.
+ * The two secrets: the gateway-wide HMAC key (auth claims are signed per account instead:
+ * accounts/claims-keys.ts) and the AES key that seals data at rest.
  * Production takes both from config (config.ts refuses placeholders). In development, a missing one
  * is generated once and kept in the settings table, so every process on the same database agrees
  * and a restart keeps old data readable. That stores the key beside the data: fine for a laptop,

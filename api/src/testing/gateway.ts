@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import type { Clock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { createGateway, type Gateway } from '../gateway.js';
+import type { HostResolver } from '../net/guarded-lookup.js';
 import type { OutboundRetryPolicy } from '../outbound/retry.js';
 import type { RetrySchedule } from '../webhooks/retry-schedule.js';
 import { openDatabase } from '../db/database.js';
@@ -39,6 +40,8 @@ export async function startTestGateway(opts: {
   outboundRetry?: OutboundRetryPolicy;
   /** Port remote MX hosts listen on in outbound_smtp.mode direct. */
   outboundDirectPort?: number;
+  /** What webhook target names resolve to (the webhooks' own DNS, apart from `resolver`). */
+  webhookHostResolver?: HostResolver;
   /** Kysely plugins on the gateway's database handle (a StatementLog to count round trips). */
   plugins?: KyselyPlugin[];
   /**

@@ -1,11 +1,12 @@
 /**
- * Runs `e2a-server` as a child process, the way an operator does, and reads what it prints.
+ * Runs `e2a-server` as a child process, the way an operator does, and reads what it prints: the
+ * compiled server (api/dist/main.js), checked current against its sources (testing/compiled.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { watchOutput } from '../../../testing/child-output.js';
+import { compiled, REPO_ROOT } from '../../../testing/compiled.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+export { REPO_ROOT };
 
 export interface RunResult {
   code: number | null;
@@ -36,10 +37,12 @@ export function runServer(args: string[], env: Record<string, string>, timeoutMs
 export interface SpawnOptions {
   /** Open-file limit for the process (`ulimit -n`), to provoke descriptor exhaustion. */
   fdLimit?: number;
+  /** startServer only: arguments after `serve` (e.g. --admin-email). */
+  args?: string[];
 }
 
 export function spawnServer(args: string[], env: Record<string, string>, options: SpawnOptions = {}): ChildProcess {
-  const argv = [process.execPath, '--import', 'tsx', MAIN, ...args];
+  const argv = [process.execPath, compiled('api/dist/main.js'), ...args];
   const [command, ...rest] = options.fdLimit ? ['sh', '-c', `ulimit -n ${options.fdLimit} && exec "$@"`, 'sh', ...argv] : argv;
   return spawn(command!, rest, {
     cwd: REPO_ROOT,
@@ -54,35 +57,27 @@ export interface RunningServer {
   smtpPort: number;
   /** Everything printed so far. */
   output(): string;
+  /** Resolves with the first line of output containing `pattern` (bounded; fails if the server exits first). */
+  waitFor(pattern: string | RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `serve` and waits for its "e2a listening" log line. */
-export function startServer(env: Record<string, string>, timeoutMs = 60_000, options: SpawnOptions = {}): Promise<RunningServer> {
-  const child = spawnServer(['serve'], { E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0', E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0', ...env }, options);
-  let out = '';
+/**
+ * Starts `serve` and waits for its "e2a listening" log line. `timeoutMs` is a backstop for a start
+ * that hangs, not a tuning knob: a start takes a second or two, and a few more on a busy machine.
+ */
+export async function startServer(env: Record<string, string>, timeoutMs = 60_000, options: SpawnOptions = {}): Promise<RunningServer> {
+  const child = spawnServer(['serve', ...(options.args ?? [])], { E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0', E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0', ...env }, options);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`));
-    }, timeoutMs);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      for (const line of out.split('\n')) {
-        if (!line.includes('"e2a listening"')) continue;
-        const parsed = JSON.parse(line) as { http: string; smtp: string };
-        clearTimeout(timer);
-        resolve({ child, http: parsed.http, smtpPort: Number(parsed.smtp.split(':').pop()), output: () => out, exited });
-        return;
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}`));
-    });
-  });
+  const output = watchOutput(child, 'e2a-server serve');
+  let line: string;
+  try {
+    line = await output.waitFor('"e2a listening"', timeoutMs);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  const parsed = JSON.parse(line) as { http: string; smtp: string };
+  return { child, http: parsed.http, smtpPort: Number(parsed.smtp.split(':').pop()), output: output.text, waitFor: output.waitFor, exited };
 }

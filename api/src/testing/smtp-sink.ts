@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { until } from './until.js';
 
 export interface SinkMessage {
   mailFrom: string;
@@ -29,6 +30,20 @@ export interface SmtpSink {
   pause(): Promise<void>;
   resume(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The gateway environment that sends outbound mail upstream to `sink` (plain text on loopback),
+ * with the outbound worker polling every `pollMs`.
+ */
+export function upstreamEnv(sink: Pick<SmtpSink, 'host' | 'port'>, pollMs = 50): Record<string, string> {
+  return {
+    E2A_OUTBOUND_SMTP_MODE: 'upstream',
+    E2A_OUTBOUND_SMTP_HOST: sink.host,
+    E2A_OUTBOUND_SMTP_PORT: String(sink.port),
+    E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false',
+    E2A_OUTBOUND_POLL_INTERVAL_MS: String(pollMs),
+  };
 }
 
 export async function startSmtpSink(answer: (attempt: number, message: SinkMessage) => SinkAnswer = () => null): Promise<SmtpSink> {
@@ -87,7 +102,7 @@ export async function startSmtpSink(answer: (attempt: number, message: SinkMessa
       return attempts;
     },
     async waitFor(n) {
-      while (messages.length < n) await new Promise((r) => setTimeout(r, 20));
+      await until(`${n} messages at the SMTP sink`, () => messages.length >= n);
     },
     pause: close,
     async resume() {

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { until } from './until.js';
 
 export interface ReceivedRequest {
   method: string;
@@ -51,7 +52,7 @@ export async function startReceiver(
     port,
     requests,
     async waitFor(n, predicate) {
-      while (requests.length < n || (predicate && !predicate(requests))) await new Promise((r) => setTimeout(r, 20));
+      await until(`${n} webhook requests${predicate ? ' matching the predicate' : ''}`, () => requests.length >= n && (!predicate || predicate(requests)));
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -39,7 +39,7 @@ export function webhookRoutes(routes: RouteTable, webhooks: WebhooksService): vo
     ({ principal, params }) => webhooks.rotateSecret(principal, params.id!),
   );
   routes.add(
-    { method: 'post', path: '/v1/webhooks/:id/test', summary: 'Send a signed test event now and report the outcome', tag, response: WebhookTestResult },
+    { method: 'post', path: '/v1/webhooks/:id/test', summary: 'Send a signed test event now and report the outcome', tag, response: WebhookTestResult, limit: 'webhook_test' },
     ({ principal, params }) => webhooks.test(principal, params.id!),
   );
   routes.add(

@@ -18,6 +18,7 @@ import type { TargetPolicy } from '../net/address-policy.js';
 import { WebhooksRepo, type WebhookRow } from './repo.js';
 import { signedRequest } from './signed-request.js';
 import { activeSecrets, generateSecret, ROTATION_OVERLAP_MS } from './signing-secrets.js';
+import type { AccountCaps } from '../limits/account-caps.js';
 
 export function toWireWebhook(row: WebhookRow): Webhook {
   return {
@@ -43,6 +44,7 @@ export interface WebhooksDeps {
   transport: WebhookTransport;
   /** URL rules for create/update; the transport applies the same policy at dial time. */
   policy: TargetPolicy;
+  caps: AccountCaps;
 }
 
 export class WebhooksService {
@@ -55,19 +57,23 @@ export class WebhooksService {
   async create(principal: Principal, req: z.output<typeof CreateSchema>): Promise<WebhookWithSecret> {
     requireAccount(principal);
     const secret = generateSecret();
-    const row = await this.repo.insert({
+    const url = this.checkUrl(req.url);
+    const row = await this.deps.db.transaction().execute(async (tx) => {
+      await this.deps.caps.check(tx, principal.userId, 'webhooks');
+      return new WebhooksRepo(tx).insert({
       id: newId('webhook'),
       user_id: principal.userId,
       fields: {
-        url: this.checkUrl(req.url),
+        url,
         events: req.events,
         agentAddresses: req.filters.agent_addresses.map((a) => a.trim().toLowerCase()),
         conversationIds: req.filters.conversation_ids,
         description: req.description,
         enabled: req.enabled,
       },
-      secret: this.deps.box.seal(secret),
-      at: this.deps.clock.now(),
+        secret: this.deps.box.seal(secret),
+        at: this.deps.clock.now(),
+      });
     });
     return { ...toWireWebhook(row), secret };
   }

@@ -4,14 +4,13 @@
  * After a rotation the previous secret keeps signing for ROTATION_OVERLAP_MS, so receivers can
  * switch at their own pace: during that window every request carries both signatures.
  */
-import { randomBytes } from 'node:crypto';
+import { generateWebhookSecret } from '@e2a/sdk';
 import type { SecretBox } from '../crypto/secret-box.js';
 
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
-export function generateSecret(): string {
-  return `whsec_${randomBytes(32).toString('base64')}`;
-}
+/** The format is the SDK's (`e2a listen --forward` makes its secret the same way). */
+export const generateSecret = generateWebhookSecret;
 
 /** The secrets to sign with now, current first. */
 export function activeSecrets(

@@ -7,12 +7,19 @@ interface Job {
   id: string;
 }
 
-/** Jobs from an in-memory queue; each attempt runs until the test finishes it. */
+/**
+ * Jobs from an in-memory queue; each attempt runs until the test finishes it. It counts claims and
+ * wakes (a claim only follows a wake once the loop sleeps), and lets the test wait until the loop
+ * sleeps or an attempt's slot is free: what must not have happened by then never will.
+ */
 class TestWorker extends PollingWorker<Job> {
   readonly due: Job[] = [];
   readonly started: string[] = [];
+  readonly done: string[] = [];
   claims = 0;
+  wakes = 0;
   private readonly finishers = new Map<string, () => void>();
+  private parkWaiters: Array<() => void> = [];
 
   constructor(concurrency: number) {
     super({ bus: { subscribe: () => () => {} }, logger: pino({ level: 'silent' }), concurrency, pollIntervalMs: 60_000, name: 'test', wakeOn: () => true });
@@ -28,6 +35,30 @@ class TestWorker extends PollingWorker<Job> {
     return new Promise((resolve) => this.finishers.set(job.id, resolve));
   }
 
+  override wake(): void {
+    this.wakes++;
+    super.wake();
+  }
+
+  protected override parked(): void {
+    for (const resolve of this.parkWaiters.splice(0)) resolve();
+  }
+
+  protected override finished(job: Job): void {
+    this.done.push(job.id);
+  }
+
+  /** Resolves when the loop next goes to sleep; ask before the action that leads there. */
+  nextPark(): Promise<void> {
+    return new Promise((resolve) => this.parkWaiters.push(resolve));
+  }
+
+  /** Finishes `id` and resolves once its slot is free and the worker has decided whether to claim. */
+  async finishAndSettle(id: string): Promise<void> {
+    this.finish(id);
+    await until(`attempt ${id} to free its slot`, () => this.done.includes(id));
+  }
+
   finish(id: string): void {
     this.finishers.get(id)!();
     this.finishers.delete(id);
@@ -39,8 +70,6 @@ class TestWorker extends PollingWorker<Job> {
 }
 
 const jobs = (...ids: string[]) => ids.map((id) => ({ id }));
-/** Lets the loop and the promise callbacks run. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('PollingWorker', () => {
   let worker: TestWorker;
@@ -52,13 +81,14 @@ describe('PollingWorker', () => {
   it('claims after a finished attempt only when work is known to be waiting', async () => {
     worker = new TestWorker(4);
     worker.due.push(...jobs('a', 'b'));
+    const asleep = worker.nextPark();
     worker.start();
-    await until('two attempts', () => worker.started.length === 2);
-    await settle();
+    await asleep;
+    expect(worker.started).toEqual(['a', 'b']);
     const claims = worker.claims;
     // The claim returned fewer jobs than free slots: nothing is waiting, so finishing claims nothing.
-    worker.finish('a');
-    await settle();
+    await worker.finishAndSettle('a');
+    expect(worker.wakes).toBe(0);
     expect(worker.claims).toBe(claims);
 
     // A full claim: more may be due, so the next finished attempt claims.
@@ -73,12 +103,15 @@ describe('PollingWorker', () => {
   it('honours a wake that came while every slot was busy once a slot frees', async () => {
     worker = new TestWorker(1);
     worker.due.push(...jobs('a'));
+    const asleep = worker.nextPark();
     worker.start();
-    await until('the first attempt', () => worker.started.length === 1);
-    await settle();
+    await asleep;
+    expect(worker.started).toEqual(['a']);
     worker.due.push(...jobs('b'));
+    // The wake is handled (the loop sleeps again) with no slot free: nothing starts.
+    const asleepAgain = worker.nextPark();
     worker.wake();
-    await settle();
+    await asleepAgain;
     expect(worker.started).toEqual(['a']);
     worker.finish('a');
     await until('job b claimed after a finished', () => worker.started.includes('b'));
@@ -87,8 +120,9 @@ describe('PollingWorker', () => {
   it('reserves slots for jobs committed already claimed: run starts one without a claim, release gives it back', async () => {
     worker = new TestWorker(2);
     expect(worker.reserve()).toBeNull(); // not started
+    const asleep = worker.nextPark();
     worker.start();
-    await settle();
+    await asleep;
     const claims = worker.claims;
     const one = worker.reserve()!;
     const two = worker.reserve()!;
@@ -96,10 +130,11 @@ describe('PollingWorker', () => {
     expect(two).not.toBeNull();
     expect(worker.reserve()).toBeNull(); // both slots reserved
 
+    // Run starts the attempt at once; a claim could only follow a wake.
     one.run({ id: 'handed-over' });
     one.run({ id: 'again' }); // a slot runs once
-    await settle();
     expect(worker.started).toEqual(['handed-over']);
+    expect(worker.wakes).toBe(0);
     expect(worker.claims).toBe(claims);
 
     two.release();
@@ -110,12 +145,13 @@ describe('PollingWorker', () => {
 
   it('does not start a reserved job after stop()', async () => {
     worker = new TestWorker(2);
+    const asleep = worker.nextPark();
     worker.start();
-    await settle();
+    await asleep;
     const slot = worker.reserve()!;
     await worker.stop();
+    // Run would start the attempt at once (above): it did not.
     slot.run({ id: 'too-late' });
-    await settle();
     expect(worker.started).toEqual([]);
     expect(worker.reserve()).toBeNull();
   });

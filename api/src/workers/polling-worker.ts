@@ -52,6 +52,15 @@ export abstract class PollingWorker<Job extends { id: string }> {
   /** Must record its own outcome; a throw leaves the job to be retaken when its lease lapses. */
   protected abstract attempt(job: Job): Promise<void>;
 
+  /**
+   * Called each time the loop goes to sleep until a wake or the poll, and each time an attempt has
+   * finished and freed its slot (after any wake that caused). No-ops here: tests override them to
+   * wait on what the worker did, never on the clock.
+   */
+  protected parked(): void {}
+
+  protected finished(_job: Job): void {}
+
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
@@ -102,6 +111,7 @@ export abstract class PollingWorker<Job extends { id: string }> {
       .finally(() => {
         this.inFlight.delete(p);
         if (this.backlog) this.wake();
+        this.finished(job);
       });
     this.inFlight.add(p);
   }
@@ -154,6 +164,7 @@ export abstract class PollingWorker<Job extends { id: string }> {
           clearTimeout(timer);
           resolve();
         };
+        this.parked();
       });
       this.wakeUp = null;
     }

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../crypto/secret-box.js';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, type TestGateway } from '../testing/gateway.js';
-import { startSmtpSink, type SmtpSink } from '../testing/smtp-sink.js';
+import { startSmtpSink, type SmtpSink, upstreamEnv } from '../testing/smtp-sink.js';
 import { NO_ROUTE_REASON } from './outbound-send.js';
 import { until } from '../testing/until.js';
 
@@ -34,7 +34,7 @@ describe.each(ENGINES)('system mail (%s)', (engine) => {
     const gw = await startTestGateway({
       engine,
       resolver: createFakeResolver({}),
-      env: { E2A_OUTBOUND_SMTP_MODE: 'upstream', E2A_OUTBOUND_SMTP_HOST: sink.host, E2A_OUTBOUND_SMTP_PORT: String(sink.port), E2A_OUTBOUND_SMTP_REQUIRE_TLS: 'false', E2A_OUTBOUND_POLL_INTERVAL_MS: '50' },
+      env: upstreamEnv(sink),
     });
     open.unshift(gw);
     await queue(gw, 'sys_test_1');

@@ -2,19 +2,22 @@
  * Sends the gateway's own mail (review notifications, postmaster@ forwards in system_mail) through the same outbound
  * transport as agents' mail, DKIM-signed for the From domain, with the same retry policy. These
  * rows are never in any agent's mailbox, so an agent cannot read the approval links meant for its
- * reviewer. With outbound_smtp.mode none there is no way out: the row fails with the reason and a
- * warning is logged, so an operator sees why reviewers get no mail.
+ * reviewer; nor is a recipient on a domain this gateway serves ever sent one, since the mail would
+ * come back in to an agent there (system/system-mail-recipients.ts). With outbound_smtp.mode none
+ * there is no way out: the row fails with the reason and a warning is logged, so an operator sees
+ * why reviewers get no mail.
  */
 import { composeMessage, type RecipientOutcome } from '@e2a/relay';
 import { sql } from 'kysely';
 import { randomToken } from '../ids.js';
 import { signForSender } from '../outbound/compose.js';
 import { retryDelayMs } from '../outbound/retry.js';
+import type { SystemMailRecipients } from '../system/system-mail-recipients.js';
 import { NO_ROUTE_REASON, type OutboundSendDeps } from './outbound-send.js';
 import { PollingWorker } from './polling-worker.js';
 
 /** What the outbound worker needs, less local delivery: system mail always leaves by the transport. */
-export type SystemMailDeps = Omit<OutboundSendDeps, 'local' | 'localDomains' | 'concurrency'>;
+export type SystemMailDeps = Omit<OutboundSendDeps, 'local' | 'localDomains' | 'concurrency'> & { recipients: SystemMailRecipients };
 
 interface SystemMailJob {
   id: string;
@@ -50,6 +53,12 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
 
   protected async attempt(job: SystemMailJob): Promise<void> {
     const { box, clock, transport, logger } = this.deps;
+    const { allowed, refused } = await this.deps.recipients.split(job.to_addresses);
+    if (refused.length > 0) logger.warn({ systemMail: job.id, refused }, 'system mail recipients refused: on a domain this gateway serves');
+    if (allowed.length === 0) {
+      await this.finish(job, 'failed', refused.join('; ').slice(0, 1000));
+      return;
+    }
     if (transport === null) {
       logger.warn({ systemMail: job.id, to: job.to_addresses }, `system mail not sent: ${NO_ROUTE_REASON}`);
       await this.finish(job, 'failed', NO_ROUTE_REASON);
@@ -59,7 +68,7 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
     const date = clock.now();
     const raw = await composeMessage({
       from: { address: job.from_address, name: 'e2a' },
-      to: job.to_addresses.map((address) => ({ address, name: null })),
+      to: allowed.map((address) => ({ address, name: null })),
       cc: [],
       replyTo: [],
       subject: job.subject,
@@ -74,11 +83,11 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
       headers: { 'Auto-Submitted': 'auto-generated' },
     });
     const signed = await signForSender(raw, job.from_address, { dkim: this.deps.dkim, date });
-    const outcomes = await transport.send({ from: job.from_address, to: job.to_addresses }, signed);
-    await this.recordOutcomes(job, outcomes);
+    const outcomes = await transport.send({ from: job.from_address, to: allowed }, signed);
+    await this.recordOutcomes(job, outcomes, refused);
   }
 
-  private async recordOutcomes(job: SystemMailJob, outcomes: RecipientOutcome[]): Promise<void> {
+  private async recordOutcomes(job: SystemMailJob, outcomes: RecipientOutcome[], refused: string[]): Promise<void> {
     const now = this.deps.clock.now();
     const deferred = outcomes.filter((o) => o.status === 'deferred');
     const expired = now.getTime() >= new Date(job.created_at).getTime() + this.deps.retryWindowMs;
@@ -92,7 +101,8 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
       return;
     }
     const bad = outcomes.filter((o) => o.status !== 'sent');
-    const reason = bad.length === 0 ? null : bad.map((o) => `${o.address}: ${o.response ?? o.status}`).join('; ').slice(0, 1000);
+    const reasons = [...refused, ...bad.map((o) => `${o.address}: ${o.response ?? o.status}`)];
+    const reason = reasons.length === 0 ? null : reasons.join('; ').slice(0, 1000);
     await this.finish(job, bad.length === outcomes.length ? 'failed' : 'sent', reason);
   }
 

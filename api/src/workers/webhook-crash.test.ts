@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, ENGINES, type Engine } from '../testing/databases.js';
 import { deliver } from '../testing/mail.js';
 import { startServer, type RunningServer } from '../testing/server-process.js';
+import { until } from '../testing/until.js';
 import { startReceiver } from '../testing/webhook-receiver.js';
 
 const DOMAIN = 'agents.test';
@@ -87,14 +88,10 @@ describe.each(ENGINES)('webhook delivery across SIGKILL (%s)', (engine) => {
 
     const second = await start(env);
     // Succeeded in the database for every event: the lapsed claims were retaken by the new process.
-    const allSucceeded = async () => {
-      for (;;) {
-        const page = (await (await api(second, `/v1/webhooks/${hook.id}/deliveries?limit=200`)).json()) as { items: Array<{ event_id: string; status: string }> };
-        if (page.items.length === EVENTS && page.items.every((d) => d.status === 'succeeded')) return page.items;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
-    const done = await allSucceeded();
+    const done = await until(`all ${EVENTS} deliveries succeeded after the restart`, async () => {
+      const page = (await (await api(second, `/v1/webhooks/${hook.id}/deliveries?limit=200`)).json()) as { items: Array<{ event_id: string; status: string }> };
+      return page.items.length === EVENTS && page.items.every((d) => d.status === 'succeeded') ? page.items : null;
+    }, 60_000);
     expect(done.map((d) => d.event_id).sort()).toEqual([...events].sort());
 
     // Every request, before and after the crash, is a valid signed request for one of the events.

@@ -1,17 +1,25 @@
 /**
- * `e2a listen`: an agent's mail as it arrives. Prints it, or forwards it to a local handler or to a
- * model (OpenAI Responses API) whose answer is sent as the reply. Reconnects across server restarts
- * (the SDK's listen() resumes and never acks before the message was handled).
+ * `e2a listen`: an agent's events as they arrive. Prints them, or forwards each to a local handler
+ * (the signed Standard Webhooks request a webhook endpoint gets) or to a model (OpenAI Responses API,
+ * whose answer is sent as the reply).
+ *
+ * At least once to the handler: an event is acked only after the handler answered 2xx (and the reply
+ * was sent); until then it is retried with backoff while the CLI keeps running, and a CLI stopped
+ * before the ack gets the event again on its next start. One status line per attempt.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { AuthenticationError, E2AError, generateWebhookSecret, NotFoundError, PermissionError, type Event, type EventStream, type Message } from '@e2a/sdk';
+import { readConfig, writeConfig } from '../config-store.js';
 import type { Context } from '../context.js';
 import { parseDuration } from '../duration.js';
-import { askModel, forwardToHandler, isResponsesEndpoint, type ForwardTarget } from '../forward.js';
+import { askModel, FORWARD_FORMATS, postWebhook, type Attempt, type ForwardFormat } from '../forward.js';
+import { statusLine, untilTaken } from '../forward-retry.js';
 import { collect } from '../repeatable.js';
 
 interface ListenOptions {
   agent?: string;
   forward?: string;
+  forwardFormat: ForwardFormat;
   forwardToken?: string;
   model: string;
   reply: boolean;
@@ -23,18 +31,34 @@ interface ListenOptions {
 export function listenCommand(program: Command, ctx: () => Context): void {
   program
     .command('listen')
-    .description('receive an agent\'s mail as it arrives; optionally forward it to a local handler or model')
+    .description("receive an agent's events as they arrive; optionally forward each to a local webhook handler or a model")
     .option('--agent <address>', 'the agent to listen for')
-    .option('--forward <url>', 'POST each message here; a URL ending in /v1/responses is treated as an OpenAI Responses endpoint')
+    .option('--forward <url>', 'POST each event here, retried until it answers 2xx; only then is it acknowledged')
+    .addOption(
+      new Option('--forward-format <format>', 'webhook: the signed Standard Webhooks request a webhook endpoint gets; responses: ask an OpenAI Responses API endpoint to answer each email')
+        .choices(FORWARD_FORMATS)
+        .default('webhook'),
+    )
     .option('--forward-token <token>', 'Bearer token for the forward URL (or E2A_FORWARD_TOKEN)')
-    .option('--model <name>', 'model for a /v1/responses endpoint', 'gpt-4.1-mini')
-    .option('--no-reply', 'do not send the handler\'s or model\'s answer as a reply')
+    .option('--model <name>', 'model for --forward-format responses', 'gpt-4.1-mini')
+    .option('--no-reply', "with --forward-format responses: do not send the model's answer as a reply")
     .option('--allow <address>', 'sender (or @domain) the model may treat as allowlisted (repeatable)', collect, [])
-    .option('--once', 'stop after the first message')
+    .option('--once', 'stop after the first event handled')
     .option('--until <duration>', 'stop after this long (30s, 5m, 2h)')
     .addHelpText(
       'after',
-      '\nExamples:\n  e2a listen --agent bot@agents.example.com\n  e2a listen --agent bot@agents.example.com --forward http://127.0.0.1:18789/v1/responses --model my-model\n  e2a listen --forward http://127.0.0.1:3000/mail --once --json',
+      [
+        '',
+        'Forwarded requests are signed like webhooks (webhook-id, webhook-timestamp, webhook-signature) with',
+        'the whsec_… secret printed at start (kept in the CLI config as forward_secret, or set E2A_FORWARD_SECRET):',
+        'verify them with constructEvent() or any Standard Webhooks library, as in production.',
+        'Each attempt prints one line:  --> email.received msg_… [200] 12 ms',
+        '',
+        'Examples:',
+        '  e2a listen --agent bot@agents.example.com',
+        '  e2a listen --agent bot@agents.example.com --forward http://127.0.0.1:3000/webhooks/e2a',
+        '  e2a listen --agent bot@agents.example.com --forward http://127.0.0.1:18789/v1/responses --forward-format responses --model my-model',
+      ].join('\n'),
     )
     .action(async (opts: ListenOptions) => {
       const c = ctx();
@@ -45,34 +69,65 @@ export function listenCommand(program: Command, ctx: () => Context): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       const timer = opts.until ? setTimeout(stop, parseDuration(opts.until)) : null;
-      const target: ForwardTarget | null = opts.forward
-        ? { url: opts.forward, model: opts.model, allowlist: opts.allow, token: opts.forwardToken ?? process.env.E2A_FORWARD_TOKEN }
-        : null;
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      log(`listening for ${agent}${target ? `, forwarding to ${target.url}` : ''} (Ctrl-C to stop)`);
-      try {
-        for await (const event of client.listen(agent, {
+      const target = opts.forward ? { url: opts.forward, token: opts.forwardToken ?? process.env.E2A_FORWARD_TOKEN } : null;
+      const secret = target && opts.forwardFormat === 'webhook' ? forwardSecret() : null;
+
+      log(`listening for ${agent}${target ? `, forwarding to ${target.url} (${opts.forwardFormat})` : ''} (Ctrl-C to stop)`);
+      if (secret) log(`webhook signing secret: ${secret}`);
+
+      /** Tries `attempt` until the handler takes the event, one status line per attempt; false if stopped first. */
+      const forward = (event: Event, attempt: () => Promise<Attempt & { reply?: string | null }>) =>
+        untilTaken(attempt, {
           signal: abort.signal,
-          onStatus: (s) => log(s.state === 'connected' ? 'connected' : `disconnected (${s.code ?? ''} ${s.reason ?? ''}); retrying in ${s.retryInMs} ms`),
-        })) {
-          if (event.type !== 'email.received') {
-            if (c.json) c.print(event, () => '');
-            continue;
-          }
-          const message = await client.messages.get(agent, event.data.message_id);
+          report: (result, retryInMs) =>
+            c.print({ event_id: event.id, type: event.type, message_id: event.data.message_id, ok: result.ok, status: result.status, ms: result.ms, retry_in_ms: retryInMs }, () =>
+              statusLine(event.type, event.data.message_id, result, retryInMs),
+            ),
+        });
+
+      const stream: EventStream = client.listen(agent, {
+        autoAck: false,
+        onStatus: (s) => log(s.state === 'connected' ? 'connected' : `disconnected (${s.code ?? ''} ${s.reason ?? ''}); retrying in ${s.retryInMs} ms`),
+      });
+      // Stopping ends the stream through return(), which lets an ack already sent be confirmed
+      // first (an abort signal would drop it, and the event would come again).
+      abort.signal.addEventListener('abort', () => void stream.return!(), { once: true });
+      try {
+        for await (const event of stream) {
+          let handled: boolean;
           if (!target) {
-            c.print(c.json ? event : message, () => `${message.received_at}  ${message.from?.address ?? '?'}  ${message.subject ?? ''}  (${message.verified ? 'verified' : 'unverified'}, ${message.id})`);
+            handled = await show(c, event, () => client.messages.get(agent, event.data.message_id));
+          } else if (opts.forwardFormat === 'webhook') {
+            handled = await forward(event, () => postWebhook(target, event, secret!, abort.signal));
+          } else if (event.type !== 'email.received') {
+            // Only received mail is for the model; the rest needs no answer.
+            if (!(await acked(stream, event))) break;
+            continue;
           } else {
-            const answer = isResponsesEndpoint(target.url) ? await askModel(target, message) : (await forwardToHandler(target, message)).reply;
-            if (answer && opts.reply) {
-              const sent = await client.messages.reply(agent, message.id, { text: answer }, { idempotencyKey: `listen-reply-${message.id}` });
-              log(`replied to ${message.id}: ${sent.status} ${sent.id}`);
-              if (c.json) c.print({ event, reply: sent }, () => '');
-            } else {
-              log(`forwarded ${message.id}${answer ? ' (reply not sent: --no-reply)' : ''}`);
-              if (c.json) c.print({ event }, () => '');
-            }
+            handled = await forward(event, async () => {
+              let message: Message;
+              try {
+                message = await client.messages.get(agent, event.data.message_id);
+              } catch (err) {
+                // Deleted since: there is nothing left to answer, and retrying cannot change that.
+                if (err instanceof NotFoundError) return { ok: true, status: 'message gone', ms: 0 };
+                return gatewayFailure(err);
+              }
+              const answer = await askModel({ ...target, model: opts.model, allowlist: opts.allow }, message, abort.signal);
+              if (!answer.ok || !opts.reply) return answer;
+              try {
+                // The idempotency key makes a retry after a lost answer (or a restart) send one reply.
+                const sent = await client.messages.reply(agent, message.id, { text: answer.reply! }, { idempotencyKey: `listen-reply-${message.id}` });
+                log(`replied to ${message.id}: ${sent.status} ${sent.id}`);
+              } catch (err) {
+                return gatewayFailure(err);
+              }
+              return answer;
+            });
           }
+          if (!handled) break; // stopped while retrying: not acked, so it comes again next time
+          if (!(await acked(stream, event))) break;
           if (opts.once) break;
         }
       } finally {
@@ -81,4 +136,45 @@ export function listenCommand(program: Command, ctx: () => Context): void {
         process.off('SIGTERM', stop);
       }
     });
+}
+
+/** Acks a handled event; false if the stream ended first (the event then comes again: at least once). */
+async function acked(stream: EventStream, event: Event): Promise<boolean> {
+  try {
+    await stream.ack(event);
+    return true;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return false;
+  }
+}
+
+/**
+ * A failed gateway call inside an attempt: retried like a handler failure (the gateway may be
+ * restarting), except a refused key, which no retry fixes: that ends the command.
+ */
+function gatewayFailure(err: unknown): Attempt {
+  if (err instanceof AuthenticationError || err instanceof PermissionError || !(err instanceof E2AError)) throw err;
+  return { ok: false, status: `gateway: ${err.message}`, ms: 0 };
+}
+
+/** Prints an event (received mail with its sender and verdict); true once printed. */
+async function show(c: Context, event: Event, message: () => Promise<Message>): Promise<boolean> {
+  if (event.type !== 'email.received') {
+    if (c.json) c.print(event, () => '');
+    return true;
+  }
+  const m = await message();
+  c.print(c.json ? event : m, () => `${m.received_at}  ${m.from?.address ?? '?'}  ${m.subject ?? ''}  (${m.verified ? 'verified' : 'unverified'}, ${m.id})`);
+  return true;
+}
+
+/** E2A_FORWARD_SECRET, else the one kept in the CLI config, else a new one kept there for next time. */
+function forwardSecret(): string {
+  if (process.env.E2A_FORWARD_SECRET) return process.env.E2A_FORWARD_SECRET;
+  const stored = readConfig();
+  if (stored.forward_secret) return stored.forward_secret;
+  const secret = generateWebhookSecret();
+  writeConfig({ ...stored, forward_secret: secret });
+  return secret;
 }

@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createFakeResolver } from '@e2a/relay/testing';
 import { AGENT_TOOLS } from '@e2a/sdk/mcp';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -14,9 +13,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Test harness only: a whole gateway in this process, spoken to over its sockets as users do.
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../../../api/src/testing/gateway.js';
-
-const BIN = fileURLToPath(new URL('../../bin/e2a.js', import.meta.url));
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { REPO_ROOT } from '../../../testing/compiled.js';
+import { cliCommand } from '../testing/run-cli.js';
 
 describe('e2a mcp (stdio)', () => {
   let gw: TestGateway;
@@ -41,7 +39,7 @@ describe('e2a mcp (stdio)', () => {
   });
 
   it('serves the agent tools over stdio with the key from the environment', async () => {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp'], cwd: REPO_ROOT, env: env(), stderr: 'pipe' });
+    const transport = new StdioClientTransport({ ...cliCommand(['mcp']), cwd: REPO_ROOT, env: env(), stderr: 'pipe' });
     let stderr = '';
     transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const errors: Error[] = [];
@@ -61,7 +59,8 @@ describe('e2a mcp (stdio)', () => {
   });
 
   it('exits 0 when its client closes stdin, having written nothing to stdout', async () => {
-    const child = spawn(process.execPath, [BIN, 'mcp'], { cwd: REPO_ROOT, env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const cli = cliCommand(['mcp']);
+    const child = spawn(cli.command, cli.args, { cwd: REPO_ROOT, env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

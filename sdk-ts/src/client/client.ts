@@ -4,9 +4,10 @@
  *   const e2a = new E2A();                       // E2A_API_KEY, E2A_API_URL from the environment
  *   for await (const m of e2a.messages.iterate('bot@agents.example.com', { unread: true })) …
  */
-import type { Event, Info } from '../wire/index.js';
+import type { Info } from '../wire/index.js';
 import { HttpClient } from './http.js';
-import { listen, type ListenOptions } from './listen.js';
+import { listen, type EventStream, type ListenOptions } from './listen.js';
+import { AccountResource } from './resources/account.js';
 import { AgentsResource } from './resources/agents.js';
 import { ApiKeysResource } from './resources/api-keys.js';
 import { ConversationsResource } from './resources/conversations.js';
@@ -42,6 +43,8 @@ export class E2A {
   readonly webhooks: WebhooksResource;
   readonly events: EventsResource;
   readonly reviews: ReviewsResource;
+  /** The account's claims key (verifying X-E2A-Auth-* claims). */
+  readonly account: AccountResource;
   readonly http: HttpClient;
   /** The default agent address (E2A_AGENT_EMAIL), if any. */
   readonly agent: string | undefined;
@@ -68,10 +71,15 @@ export class E2A {
     this.webhooks = new WebhooksResource(this.http);
     this.events = new EventsResource(this.http);
     this.reviews = new ReviewsResource(this.http);
+    this.account = new AccountResource(this.http);
   }
 
-  /** The agent's events, live, as an async iterator (WebSocket; acks, resumes, reconnects). */
-  listen(address: string | undefined = this.agent, options: ListenOptions = {}): AsyncIterableIterator<Event> {
+  /**
+   * The agent's events, live, as an async iterator (WebSocket; resumes, reconnects). An event is
+   * acked when the loop asks for the next one, or by `stream.ack(event)`; leaving the loop acks
+   * nothing more, so an event the consumer failed on comes again on the next listen().
+   */
+  listen(address: string | undefined = this.agent, options: ListenOptions = {}): EventStream {
     if (!address) throw new Error('e2a: listen() needs an agent address (or E2A_AGENT_EMAIL)');
     return listen(this.http.url(`/v1/agents/${encodeURIComponent(address)}/ws`), this.apiKey, options);
   }

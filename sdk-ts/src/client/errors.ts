@@ -59,6 +59,7 @@ const BY_CODE: Partial<Record<ErrorCode, typeof E2AError>> = {
   bad_request: ValidationError,
   unsupported_media_type: ValidationError,
   payload_too_large: ValidationError,
+  headers_too_large: ValidationError,
   quota_exceeded: QuotaError,
   rate_limited: RateLimitError,
   internal_error: ServerError,

@@ -1,10 +1,17 @@
 /**
  * `client.listen(address)`: the agent's events as an async iterator over the WebSocket API
  * (docs/REALTIME.md). First-frame auth (works in browsers and Node's built-in WebSocket; `ws` is
- * loaded only where there is no WebSocket global), an event is acked when the consumer asks for the
- * next one (it has been handled), reconnects with exponential backoff and full jitter resume after
- * the last event handed out, duplicates across reconnects are dropped by id, and terminal close codes
- * (bad key, no such agent, credential in URL) end the iteration with an error.
+ * loaded only where there is no WebSocket global), reconnects with exponential backoff and full
+ * jitter, resumes after the last event handed out, drops duplicates across reconnects by id, and
+ * ends with an error on a close code after which retrying cannot help (FATAL_CLOSE_CODES: bad key,
+ * no such agent, credential in the URL, key revoked or agent deleted while listening).
+ *
+ * Acknowledgement is at least once: an event is acked only once the consumer is finished with it,
+ * which the iterator learns when the consumer asks for the next one (autoAck) or calls `ack()`.
+ * Leaving the loop (`break`, `return`, or an exception in its body, which all call the iterator's
+ * `return()` and look the same to it) acks nothing more: the event in hand and those queued behind
+ * it come again on the next listen(). `return()` waits (briefly) for the acks already sent to be
+ * confirmed, so they are not lost with the socket.
  */
 import { CLOSE, FATAL_CLOSE_CODES, closeName, type Event } from '../wire/index.js';
 import { E2AError } from './errors.js';
@@ -13,12 +20,25 @@ export interface ListenOptions {
   signal?: AbortSignal;
   /** Start after this event id instead of at the oldest unacknowledged one. */
   after?: string;
-  /** Ack each event once the consumer moves past it (default true). */
+  /**
+   * Ack an event when the consumer asks for the next one (default true). With false, only
+   * `stream.ack(event)` acks.
+   */
   autoAck?: boolean;
   /** Longest wait between reconnect attempts (default 30 s). */
   maxBackoffMs?: number;
   /** Called on each (re)connection, for logs. */
   onStatus?: (status: { state: 'connected' | 'disconnected'; code?: number; reason?: string; retryInMs?: number }) => void;
+}
+
+/** What listen() returns: the events, and a way to ack one explicitly. */
+export interface EventStream extends AsyncIterableIterator<Event> {
+  /**
+   * Acks an event now (for every listener of the agent: it is not replayed again). Resolves once
+   * the server has recorded it; an ack sent while disconnected is sent again after the reconnect.
+   * Rejects if the stream ends first: the event will then be delivered again.
+   */
+  ack(event: Event | string): Promise<void>;
 }
 
 interface SocketLike {
@@ -46,15 +66,24 @@ export class ListenClosedError extends E2AError {
   }
 }
 
+/** The key was revoked, or the agent deleted, while listening (close code `revoked`). */
+export class ListenRevokedError extends ListenClosedError {
+  override name = 'ListenRevokedError';
+}
+
 function fixFor(code: number): string {
   if (code === CLOSE.authFailed) return 'check the API key (E2A_API_KEY or `e2a login`)';
   if (code === CLOSE.notFound) return 'check the agent address, and that this key may see it';
   if (code === CLOSE.credentialInUrl) return 'do not put the key in the URL';
+  if (code === CLOSE.revoked) return 'this key will not work again: create a new one (`e2a keys create`), check the agent still exists (`e2a agents list`), and listen again';
   return 'see docs/REALTIME.md';
 }
 
+/** How long return() waits for the server to confirm acks already sent before closing. */
+const ACK_FLUSH_MS = 5000;
+
 /** `endpoint` is the agent's `…/ws` URL over http(s); the socket uses ws(s) on the same origin. */
-export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {}): AsyncIterableIterator<Event> {
+export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {}): EventStream {
   const url = new URL(endpoint);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const autoAck = options.autoAck ?? true;
@@ -67,34 +96,71 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
   let finished = false;
   let socket: SocketLike | null = null;
   let lastHandedOut: string | undefined = options.after;
-  let pendingAck: string | null = null;
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
+  /** Acks sent (or waiting for a connection) and not yet confirmed by an `acked` frame. */
+  const unconfirmed = new Map<string, { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void }>();
+  /** Acks confirmed recently: a second ack() of the same event resolves at once. */
+  const confirmed = new Set<string>();
+  /** return() calls waiting for `unconfirmed` to empty. */
+  const flushWaiters: Array<() => void> = [];
 
   const wake = () => {
     waiter?.resolve();
     waiter = null;
+  };
+  const closeSocket = () => {
+    try {
+      socket?.close(CLOSE.normal, 'done');
+    } catch {
+      // already closed
+    }
   };
   const finish = (err?: Error) => {
     if (finished) return;
     finished = true;
     if (err) failure = err;
     if (timer) clearTimeout(timer);
-    try {
-      socket?.close(CLOSE.normal, 'done');
-    } catch {
-      // already closed
-    }
+    closeSocket();
+    for (const [id, ack] of unconfirmed) ack.reject(new E2AError(`e2a listen: the stream ended before the ack of ${id} was confirmed; the event will be delivered again`, 'network_error', null, null));
+    unconfirmed.clear();
     wake();
   };
-  const remember = (id: string) => {
-    seen.add(id);
+  const bounded = (set: Set<string>, id: string) => {
+    set.add(id);
     // A Set iterates in insertion order: its first value is the oldest id.
-    if (seen.size > 10_000) seen.delete(seen.values().next().value!);
+    if (set.size > 10_000) set.delete(set.values().next().value!);
   };
   const sendAck = (id: string) => {
     if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: 'ack', event_id: id }));
-    else pendingAck = id;
+  };
+  const settleAck = (id: string, err?: Error) => {
+    const ack = unconfirmed.get(id);
+    if (!ack) return;
+    unconfirmed.delete(id);
+    if (err) ack.reject(err);
+    else {
+      bounded(confirmed, id);
+      ack.resolve();
+    }
+    if (unconfirmed.size === 0) for (const done of flushWaiters.splice(0)) done();
+  };
+  const ack = (id: string): Promise<void> => {
+    if (confirmed.has(id)) return Promise.resolve();
+    const existing = unconfirmed.get(id);
+    if (existing) return existing.promise;
+    if (finished) return Promise.reject(new E2AError(`e2a listen: the stream has ended; ${id} was not acked and will be delivered again`, 'network_error', null, null));
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Nobody may await an autoAck: its failure is not an unhandled rejection.
+    promise.catch(() => {});
+    unconfirmed.set(id, { promise, resolve, reject });
+    sendAck(id);
+    return promise;
   };
 
   const connect = async () => {
@@ -104,13 +170,11 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
     socket = ws;
     ws.addEventListener('open', () => {
       ws.send(JSON.stringify({ type: 'auth', token: apiKey, ...(lastHandedOut ? { after: lastHandedOut } : {}) }));
-      if (pendingAck) {
-        ws.send(JSON.stringify({ type: 'ack', event_id: pendingAck }));
-        pendingAck = null;
-      }
+      // Frames are handled in order, so these follow the authentication.
+      for (const id of unconfirmed.keys()) ws.send(JSON.stringify({ type: 'ack', event_id: id }));
     });
     ws.addEventListener('message', (msg: { data: unknown }) => {
-      let frame: { type?: string; event?: Event };
+      let frame: { type?: string; event?: Event; event_id?: string; code?: string; message?: string };
       try {
         frame = JSON.parse(String(msg.data));
       } catch {
@@ -120,9 +184,13 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
         attempt = 0;
         options.onStatus?.({ state: 'connected' });
       } else if (frame.type === 'event' && frame.event && !seen.has(frame.event.id)) {
-        remember(frame.event.id);
+        bounded(seen, frame.event.id);
         queue.push(frame.event);
         wake();
+      } else if (frame.type === 'acked' && frame.event_id) {
+        settleAck(frame.event_id);
+      } else if (frame.type === 'error' && frame.code === 'unknown_event' && frame.event_id && unconfirmed.has(frame.event_id)) {
+        settleAck(frame.event_id, new E2AError(`e2a listen: ${frame.message ?? 'unknown event'}`, 'not_found', null, null));
       }
     });
     let ended = false;
@@ -132,7 +200,7 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
       if (socket !== ws || finished) return;
       socket = null;
       if ((FATAL_CLOSE_CODES as readonly number[]).includes(code)) {
-        finish(new ListenClosedError(code, reason));
+        finish(code === CLOSE.revoked ? new ListenRevokedError(code, reason) : new ListenClosedError(code, reason));
         return;
       }
       // Exponential backoff with full jitter (AWS architecture blog): spreads reconnect storms.
@@ -151,13 +219,10 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
   if (options.signal?.aborted) finished = true;
   else void connect().catch((err: Error) => finish(err));
 
-  const ackHandled = () => {
-    if (autoAck && lastHandedOut && lastHandedOut !== options.after) sendAck(lastHandedOut);
-  };
-
-  const iterator: AsyncIterableIterator<Event> = {
+  const stream: EventStream = {
     async next(): Promise<IteratorResult<Event>> {
-      ackHandled();
+      // Asking for the next event says the consumer is finished with the previous one.
+      if (autoAck && lastHandedOut && lastHandedOut !== options.after && !finished) void ack(lastHandedOut);
       for (;;) {
         const event = queue.shift();
         if (event) {
@@ -172,15 +237,24 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
       }
     },
     async return(): Promise<IteratorResult<Event>> {
-      ackHandled();
-      // Give the ack frame a moment to leave before the socket closes.
-      await new Promise((r) => setTimeout(r, 20));
+      // No ack for the event in hand: the consumer may be leaving because it failed on it.
+      if (unconfirmed.size > 0 && !finished) {
+        let timeout: ReturnType<typeof setTimeout> | undefined;
+        await new Promise<void>((resolve) => {
+          flushWaiters.push(resolve);
+          timeout = setTimeout(resolve, ACK_FLUSH_MS);
+        });
+        clearTimeout(timeout);
+      }
       finish();
       return { value: undefined, done: true };
     },
+    ack(event) {
+      return ack(typeof event === 'string' ? event : event.id);
+    },
     [Symbol.asyncIterator]() {
-      return iterator;
+      return stream;
     },
   };
-  return iterator;
+  return stream;
 }

@@ -2,7 +2,8 @@
  * The signed X-E2A-Auth-* claims (DESIGN §5): the gateway's statement of who sent a message, bound
  * to the message bytes by a body hash and to the moment of delivery by a timestamp.
  *
- * signature = hex(HMAC-SHA256(signing.hmac_secret, the eight values joined by "\n" in CLAIM_ORDER))
+ * signature = hex(HMAC-SHA256(key, the eight values joined by "\n" in CLAIM_ORDER)), where the key is
+ * the claims key of the account that owns the mailbox (GET /v1/account/claims-key).
  *
  * This is the one implementation; the server signs with it and the SDK verifies with it.
  */
@@ -115,7 +116,8 @@ export interface VerifyAuthClaimsOptions {
 
 /**
  * Verify signed claims from message headers (a webhook's or WebSocket message's `auth_claims`, or
- * the headers of `GET …/raw`). Accepts several secrets so a rotation does not break verification.
+ * the headers of `GET …/raw`). Accepts several keys (the account's `verification_keys`) so a
+ * rotation does not break verification.
  * Throws AuthClaimsError with a message that says what to fix.
  */
 export async function verifyAuthClaims(
@@ -154,7 +156,7 @@ export async function verifyAuthClaims(
 
   const payload = new TextEncoder().encode(claimsPayload(claims));
   const secrets = Array.isArray(hmacSecret) ? hmacSecret : [hmacSecret];
-  if (secrets.length === 0) throw new AuthClaimsError('bad_signature', 'auth claims: no secret given; pass the gateway signing.hmac_secret');
+  if (secrets.length === 0) throw new AuthClaimsError('bad_signature', 'auth claims: no key given; pass the verification_keys of GET /v1/account/claims-key');
   let matched = false;
   for (const secret of secrets) {
     // subtle.verify compares in constant time.
@@ -166,7 +168,7 @@ export async function verifyAuthClaims(
   if (!matched) {
     throw new AuthClaimsError(
       'bad_signature',
-      'auth claims: signature mismatch; check that you verify with the gateway signing.hmac_secret (all current secrets during a rotation) and that no X-E2A-Auth-* value was altered or re-encoded',
+      "auth claims: signature mismatch; check that you verify with the mailbox owner's claims key (every verification_keys entry of GET /v1/account/claims-key: both during a rotation) and that no X-E2A-Auth-* value was altered or re-encoded",
     );
   }
 

@@ -15,6 +15,12 @@ export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 
+/** A new signing secret: `whsec_` + base64 of 32 random bytes (Standard Webhooks 1.0, "Signature scheme"). */
+export function generateWebhookSecret(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  return `${WEBHOOK_SECRET_PREFIX}${btoa(String.fromCharCode(...bytes))}`;
+}
+
 /** A type alias, not an interface, so it can be passed straight back to verifyWebhook. */
 export type SignedWebhookHeaders = {
   'webhook-id': string;

@@ -10,7 +10,7 @@ export const Domain = z
     shared: z.boolean(),
     verified: z.boolean(),
     verified_at: Timestamp.nullable(),
-    /** What to publish: the ownership TXT, the DKIM key, and MX/SPF suggestions. */
+    /** What to publish: the ownership TXT, the MX, and once verified the DKIM key. */
     dns_records: z.array(DnsRecord),
     created_at: Timestamp,
   })

@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   blocked_by_policy: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   idempotency_in_flight: 409,
   gone: 410,
@@ -20,6 +21,7 @@ export const ERROR_STATUS = {
   validation_error: 422,
   idempotency_mismatch: 422,
   rate_limited: 429,
+  headers_too_large: 431,
   internal_error: 500,
   unavailable: 503,
 } as const;

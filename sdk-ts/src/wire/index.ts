@@ -10,6 +10,7 @@ export * from './messages.js';
 export * from './events.js';
 export * from './info.js';
 export * from './api-keys.js';
+export * from './claims-key.js';
 export * from './webhooks.js';
 export * from './realtime.js';
 export * from './send.js';

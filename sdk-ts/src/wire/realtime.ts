@@ -31,6 +31,15 @@ export const CLOSE = {
   badFrame: 4004,
   /** The client read too slowly and the server's send buffer filled; unacked events replay on reconnect. */
   slowConsumer: 4005,
+  /**
+   * The key this connection authenticated with was revoked, or the agent was deleted, while it was
+   * open. Do not reconnect with the same key: create a new key, or check the agent still exists.
+   */
+  revoked: 4006,
+  /** Too many connections from this key, or unauthenticated ones from this client; the reason says when to retry. */
+  rateLimited: 4007,
+  /** The agent already has as many listeners open as allowed (api_limits.max_listeners_per_agent); retry later. */
+  tooManyListeners: 4008,
 } as const;
 export type CloseName = keyof typeof CLOSE;
 export type CloseCode = (typeof CLOSE)[CloseName];
@@ -42,7 +51,7 @@ export function closeName(code: number): CloseName | null {
 }
 
 /** Close codes after which reconnecting with the same request cannot succeed. */
-export const FATAL_CLOSE_CODES: readonly CloseCode[] = [CLOSE.authFailed, CLOSE.credentialInUrl, CLOSE.notFound];
+export const FATAL_CLOSE_CODES: readonly CloseCode[] = [CLOSE.authFailed, CLOSE.credentialInUrl, CLOSE.notFound, CLOSE.revoked];
 
 // ---- client → server -------------------------------------------------------------------------
 

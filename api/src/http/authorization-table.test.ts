@@ -1,0 +1,225 @@
+/**
+ * The authorization table, generated from the served OpenAPI document so that a route added later
+ * is in it without anyone remembering to add it: every operation, aimed at tenant A's real objects
+ * (its agent, a delivered message and the held, rejected and blocked ones, the conversation, an
+ * attachment, a webhook, an API key, a domain claim, a pending review, an event), is sent with each
+ * credential that must get nothing:
+ *
+ *   none                          401
+ *   a revoked account key         401
+ *   tenant B's account key        404 (B cannot tell A's objects from ones that do not exist)
+ *   tenant B's agent key          403 or 404
+ *   another agent's key in A      403 or 404
+ *   A's own agent key, on every message route, with the id of a message held from it   404
+ *
+ * Collection routes (no path parameter) answer B with B's own objects: the table reads them and
+ * looks for any of A's ids, addresses or subjects. A's account key reading each object first shows
+ * the targets exist (a wrong id would make every refusal pass), and after the table they all still
+ * exist unchanged: no refused request had an effect.
+ */
+import { createFakeResolver } from '@e2a/relay/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HIDDEN_CASES, makeHiddenMail, type HiddenMail } from '../messages/hidden-mail-fixtures.js';
+import { ENGINES } from '../testing/databases.js';
+import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
+
+type Json = Record<string, unknown>;
+interface Operation {
+  method: string;
+  /** The OpenAPI template, `/v1/agents/{address}/messages/{id}`. */
+  template: string;
+  authOptional: boolean;
+}
+
+/** A body each operation accepts, so that a refusal is about who asks, not about what they sent. */
+const BODIES: Record<string, unknown> = {
+  'post /v1/agents': { local_part: 'intruder' },
+  'post /v1/account/api-keys': { name: 'intruder' },
+  'post /v1/webhooks': { url: 'https://hooks.example.net/e2a', events: ['email.received'] },
+  'patch /v1/webhooks/{id}': { description: 'changed by an intruder' },
+  'post /v1/domains': { name: 'intruder.example' },
+  'post /v1/agents/{address}/messages': { to: ['partner@example.net'], subject: 'intruder', text: 'x' },
+  'post /v1/agents/{address}/messages/{id}/reply': { text: 'x' },
+  'post /v1/agents/{address}/messages/{id}/forward': { to: ['partner@example.net'] },
+  'patch /v1/agents/{address}/messages/{id}': { read: true },
+  'put /v1/agents/{address}/protection': {},
+  'post /v1/reviews/{id}/approve': {},
+  'post /v1/reviews/{id}/reject': { reason: 'intruder' },
+};
+
+/**
+ * What an agent key may read of its own account beyond its agent: the account's domains (the
+ * addresses it can be given, with the DNS records to publish). Nothing of another tenant's.
+ */
+const ACCOUNT_READS_FOR_AGENT_KEYS = new Set(['get /v1/domains/{name}', 'get /v1/domains']);
+
+function operations(doc: Json): Operation[] {
+  const ops: Operation[] = [];
+  for (const [template, methods] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
+    for (const [method, op] of Object.entries(methods)) {
+      // `security: []` (none) or a list with `{}` in it (optional): the route answers without a key.
+      const security = op.security as Json[] | undefined;
+      ops.push({ method, template, authOptional: Array.isArray(security) && (security.length === 0 || security.some((s) => Object.keys(s).length === 0)) });
+    }
+  }
+  return ops;
+}
+
+describe.each(ENGINES)('authorization table over every operation (%s)', (engine) => {
+  let gw: TestGateway;
+  let doc: Json;
+  let mail: HiddenMail;
+  /** Tenant A's objects, by the path parameter that names them. */
+  let target: { address: string; conversation: string; webhook: string; apiKey: string; domain: string; review: string; event: string };
+  /** Keys that must get nothing of A's. */
+  let keys: { revoked: string; otherAccount: string; otherAgent: string; peerAgent: string };
+  /** Every string of A's that must not appear in an answer to someone else. */
+  let secretsOfA: string[];
+
+  const call = (op: Operation, path: string, key: string | null) => {
+    const body = BODIES[`${op.method} ${op.template}`];
+    return gw.api(path, { method: op.method.toUpperCase(), key, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  };
+  const fill = (template: string, messageId: string) =>
+    template.replace(/\{(\w+)\}/g, (_, name: string) => {
+      if (name === 'address') return target.address;
+      if (name === 'name') return target.domain;
+      if (name === 'index') return '0';
+      if (name === 'token') return 'not-a-token';
+      if (name !== 'id') throw new Error(`no target for {${name}} in ${template}: add one`);
+      if (template.startsWith('/v1/agents/{address}/messages/')) return messageId;
+      if (template.startsWith('/v1/agents/{address}/conversations/')) return target.conversation;
+      if (template.startsWith('/v1/webhooks/')) return target.webhook;
+      if (template.startsWith('/v1/account/api-keys/')) return target.apiKey;
+      if (template.startsWith('/v1/reviews/')) return target.review;
+      if (template.startsWith('/v1/events/')) return target.event;
+      throw new Error(`no target for {id} in ${template}: add one`);
+    });
+
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      engine,
+      resolver: createFakeResolver({}),
+      // The table sends ~100 requests with no or a revoked key from one address; the failed-auth
+      // budget has its own test (api-limits.test.ts).
+      env: { E2A_OUTBOUND_SMTP_MODE: 'none', E2A_API_LIMITS_FAILED_AUTH_PER_CLIENT_PER_HOUR: '0' },
+    });
+    mail = await makeHiddenMail(gw);
+    const post = async (path: string, body: unknown, key?: string) => {
+      const res = await gw.api(path, { method: 'POST', body: JSON.stringify(body), ...(key ? { key } : {}) });
+      expect(res.status, `${path}: ${await res.clone().text()}`).toBeLessThan(300);
+      return (await res.json()) as Json;
+    };
+    const get = async (path: string) => (await (await gw.api(path)).json()) as Json;
+
+    const revoked = await post('/v1/account/api-keys', { name: 'soon revoked' });
+    expect((await gw.api(`/v1/account/api-keys/${revoked.id as string}`, { method: 'DELETE' })).status).toBe(204);
+    await post('/v1/agents', { local_part: 'peer' });
+    const peerAgent = (await post('/v1/account/api-keys', { scope: 'agent', agent_address: `peer@${TEST_DOMAIN}` })).key as string;
+    keys = { revoked: revoked.key as string, otherAccount: mail.keys.otherAccount, otherAgent: mail.keys.otherAgent, peerAgent };
+
+    const webhook = await post('/v1/webhooks', { url: 'https://hooks.example.com/a', events: ['email.received'], description: 'tenant A hook' });
+    const apiKeys = (await get('/v1/account/api-keys')).items as Array<{ id: string; scope: string; agent_address: string | null }>;
+    const domain = await post('/v1/domains', { name: 'tenant-a.example' });
+    const control = await get(`/v1/agents/${mail.bot}/messages/${mail.ids.control}`);
+    const reviews = (await get('/v1/reviews?status=pending')).items as Array<{ id: string; message_id: string }>;
+    const events = (await get('/v1/events')).items as Array<{ id: string }>;
+    target = {
+      address: mail.bot,
+      conversation: control.conversation_id as string,
+      webhook: webhook.id as string,
+      apiKey: apiKeys.find((k) => k.agent_address === mail.bot)!.id,
+      domain: domain.name as string,
+      review: reviews.find((r) => r.message_id === mail.ids['held inbound'])!.id,
+      event: events[0]!.id,
+    };
+    secretsOfA = [mail.bot, `peer@${TEST_DOMAIN}`, 'tenant-a.example', 'tenant A hook', ...Object.values(target), ...Object.values(mail.ids), ...Object.values(mail.marks)];
+    doc = (await (await gw.api('/v1/openapi.json', { key: null })).json()) as Json;
+  });
+  afterAll(() => gw?.close());
+
+  const envelope = async (res: Response) => {
+    const body = (await res.json()) as { error?: { code?: string; request_id?: string } };
+    expect(body.error?.request_id).toBe(res.headers.get('x-request-id'));
+    return body.error?.code;
+  };
+
+  it("A's account key reaches every object the table aims at (the targets are real)", async () => {
+    const reads = operations(doc).filter((op) => op.method === 'get' && op.template.includes('{') && !op.authOptional);
+    expect(reads.length).toBeGreaterThan(10);
+    for (const op of reads) {
+      const res = await call(op, fill(op.template, mail.ids.control), gw.apiKey);
+      expect(res.status, `${op.method} ${op.template}`).toBe(200);
+    }
+  });
+
+  it('every operation refuses no key and a revoked key with 401, and outsiders with 403/404, leaking nothing', async () => {
+    const ops = operations(doc).filter((op) => !op.authOptional);
+    const failures: string[] = [];
+    let requests = 0;
+    const expectStatus = async (op: Operation, who: string, key: string | null, allowed: number[], messageId = mail.ids.control) => {
+      const path = fill(op.template, messageId);
+      const res = await call(op, path, key);
+      requests++;
+      const text = await res.clone().text();
+      if (!allowed.includes(res.status)) failures.push(`${op.method.toUpperCase()} ${path} as ${who}: ${res.status} ${text.slice(0, 200)}`);
+      else if (res.status >= 400) await envelope(res);
+      // An error may repeat what the request said (the path); anything else of A's is a leak.
+      const leaked = secretsOfA.filter((s) => text.includes(s) && !path.includes(s) && !(allowed.includes(200) && s === target.domain));
+      if (leaked.length > 0) failures.push(`${op.method.toUpperCase()} ${path} as ${who} answered with A's ${leaked.join(', ')}`);
+    };
+
+    for (const op of ops) {
+      await expectStatus(op, 'no key', null, [401]);
+      await expectStatus(op, 'a revoked key', keys.revoked, [401]);
+      const aimsAtA = op.template.includes('{');
+      if (aimsAtA) {
+        await expectStatus(op, "B's account key", keys.otherAccount, [404]);
+        await expectStatus(op, "B's agent key", keys.otherAgent, [403, 404]);
+        const peerMayRead = ACCOUNT_READS_FOR_AGENT_KEYS.has(`${op.method} ${op.template}`);
+        await expectStatus(op, "A's other agent's key", keys.peerAgent, peerMayRead ? [200] : [403, 404]);
+      }
+      if (op.template.startsWith('/v1/agents/{address}/messages/{id}')) {
+        for (const hidden of HIDDEN_CASES) await expectStatus(op, `A's own agent key, ${hidden}`, mail.keys.agent, [404], mail.ids[hidden]);
+      }
+    }
+
+    // Collections answer an outsider with its own objects only.
+    for (const op of ops.filter((o) => o.method === 'get' && !o.template.includes('{'))) {
+      for (const [who, key] of [
+        ["B's account key", keys.otherAccount],
+        ["B's agent key", keys.otherAgent],
+        ["A's other agent's key", keys.peerAgent],
+      ] as const) {
+        const res = await gw.api(op.template, { key });
+        requests++;
+        const text = await res.text();
+        // The other agent's key is A's: its own address and A's domains are its to see.
+        const ownAccount = (s: string) => who === "A's other agent's key" && (s === `peer@${TEST_DOMAIN}` || (ACCOUNT_READS_FOR_AGENT_KEYS.has(`get ${op.template}`) && s === target.domain));
+        const leaked = secretsOfA.filter((s) => text.includes(s) && !ownAccount(s));
+        if (leaked.length > 0) failures.push(`GET ${op.template} as ${who} answered with A's ${leaked.join(', ')}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(requests).toBeGreaterThan(150);
+  });
+
+  it('nothing a refused request aimed at changed', async () => {
+    const ok = async (path: string) => {
+      const res = await gw.api(path);
+      expect(res.status, path).toBe(200);
+      return (await res.json()) as Json;
+    };
+    expect((await ok(`/v1/agents/${mail.bot}`)).address).toBe(mail.bot);
+    expect((await ok(`/v1/webhooks/${target.webhook}`)).description).toBe('tenant A hook');
+    expect((await ok(`/v1/reviews/${target.review}`)).status).toBe('pending');
+    expect((await ok(`/v1/domains/${target.domain}`)).name).toBe(target.domain);
+    expect((await ok(`/v1/agents/${mail.bot}/messages/${mail.ids.control}`)).read_at).toBeNull();
+    const agentKeys = (await ok('/v1/account/api-keys')).items as Array<{ id: string }>;
+    expect(agentKeys.map((k) => k.id)).toContain(target.apiKey);
+    const agents = ((await ok('/v1/agents')).items as Array<{ address: string }>).map((a) => a.address);
+    expect(agents).not.toContain(`intruder@${TEST_DOMAIN}`);
+    const outbound = (await ok(`/v1/agents/${mail.bot}/messages?direction=outbound`)).items as Array<{ subject: string }>;
+    expect(outbound.map((m) => m.subject)).not.toContain('intruder');
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * Who sees what of a message: the one rule (DESIGN §9 "Visibility"; docs/SECURITY.md, "Who sees
+ * what"). Every lookup that takes a message id (REST reads, mark read, raw, attachments, reply and
+ * forward sources, and through them the MCP tools) and every listing (messages, search filters,
+ * conversations) ANDs in `inMailbox`; every event about a message is addressed by `eventReachesAgent`,
+ * which is what REST /v1/events and the WebSocket feed an agent.
+ *
+ * A mailbox is what its agent sees, whoever asks. Which mailbox a key may open (tenant, agent scope)
+ * is AgentsService.resolve's rule; `inMailbox` takes the agent it resolved. In the mailbox a message
+ * shows only once it is the agent's to see:
+ *
+ *   inbound   delivered: not held for review, not rejected by a reviewer, not blocked by the gate
+ *             (`messages.held`, the quarantine bit the inbound gate sets and only an approval clears);
+ *   outbound  released to the outbound worker (queued, sent, failed, bounced): not held for review,
+ *             not rejected, not blocked.
+ *
+ * Everything else answers exactly as a message that does not exist (404 `not_found`, "message {id}
+ * not found"), so no answer tells quarantined mail from none. Account keys get the same mailbox:
+ * they also drive agents (the MCP agent tools, a model handed an account key), and quarantined
+ * mail is exactly what must not reach a model. People read held mail through the reviews API
+ * (account keys only) and the reviewer's notification, never through a mailbox.
+ *
+ * The agent that sent held or blocked mail knows it exists (202 pending_review with an id, 403
+ * blocked_by_policy): it learns the outcome from its own events (review requested, approved or
+ * rejected, blocked, sent, failed), never by reading, replying to or forwarding the message.
+ */
+import type { EventType, MessageSummary } from '@e2a/sdk/wire';
+import { sql, type Expression, type SqlBool } from 'kysely';
+
+/** Statuses of mail no mailbox shows: held for review, rejected by a reviewer, blocked by a gate (either direction). */
+export const HIDDEN_STATUSES = ['held', 'rejected', 'blocked'] as const satisfies ReadonlyArray<MessageSummary['status']>;
+
+/**
+ * The condition for "this row is a message of `agentId`'s mailbox that the mailbox shows". `table`
+ * is the name the query gives `messages`. Both marks are checked: `held` is the inbound quarantine
+ * bit and outbound mail never sets it, while the status covers both directions, so mail stays
+ * hidden if either writer alone says so. Constants are literals, so the planner sees them in every
+ * plan, generic or not (db/prepared-statements.ts).
+ */
+export function inMailbox(agentId: string, table: 'm' | 'messages' = 'm'): Expression<SqlBool> {
+  const column = (name: string) => sql.ref(`${table}.${name}`);
+  const hidden = sql.join(HIDDEN_STATUSES.map((s) => sql.lit(s)));
+  return sql<SqlBool>`(${column('agent_id')} = ${agentId} AND ${column('held')} = false AND ${column('status')} NOT IN (${hidden}))`;
+}
+
+/**
+ * Whether an event about a message goes on the agent's own feeds (events.agent_id set: REST with an
+ * agent key, the WebSocket) or on the account's only (agent_id NULL: account keys, webhooks).
+ *
+ * Inbound: only mail the agent may see, i.e. delivered mail (email.received, and email.flagged,
+ * which delivers). An inbound hold, its decision and a block are account-level: the subject and
+ * sender of quarantined mail are themselves untrusted content. The email.received an approval emits
+ * reaches the agent like any other. Outbound: every event, the agent sent the mail and waits for
+ * its outcome; their metadata is what the agent wrote itself.
+ */
+export function eventReachesAgent(direction: 'inbound' | 'outbound', type: EventType): boolean {
+  return direction === 'outbound' || type === 'email.received' || type === 'email.flagged';
+}
