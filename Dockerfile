@@ -29,12 +29,14 @@ COPY api/bin api/bin
 COPY cli/bin cli/bin
 COPY migrations migrations
 COPY dashboard/public dashboard/public
+# /metrics on a port of its own, not on the API's (publish 9464 to the scraper's network only).
 ENV E2A_HTTP_LISTEN_ADDR=0.0.0.0:8080 \
     E2A_SMTP_LISTEN_ADDR=0.0.0.0:2525 \
+    E2A_METRICS_LISTEN_ADDR=0.0.0.0:9464 \
     E2A_DATA_DIR=/data
 RUN mkdir -p /data && chown node:node /data
 USER node
-EXPOSE 2525 8080
+EXPOSE 2525 8080 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:8080/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "api/bin/e2a-server.js", "serve"]

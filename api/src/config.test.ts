@@ -78,6 +78,26 @@ describe('config', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('outbound_smtp.mode none means outbox in development only; production captures only when told', () => {
+    const key = Buffer.alloc(32, 1).toString('base64');
+    expect(loadConfig({ env: {} }).outbound_smtp.mode).toBe('outbox');
+    expect(loadConfig({ env: { E2A_OUTBOUND_SMTP_MODE: 'none' } }).outbound_smtp.mode).toBe('outbox');
+    expect(loadConfig({ env: { E2A_ENV: 'test' } }).outbound_smtp.mode).toBe('none');
+    // Production with no explicit choice: none, so mail to outside addresses fails with a reason.
+    expect(loadConfig({ env: { E2A_ENV: 'production', E2A_STORAGE_ENCRYPTION_KEY: key } }).outbound_smtp.mode).toBe('none');
+    expect(loadConfig({ env: { E2A_ENV: 'production', E2A_STORAGE_ENCRYPTION_KEY: key, E2A_OUTBOUND_SMTP_MODE: 'none' } }).outbound_smtp.mode).toBe('none');
+    expect(loadConfig({ env: { E2A_ENV: 'production', E2A_STORAGE_ENCRYPTION_KEY: key, E2A_OUTBOUND_SMTP_MODE: 'outbox' } }).outbound_smtp.mode).toBe('outbox');
+    expect(loadConfig({ env: { E2A_OUTBOUND_SMTP_MODE: 'direct' } }).outbound_smtp.mode).toBe('direct');
+  });
+
+  it('refuses outbound_smtp.host with mode none, naming both keys', () => {
+    for (const env of [{ E2A_OUTBOUND_SMTP_HOST: 'smtp.example.com' }, { E2A_OUTBOUND_SMTP_HOST: 'smtp.example.com', E2A_OUTBOUND_SMTP_MODE: 'none', E2A_ENV: 'test' }]) {
+      expect(() => loadConfig({ env })).toThrow(ConfigError);
+      expect(() => loadConfig({ env })).toThrow(/outbound_smtp\.mode and outbound_smtp\.host .*E2A_OUTBOUND_SMTP_MODE, E2A_OUTBOUND_SMTP_HOST.*set mode upstream/);
+    }
+    expect(loadConfig({ env: { E2A_OUTBOUND_SMTP_HOST: 'smtp.example.com', E2A_OUTBOUND_SMTP_MODE: 'upstream' } }).outbound_smtp.mode).toBe('upstream');
+  });
+
   it('refuses placeholder secrets in production', () => {
     expect(() => loadConfig({ env: { E2A_ENV: 'production' } })).toThrow(/storage.encryption_key/);
     expect(() => loadConfig({ env: { E2A_ENV: 'production', E2A_SIGNING_HMAC_SECRET: 'change-me' } })).toThrow(/signing.hmac_secret/);
@@ -138,5 +158,23 @@ describe('config', () => {
     const text = readFileSync(example, 'utf8');
     for (const name of configEnvNames()) expect(text, name).toContain(name);
     expect(loadConfig({ configPath: example, env: {} }).shared_domain).toBe('agents.localhost');
+  });
+
+  describe('metrics in production', () => {
+    const production = {
+      E2A_ENV: 'production',
+      E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+    };
+    it('refuses /metrics on a non-loopback API listener without a token, naming the fixes', () => {
+      expect(() => loadConfig({ env: { ...production, E2A_HTTP_LISTEN_ADDR: '0.0.0.0:8080' } })).toThrow(/metrics\.bearer_token \(env E2A_METRICS_BEARER_TOKEN\).*metrics\.listen_addr.*metrics\.enabled false/);
+    });
+    it.each([
+      { E2A_HTTP_LISTEN_ADDR: '127.0.0.1:8080' },
+      { E2A_HTTP_LISTEN_ADDR: '0.0.0.0:8080', E2A_METRICS_BEARER_TOKEN: 'a-long-random-token' },
+      { E2A_HTTP_LISTEN_ADDR: '0.0.0.0:8080', E2A_METRICS_LISTEN_ADDR: '127.0.0.1:9464' },
+      { E2A_HTTP_LISTEN_ADDR: '0.0.0.0:8080', E2A_METRICS_ENABLED: 'false' },
+    ])('accepts %o', (env) => {
+      expect(() => loadConfig({ env: { ...production, ...env } })).not.toThrow();
+    });
   });
 });

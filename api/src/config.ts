@@ -53,6 +53,19 @@ const schema = z.object({
       max_body_bytes: z.coerce.number().int().positive().default(35 * 1024 * 1024),
     })
     .prefault({}),
+  metrics: z
+    .object({
+      /** GET /metrics in the Prometheus text format (docs/OPERATIONS.md "Metrics"). */
+      enabled: bool.default(true),
+      /** When set, /metrics answers 401 without `Authorization: Bearer <token>`. */
+      bearer_token: z.string().default(''),
+      /** host:port of a listener of its own for /metrics; empty = served on http.listen_addr. */
+      listen_addr: z
+        .string()
+        .default('')
+        .refine((v) => v === '' || parseHostPort(v) !== null, 'expected host:port, e.g. 127.0.0.1:9464, or empty for the HTTP listener'),
+    })
+    .prefault({}),
   smtp: z
     .object({
       listen_addr: hostPort.default('127.0.0.1:2525'),
@@ -189,8 +202,12 @@ const schema = z.object({
     .prefault({}),
   outbound_smtp: z
     .object({
-      /** upstream: relay through host:port; direct: to each recipient domain's MX; none: external mail fails with a reason. */
-      mode: z.enum(['upstream', 'direct', 'none']).default('none'),
+      /**
+       * upstream: relay through host:port; direct: to each recipient domain's MX; outbox: external
+       * mail is captured in the local outbox (GET /v1/outbox) and nothing leaves; none: external mail
+       * fails with a reason. With env development none means outbox (resolveOutboundMode).
+       */
+      mode: z.enum(['upstream', 'direct', 'outbox', 'none']).default('none'),
       host: z.string().default(''),
       port: z.coerce.number().int().min(1).max(65535).default(587),
       username: z.string().default(''),
@@ -311,9 +328,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       );
     }
   }
-  if (config.outbound_smtp.mode === 'upstream' && config.outbound_smtp.host === '') {
-    throw new ConfigError('config: outbound_smtp.host (env E2A_OUTBOUND_SMTP_HOST): mode upstream needs a host; set it or use mode none|direct');
+  // /metrics on the API's own listener, reachable from other hosts, would show anyone the traffic.
+  if (config.env === 'production' && config.metrics.enabled && config.metrics.listen_addr === '' && config.metrics.bearer_token === '' && !isLoopbackHost(parseHostPort(config.http.listen_addr)!.host)) {
+    throw new ConfigError(
+      `config: metrics.bearer_token (env E2A_METRICS_BEARER_TOKEN): production serves /metrics on http.listen_addr ${config.http.listen_addr}, which other hosts reach; set a token (openssl rand -hex 24), or metrics.listen_addr to an address of its own (e.g. 127.0.0.1:9464), or metrics.enabled false`,
+    );
   }
+  if (config.outbound_smtp.mode === 'upstream' && config.outbound_smtp.host === '') {
+    throw new ConfigError('config: outbound_smtp.host (env E2A_OUTBOUND_SMTP_HOST): mode upstream needs a host; set it or use mode none|direct|outbox');
+  }
+  if (config.outbound_smtp.mode === 'none' && config.outbound_smtp.host !== '') {
+    throw new ConfigError(
+      'config: outbound_smtp.mode and outbound_smtp.host (env E2A_OUTBOUND_SMTP_MODE, E2A_OUTBOUND_SMTP_HOST): a host is set but mode is none, so nothing would use it; set mode upstream to relay through the host, or clear the host',
+    );
+  }
+  config.outbound_smtp.mode = resolveOutboundMode(config.env, config.outbound_smtp.mode);
   if ((config.smtp.tls_cert_file === '') !== (config.smtp.tls_key_file === '')) {
     throw new ConfigError(
       'config: smtp.tls_cert_file and smtp.tls_key_file (env E2A_SMTP_TLS_CERT_FILE, E2A_SMTP_TLS_KEY_FILE): STARTTLS needs both the certificate and its key; set both, or neither to turn it off',
@@ -323,6 +352,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new ConfigError('config: storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY): expected 32 bytes as base64 or hex (openssl rand -base64 32)');
   }
   return deepFreeze({ ...config, configFile: path });
+}
+
+/**
+ * The one rule for outbound_smtp.mode none: in development (a laptop with no relay) it means outbox,
+ * so review links and agents' sends can be read locally; in test and production it stays none and
+ * mail to outside addresses fails with a reason. Production never captures unless mode outbox is
+ * written out.
+ */
+export function resolveOutboundMode(env: 'development' | 'production' | 'test', mode: 'upstream' | 'direct' | 'outbox' | 'none'): typeof mode {
+  return env === 'development' && mode === 'none' ? 'outbox' : mode;
 }
 
 /** E2A_<SECTION>_<KEY> for every key the schema knows; top-level keys are E2A_<KEY>. */
@@ -385,6 +424,11 @@ export function parseHostPort(value: string, defaultPort?: number): { host: stri
   if (port === undefined || !Number.isInteger(port) || port < 0 || port > 65535) return null;
   if (m[1] && isIP(host) !== 6) return null;
   return { host, port };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this host only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export function decodeKey(text: string): Buffer | null {

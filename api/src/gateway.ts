@@ -79,8 +79,14 @@ import { ReviewHoldsService } from './reviews/holds.js';
 import { MagicLinks } from './reviews/magic-links.js';
 import { ReviewDecider } from './reviews/outcome.js';
 import { reviewRoutes } from './reviews/routes.js';
+import { Outbox } from './outbox/outbox.js';
+import { outboxRoutes } from './outbox/routes.js';
 import { ReviewsService } from './reviews/service.js';
 import { HoldExpiryWorker } from './workers/hold-expiry.js';
+import { withLogContext, runWithLogContext } from './observability/log-context.js';
+import { Metrics } from './observability/metrics.js';
+import { createMetricsServer, metricsHandler } from './observability/metrics-http.js';
+import { queueStats } from './webhooks/delivery-queue.js';
 
 /** Expiry needs no sub-second precision; a lapsed link already refuses to act before the sweep. */
 const HOLD_EXPIRY_POLL_MS = 5000;
@@ -112,6 +118,8 @@ export interface Gateway {
   /** WebSocket delivery (GET /v1/agents/{address}/ws). */
   readonly realtime: Realtime;
   readonly httpUrl: string;
+  /** http://host:port of the metrics.listen_addr listener; null when /metrics is on httpUrl or off. */
+  readonly metricsUrl: string | null;
   readonly smtpPort: number;
   readonly smtpHost: string;
   /**
@@ -123,7 +131,9 @@ export interface Gateway {
 }
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const { config, logger } = options;
+  const { config } = options;
+  // Lines logged while serving a request or an SMTP transaction carry its id (observability/log-context.ts).
+  const logger = withLogContext(options.logger);
   const clock = options.clock ?? systemClock;
   const releaseLock = !options.database && !config.database.url ? acquirePidLock(config.data_dir) : () => {};
   let database: DatabaseHandle | undefined;
@@ -153,6 +163,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }));
     const migrated = await migrate(database);
     logger.info({ engine: database.engine, applied: migrated.applied.length }, 'database ready');
+
+    // ---- metrics: begin ----
+    // One registry per gateway; sources read at scrape time. The hub exists only later.
+    let websocketListeners = (): number => 0;
+    const metricsDb = database.db;
+    const metrics = new Metrics({
+      webhookQueue: () => queueStats(metricsDb, clock.now()),
+      websocketListeners: () => websocketListeners(),
+      pool: database.pool ?? null,
+    });
+    undo.push(async () => metrics.stop());
+    // ---- metrics: end ----
 
     const secrets = await resolveSecrets(database.db, config);
     if (secrets.generated.length > 0 && config.env !== 'test') {
@@ -200,7 +222,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const reviewDecider = new ReviewDecider({ box, clock });
     // ---- protection gates + review holds: end ----
     const postmaster = new PostmasterRoute({ db, box, configured: config.postmaster_address, sharedDomain: config.shared_domain, hostname: config.smtp.hostname });
-    const inbound = new InboundService({ db, box, clock, gates, holds, bounces: bounceDetector, postmaster });
+    const inbound = new InboundService({ db, box, clock, gates, holds, bounces: bounceDetector, postmaster, metrics });
 
     const resolver =
       options.resolver ??
@@ -212,6 +234,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // ---- limits: begin ----
     // One limiter (counters in the database, shared by replicas) for every edge that rate-limits.
     const limiter = new DatabaseLimiter({ db, clock });
+    // Refusals are counted by rule name (a fixed set), never by the key, address or network.
+    const countedLimiter = metrics.countingLimiter(limiter);
     const smtpLimits = config.smtp_limits;
     const descriptors = descriptorWarning(smtpLimits.max_connections);
     if (descriptors) logger.warn(descriptors);
@@ -220,7 +244,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     undo.push(async () => clearInterval(limiterPurge));
     const apiLimits = config.api_limits;
     const httpLimits = new HttpLimits({
-      limiter,
+      limiter: countedLimiter,
       limits: {
         requestsPerKeyPerMinute: apiLimits.requests_per_key_per_minute,
         requestsPerClientPerMinute: apiLimits.requests_per_client_per_minute,
@@ -250,6 +274,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       trustedProxyCidrs: [...config.smtp.trusted_proxy_cidrs],
       tls: tlsAtStart?.ok ? tlsAtStart.credentials : undefined,
       logger: logger.child({ part: 'smtp' }),
+      observer: {
+        session: (result) => metrics.smtpSession(result),
+        transaction: (code) => metrics.smtpTransaction(code),
+        received: (bytes) => metrics.inboundReceived(bytes),
+        verdict: (authentication) => metrics.inboundVerdict(authentication),
+        inTransaction: (tx, run) => runWithLogContext({ tx }, run),
+      },
       limits: {
         maxConnections: smtpLimits.max_connections,
         maxConnectionsPerClient: smtpLimits.max_connections_per_client,
@@ -261,7 +292,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         refusalDelayMaxMs: smtpLimits.refused_recipient_delay_max_ms,
       },
       budget: new SmtpBudget({
-        limiter,
+        limiter: countedLimiter,
         limits: {
           transactionsPerClientPerMinute: smtpLimits.transactions_per_client_per_minute,
           messagesPerClientPerMinute: smtpLimits.messages_per_client_per_minute,
@@ -321,6 +352,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     reviewRoutes(routes, new ReviewsService({ db, box, clock, decider: reviewDecider }), new MagicLinks({ db, box, clock, decider: reviewDecider }));
     // ---- protection + reviews API: end ----
 
+    // The local outbox: listed in every mode (it keeps what was captured before a switch to a relay).
+    const outbox = new Outbox({ db, box, clock });
+    outboxRoutes(routes, outbox);
+
     // ---- outbound sending + domains API: begin ----
     // The worker and the event bus exist only later; the service reaches them through these.
     let dispatch: OutboundDispatch = { reserve: () => null, wake: () => {} };
@@ -341,6 +376,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
       bus: { subscribe: (listener) => outboundBus.subscribe(listener) },
       dispatch: { reserve: (now) => dispatch.reserve(now), wake: () => dispatch.wake() },
+      metrics,
     });
     outboundRoutes(routes, { agents, outbound, idempotency });
     domainRoutes(routes, new DomainsService({ db, clock, resolver, dkim, sharedDomain: config.shared_domain, mxHost: config.smtp.hostname }));
@@ -363,6 +399,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       maxBodyBytes: config.http.max_body_bytes,
       trustProxy: config.http.trust_proxy,
       mount: mountBesideApi,
+      ...(config.metrics.enabled && config.metrics.listen_addr === '' ? { metrics: metricsHandler(metrics, config.metrics.bearer_token) } : {}),
     });
     const http: Server = createServer(app);
     answerParserErrors(http);
@@ -385,6 +422,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       clientIp: (req) => clientIp(req, trustProxy),
     });
     realtime.attach(http);
+    websocketListeners = () => realtime.hub.listenerCount;
     undo.push(() => realtime.stop());
     // ---- realtime: end ----
 
@@ -401,6 +439,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       pollIntervalMs: config.webhooks.poll_interval_ms,
       timeoutMs: config.webhooks.timeout_ms,
       disableAfterMs: config.webhooks.disable_after_hours * 3600 * 1000,
+      metrics,
     });
     wakeWebhookWorker = () => webhookWorker.wake();
     // ---- webhook delivery worker: end ----
@@ -427,7 +466,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         : smtpOut.mode === 'direct'
           ? createDirectTransport({ resolver, hostname: config.smtp.hostname, timeoutMs: smtpOut.timeout_ms, port: options.outboundDirectPort ?? 25 })
           : null;
-    if (!outboundTransport) logger.warn('outbound_smtp.mode is none: mail to addresses outside this gateway fails at once');
+    const captureOutbox = smtpOut.mode === 'outbox' ? outbox : null;
+    if (smtpOut.mode === 'outbox') {
+      const msg = 'outbound_smtp.mode is outbox: mail to addresses outside this gateway is captured in the local outbox (GET /v1/outbox, `e2a outbox list`), never sent';
+      if (config.env === 'production') logger.warn(msg);
+      else logger.info(msg);
+    } else if (!outboundTransport) logger.warn('outbound_smtp.mode is none: mail to addresses outside this gateway fails at once');
     const outboundRetry = options.outboundRetry ?? PRODUCTION_RETRY;
     const retryWindowMs = config.outbound.retry_hours * 3600 * 1000;
     // An attempt may try several MX hosts, each bounded by timeout_ms per step.
@@ -449,11 +493,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       local: localDelivery,
       localDomains: new LocalDomains({ db, sharedDomain: config.shared_domain, clock }),
       transport: outboundTransport,
+      outbox: captureOutbox,
       retry: outboundRetry,
       retryWindowMs,
       concurrency: config.outbound.concurrency,
       pollIntervalMs: config.outbound.poll_interval_ms,
       leaseMs,
+      metrics,
     });
     const systemMailWorker = new SystemMailWorker({
       db,
@@ -463,6 +509,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logger: logger.child({ part: 'system-mail' }),
       dkim,
       transport: outboundTransport,
+      outbox: captureOutbox,
       retry: outboundRetry,
       retryWindowMs,
       pollIntervalMs: config.outbound.poll_interval_ms,
@@ -480,6 +527,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       http.once('error', reject);
       http.listen(httpAddr.port, httpAddr.host, () => resolve());
     });
+    // ---- metrics listener (metrics.listen_addr): begin ----
+    const metricsAddr = config.metrics.enabled && config.metrics.listen_addr !== '' ? parseHostPort(config.metrics.listen_addr)! : null;
+    const metricsServer = metricsAddr ? createMetricsServer(metricsHandler(metrics, config.metrics.bearer_token)) : null;
+    if (metricsServer && metricsAddr) {
+      undo.push(() => new Promise<void>((resolve) => http.close(() => resolve())));
+      await new Promise<void>((resolve, reject) => {
+        metricsServer.once('error', reject);
+        metricsServer.listen(metricsAddr.port, metricsAddr.host, () => resolve());
+      });
+      logger.info({ addr: metricsServer.address() }, 'metrics listening');
+    }
+    // ---- metrics listener: end ----
     // Workers start once both listeners are up, so a failed start leaves nothing running.
     webhookWorker.start();
     holdExpiry.start();
@@ -496,6 +555,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       accounts,
       realtime,
       httpUrl: `http://${httpHost}:${httpPort}`,
+      metricsUrl: metricsServer && metricsAddr ? `http://${metricsAddr.host.includes(':') ? `[${metricsAddr.host}]` : metricsAddr.host}:${(metricsServer.address() as AddressInfo).port}` : null,
       smtpPort: smtpListening.port,
       smtpHost: smtpAddr.host,
       reloadTls: (trigger = 'request') => (certificates ? certificates.reload(trigger) : Promise.resolve({ status: 'off' })),
@@ -503,6 +563,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         stopping ??= (async () => {
           // Stop taking new work first, let in-flight SMTP transactions commit, then close storage.
           const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+          const metricsClosed = new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+          metricsServer?.closeAllConnections();
           http.closeIdleConnections();
           certificates?.stop();
           await smtp.close();
@@ -522,6 +584,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           await scanner.close();
           await eventBus.close();
           await httpClosed;
+          await metricsClosed;
+          metrics.stop();
           if (!options.database) await openDb.close();
           releaseLock();
         })();

@@ -33,6 +33,8 @@ export const ID_PREFIX = {
   webhook: 'wh',
   review: 'rev',
   systemMail: 'sys',
+  /** outbox: mail captured instead of sent (outbound_smtp.mode outbox). */
+  outbox: 'obx',
 } as const;
 
 export function newId(kind: keyof typeof ID_PREFIX): string {

@@ -1,5 +1,5 @@
 /** `e2a`: the command line for the e2a gateway. */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
 import { agentCommands } from './commands/agents.js';
 import { keyCommands } from './commands/keys.js';
@@ -7,18 +7,24 @@ import { doctorCommand } from './commands/doctor.js';
 import { listenCommand } from './commands/listen.js';
 import { mcpCommand } from './commands/mcp.js';
 import { messageCommands } from './commands/messages.js';
+import { domainCommands } from './commands/domains.js';
+import { outboxCommands } from './commands/outbox.js';
+import { protectionCommands } from './commands/protection.js';
 import { reviewCommands } from './commands/reviews.js';
 import { sendCommands } from './commands/send.js';
 import { eventCommands, webhookCommands } from './commands/webhooks.js';
 import { createContext, type Context } from './context.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
-import { describeFailure } from './failure.js';
+import { commanderOutput, reportFailure, wantsJson } from './failure.js';
+import { cliVersion } from './version.js';
 
-export function buildProgram(): Command {
+export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command('e2a')
     .description('Email for AI agents: read, send and listen through an e2a gateway')
+    .version(cliVersion(), '-V, --version', 'print the version of e2a')
     .option('--json', 'machine-readable output')
     .showHelpAfterError()
+    .configureOutput(commanderOutput(Boolean(options.json)))
     .exitOverride()
     .addHelpText(
       'after',
@@ -35,24 +41,21 @@ export function buildProgram(): Command {
   reviewCommands(program, ctx);
   webhookCommands(program, ctx);
   eventCommands(program, ctx);
+  domainCommands(program, ctx);
+  protectionCommands(program, ctx);
+  outboxCommands(program, ctx);
   doctorCommand(program, ctx);
   mcpCommand(program, ctx);
   return program;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const json = wantsJson(argv);
+  const program = buildProgram({ json });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version end here with code 0; bad flags with 1, which we call usage.
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    }
-    const { message, code } = describeFailure(err);
-    // An empty message means the command already printed its outcome (e.g. held for review).
-    if (message) process.stderr.write(`e2a: ${message.replace(/^e2a: /, '')}\n`);
-    return code;
+    return reportFailure(err, json);
   }
 }

@@ -2,7 +2,7 @@
  * @e2a/relay — the SMTP edges of e2a. The api builds these with its own implementations of the
  * ports (RecipientDirectory, InboundSink, Logger) and a Resolver from config.
  */
-export type { Recipient, RecipientDirectory, InboundMessage, InboundSink, InboundBudget, BudgetStep, BudgetLimit, BudgetVerdict, Logger } from './ports.js';
+export type { Recipient, RecipientDirectory, InboundMessage, InboundSink, InboundBudget, BudgetStep, BudgetLimit, BudgetVerdict, InboundObserver, Logger } from './ports.js';
 export type { SmtpReply } from './smtp-reply.js';
 export { REPLY, accepted, headerTooBig, mimeTooComplex, replyText, toSmtpError } from './smtp-reply.js';
 export type { Clock } from './clock.js';

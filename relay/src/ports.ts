@@ -72,6 +72,26 @@ export interface InboundBudget {
   charge(step: BudgetStep): Promise<BudgetVerdict>;
 }
 
+/**
+ * What the inbound edge reports as it happens (the api counts it for /metrics). Every method is
+ * cheap and synchronous; none of them receives an address, a subject or any other message content.
+ */
+export interface InboundObserver {
+  /** A connection admitted to a session, or turned away at connect (limits, shutting down). */
+  session(result: 'accepted' | 'refused'): void;
+  /** The reply to DATA, once per transaction that reached DATA. */
+  transaction(code: number): void;
+  /** Bytes of a message received in full (within the size limit). */
+  received(bytes: number): void;
+  /** The sender-authentication verdict of a message. */
+  verdict(authentication: Authentication): void;
+  /**
+   * Runs one transaction's processing after DATA (`tx` is its id, as in the Received line), so
+   * whatever it logs, in the api too, can carry that id.
+   */
+  inTransaction<T>(tx: string, run: () => Promise<T>): Promise<T>;
+}
+
 /** The slice of a pino logger the relay uses. */
 export interface Logger {
   debug(obj: object, msg?: string): void;

@@ -5,19 +5,19 @@ import { toWireAgent } from './service.js';
 
 export function agentRoutes(routes: RouteTable, agents: AgentsService): void {
   routes.add(
-    { method: 'post', path: '/v1/agents', summary: 'Create an agent (a mailbox)', tag: 'agents', body: CreateAgentRequest, response: Agent, status: 201 },
+    { method: 'post', path: '/v1/agents', operationId: 'agents.create', errors: ['conflict'], summary: 'Create an agent (a mailbox)', tag: 'agents', body: CreateAgentRequest, response: Agent, status: 201 },
     ({ principal, body }) => agents.create(principal, body),
   );
   routes.add(
-    { method: 'get', path: '/v1/agents', summary: 'List agents', tag: 'agents', query: PageQuery, response: AgentPage },
+    { method: 'get', path: '/v1/agents', operationId: 'agents.list', summary: 'List agents', tag: 'agents', query: PageQuery, response: AgentPage },
     ({ principal, query }) => agents.list(principal, query),
   );
   routes.add(
-    { method: 'get', path: '/v1/agents/:address', summary: 'Get an agent', tag: 'agents', response: Agent },
+    { method: 'get', path: '/v1/agents/:address', operationId: 'agents.get', summary: 'Get an agent', tag: 'agents', response: Agent },
     async ({ principal, params }) => toWireAgent(await agents.resolve(principal, params.address!)),
   );
   routes.add(
-    { method: 'delete', path: '/v1/agents/:address', summary: 'Delete an agent and its mailbox', tag: 'agents' },
+    { method: 'delete', path: '/v1/agents/:address', operationId: 'agents.delete', summary: 'Delete an agent and its mailbox', tag: 'agents' },
     ({ principal, params }) => agents.delete(principal, params.address!),
   );
 }

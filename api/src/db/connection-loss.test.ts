@@ -67,7 +67,7 @@ describe('the HTTP edge without its database', () => {
     const pool = new pg.Pool({ connectionString: `postgres://nobody@127.0.0.1:${await closedPort()}/none` });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     const routes = new RouteTable();
-    routes.add({ method: 'get', path: '/v1/ping', summary: 'ping', tag: 'test' }, async () => ({ ok: true }));
+    routes.add({ method: 'get', path: '/v1/ping', operationId: 'test.ping', summary: 'ping', tag: 'test' }, async () => ({ ok: true }));
     const app = createHttpApp({ limits: httpLimitsOff(), routes, accounts: new AccountsService({ db, clock: systemClock }), logger: pino({ level: 'silent' }), maxBodyBytes: 1 << 20, trustProxy: false });
     const server = createHttpServer(app).listen(0, '127.0.0.1');
     await once(server, 'listening');

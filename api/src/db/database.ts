@@ -22,6 +22,8 @@ export interface DatabaseHandle {
   /** For LISTEN/NOTIFY and diagnostics: the connection string, or null on PGlite. */
   url: string | null;
   pglite: PGlite | null;
+  /** The PostgreSQL pool's counters (for /metrics); absent on PGlite. */
+  pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
   close(): Promise<void>;
 }
 
@@ -89,7 +91,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     await sql`select 1`.execute(db);
-    return { db, engine: 'postgres', url: options.url, pglite: null, close: () => db.destroy() };
+    return { db, engine: 'postgres', url: options.url, pglite: null, pool, close: () => db.destroy() };
   }
   let pglite: PGlite;
   if (options.dataDir) {

@@ -165,6 +165,22 @@ export interface SystemMailTable {
   sent_at: Date | null;
 }
 
+/** Mail captured instead of sent (outbound_smtp.mode outbox; migrations/0007). */
+export interface OutboxTable {
+  id: string;
+  user_id: string | null;
+  source: 'message' | 'system_mail';
+  source_id: string;
+  agent_address: string | null;
+  mail_from: string;
+  recipients: Json<string[]>;
+  subject: string;
+  /** Sealed: the composed, signed message as it would have left. */
+  raw: Uint8Array;
+  size_bytes: number;
+  created_at: Timestamp;
+}
+
 export interface IdempotencyKeysTable {
   user_id: string;
   key: string;
@@ -283,6 +299,7 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   rate_limits: RateLimitsTable;
   system_mail: SystemMailTable;
+  outbox: OutboxTable;
   settings: SettingsTable;
   e2a_migrations: MigrationsTable;
 }

@@ -26,7 +26,7 @@ describe('HTTP application order', () => {
   beforeAll(async () => {
     db = await openTestDatabase('pglite', { migrate: false });
     const routes = new RouteTable();
-    routes.add({ method: 'get', path: '/v1/ping', summary: 'ping', tag: 'test', auth: 'none' }, async () => ({ ok: true }));
+    routes.add({ method: 'get', path: '/v1/ping', operationId: 'test.ping', summary: 'ping', tag: 'test', auth: 'none' }, async () => ({ ok: true }));
     const app = createHttpApp({ limits: httpLimitsOff(),
       routes,
       accounts: new AccountsService({ db: db.handle.db, clock: systemClock }),

@@ -3,11 +3,13 @@
  * place where errors become the `{"error":{code,message,request_id}}` envelope.
  */
 import zlib from 'node:zlib';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
 import type { Principal } from '../accounts/principal.js';
 import type { AccountsService } from '../accounts/service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { runWithLogContext, type LogContext } from '../observability/log-context.js';
 import type { HttpLimits } from '../limits/http-limits.js';
 import { bearerToken } from './credentials.js';
 import { AppError } from './errors.js';
@@ -28,7 +30,12 @@ export interface HttpAppDeps {
    * passes through them, and before the not-found handler.
    */
   mount?: (app: express.Express) => void;
+  /** GET /metrics on this listener (observability/metrics-http.ts); absent when served elsewhere or off. */
+  metrics?: RequestHandler;
 }
+
+/** Probes and scrapes: their access-log lines are debug, so a poll every few seconds does not fill the log. */
+const QUIET_PATHS = new Set(['/metrics', '/livez', '/readyz', '/healthz', '/api/health']);
 
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const app = express();
@@ -45,10 +52,30 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.use((req, res, next) => {
     const id = requestIdFor(req.get('x-request-id'));
     res.locals.requestId = id;
+    res.locals.logContext = { request_id: id } satisfies LogContext;
     res.set('X-Request-Id', id);
     next();
   });
+  // One line per request once it is answered: the route template, never the path (it names agents).
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (_req, res) => (res as Response).locals.requestId as string,
+      wrapSerializers: false,
+      serializers: { req: (req: Request) => ({ method: req.method }), res: (res: Response) => ({ status: res.statusCode }) },
+      customAttributeKeys: { responseTime: 'duration_ms' },
+      customLogLevel: (req, res, err) => (err || res.statusCode >= 500 ? 'error' : QUIET_PATHS.has(((req as Request).originalUrl ?? req.url ?? '').split('?')[0]!) ? 'debug' : 'info'),
+      customSuccessMessage: () => 'request',
+      customErrorMessage: () => 'request failed',
+      customSuccessObject: (req, res, value: object) => ({ ...value, ...accessFields(req as Request, res as Response) }),
+      customErrorObject: (req, res, _err, value: object) => ({ ...value, ...accessFields(req as Request, res as Response) }),
+    }),
+  );
   app.use(express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
+  // Everything logged from here on while serving the request carries its id (and account, once known).
+  // After the body parser: its stream callbacks would not carry the context along.
+  app.use((_req, res, next) => runWithLogContext(res.locals.logContext as LogContext, next));
+  if (deps.metrics) app.get('/metrics', deps.metrics);
 
   for (const route of deps.routes.routes) {
     const { spec } = route;
@@ -83,6 +110,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
             res.locals.principal = null;
           }
         }
+        const principal = res.locals.principal as Principal | null | undefined;
+        if (principal) (res.locals.logContext as LogContext).account_id = principal.userId;
         const agent = namesAgent && !badParam ? req.params.address : undefined;
         res.set(await deps.limits.charge({ ip, principal: (res.locals.principal as Principal | null | undefined) ?? null, route: spec.limit, agent: typeof agent === 'string' ? agent : undefined }));
         if (badParam) throw badParam;
@@ -117,6 +146,16 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       });
   });
   return app;
+}
+
+/** The access-log fields: route template (not the path), request id, account (never the key). */
+function accessFields(req: Request, res: Response): Record<string, unknown> {
+  const principal = res.locals.principal as Principal | null | undefined;
+  return {
+    route: (req.route as { path?: string } | undefined)?.path ?? null,
+    request_id: res.locals.requestId as string,
+    ...(principal ? { account_id: principal.userId } : {}),
+  };
 }
 
 /** What body-parser inflates (zstd where node:zlib has it, as body-parser checks). */

@@ -301,6 +301,9 @@ function operations(doc: Json): Operation[] {
   const ops: Operation[] = [];
   for (const [template, methods] of Object.entries(doc.paths as Record<string, Record<string, Json>>)) {
     for (const [method, op] of Object.entries(methods)) {
+      // JSON API operations only: /mcp (JSON-RPC, its own tests in api/src/mcp/) and the WebSocket
+      // upgrade (api/src/realtime/) carry x-e2a-kind.
+      if (op['x-e2a-kind']) continue;
       const params = (op.parameters ?? []) as Array<{ name: string; in: string; required: boolean; schema: Json }>;
       const body = ((op.requestBody as Json | undefined)?.content as Json | undefined)?.['application/json'] as { schema: Json } | undefined;
       ops.push({

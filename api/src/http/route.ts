@@ -11,6 +11,7 @@ import { safeHeaderValue, safeMediaType } from './header-values.js';
 import { strictSchema } from './strict-schema.js';
 import { validate } from './validate.js';
 import type { RouteLimit } from '../limits/http-limits.js';
+import type { ErrorCode } from '@e2a/sdk/wire';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -18,6 +19,11 @@ export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType 
   method: Method;
   /** Express-style path: /v1/agents/:address */
   path: string;
+  /**
+   * The operation's name in /v1/openapi.json: `resource.verb` in camelCase (`messages.send`,
+   * `webhooks.rotateSecret`), unique across the table. Required, so a new route names itself.
+   */
+  operationId: `${string}.${string}`;
   summary: string;
   tag: string;
   /** 'required' (default) | 'optional' (handler sees principal or null) | 'none'. */
@@ -32,6 +38,15 @@ export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType 
   status?: number;
   /** What the request costs beyond the per-key and per-client budgets every request spends (limits/http-limits.ts). */
   limit?: RouteLimit;
+  /** Ignores whatever query parameters come (health checks with cache-busters); every other route is strict. */
+  ignoreQuery?: boolean;
+  /** Honours the Idempotency-Key header (outbound/idempotency.ts); documented as a header parameter. */
+  idempotent?: boolean;
+  /**
+   * Error codes this route answers beyond the ones its shape implies (openapi.ts derives 400, 401,
+   * 402, 403, 404, 413, 415, 422, 429 from auth, path, body and limit): e.g. `conflict`.
+   */
+  errors?: ErrorCode[];
 }
 
 export interface RouteContext<Q, B> {
@@ -77,10 +92,18 @@ export class RouteTable {
     spec: RouteSpec<Q, B>,
     handler: Handler<z.output<Q>, z.output<B>>,
   ): void {
+    if (!OPERATION_ID.test(spec.operationId)) {
+      throw new Error(`route ${spec.method.toUpperCase()} ${spec.path}: operationId ${JSON.stringify(spec.operationId)} must be resource.verb in camelCase, e.g. "messages.send"`);
+    }
+    const taken = this.routes.find((r) => r.spec.operationId === spec.operationId);
+    if (taken) throw new Error(`route ${spec.method.toUpperCase()} ${spec.path}: operationId "${spec.operationId}" is already used by ${taken.spec.method.toUpperCase()} ${taken.spec.path}`);
     const strict = { ...spec, ...(spec.query ? { query: strictSchema(spec.query) } : {}), ...(spec.body ? { body: strictSchema(spec.body) } : {}) };
     this.routes.push({ spec: strict, handler: handler as Handler<unknown, unknown> });
   }
 }
+
+/** `resource.verb`, camelCase parts: what SDK generators turn into `client.resource.verb()`. */
+export const OPERATION_ID = /^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/;
 
 const NO_QUERY = z.strictObject({});
 const NO_BODY = z.strictObject({}).optional();
@@ -88,7 +111,7 @@ const NO_BODY = z.strictObject({}).optional();
 export function makeExpressHandler(route: RegisteredRoute) {
   const { spec, handler } = route;
   return async (req: Request, res: Response) => {
-    const query = validate(spec.query ?? NO_QUERY, req.query, 'query');
+    const query = spec.ignoreQuery ? {} : validate(spec.query ?? NO_QUERY, req.query, 'query');
     if (spec.body && req.body === undefined && spec.method !== 'get') {
       throw new AppError('unsupported_media_type', 'send a JSON body with Content-Type: application/json');
     }

@@ -90,7 +90,7 @@ describe('strict request schemas', () => {
 
   it('applies to every route added to the table, query and body', () => {
     const table = new RouteTable();
-    table.add({ method: 'post', path: '/v1/things', summary: 't', tag: 't', query: z.object({ limit: z.coerce.number().optional() }), body: Lenient }, async () => ({}));
+    table.add({ method: 'post', path: '/v1/things', operationId: 'things.create', summary: 't', tag: 't', query: z.object({ limit: z.coerce.number().optional() }), body: Lenient }, async () => ({}));
     const { spec } = table.routes[0]!;
     expect(refusal(spec.body!, { name: 'x', nested: { extra: 1 } }).message).toBe('body.nested.extra: unknown field; the fields here are mode, tags');
     expect(refusal(spec.query!, { limt: '5' }, 'query').message).toBe('query.limt: unknown query parameter; did you mean "limit"?');

@@ -28,6 +28,7 @@ import type { GateDecision, ProtectionGates } from '../protection/decision.js';
 import { parseStoredProtection } from '../protection/service.js';
 import type { ReviewHolds } from '../reviews/ports.js';
 import type { BounceHook } from '../outbound/bounces.js';
+import type { Metrics } from '../observability/metrics.js';
 import { isRecipientContext } from './directory.js';
 import { isPostmasterContext, type PostmasterRoute } from './postmaster.js';
 import { insertInboundCopy, type NewEventRow } from './repo.js';
@@ -40,6 +41,8 @@ export interface InboundServiceDeps {
   holds: ReviewHolds;
   /** Marks the agent's sent mail bounced when a DSN for it arrives (outbound/bounces.ts). */
   bounces: BounceHook;
+  /** Counts stored copies and bounces (observability/metrics.ts). */
+  metrics?: Pick<Metrics, 'inboundStored' | 'outbound'>;
   /** Forwards postmaster@ / abuse@ mail to the operator. */
   postmaster: Pick<PostmasterRoute, 'forward'>;
 }
@@ -232,7 +235,8 @@ export class InboundService implements InboundSink {
       });
     }
     // Idempotent, so a re-sent DSN (stored once) is harmless; runs in the copy's transaction.
-    await this.deps.bounces.onInbound(db, { agentId: recipient.agentId, raw: message.raw, parsed, at });
+    if (await this.deps.bounces.onInbound(db, { agentId: recipient.agentId, raw: message.raw, parsed, at })) this.deps.metrics?.outbound('bounced');
+    if (stored) this.deps.metrics?.inboundStored(decision.action === 'review' ? 'held' : decision.action === 'block' ? 'blocked' : 'received');
     return stored;
   }
 }

@@ -20,9 +20,53 @@ import { createE2AMcpServer } from '@e2a/sdk/mcp';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { AppError } from '../http/errors.js';
+import type { ExternalOperation } from '../http/openapi.js';
 import { bearerKey } from './bearer.js';
 
 export const MCP_PATH = '/mcp';
+
+const notOffered = (method: 'get' | 'delete'): ExternalOperation => ({
+  method,
+  path: MCP_PATH,
+  kind: 'mcp',
+  operationId: `mcp.${method}`,
+  auth: 'required',
+  errors: ['unauthorized', 'method_not_allowed', 'rate_limited', 'quota_exceeded'],
+  operation: {
+    summary: `Not offered (the endpoint is stateless): 405 with Allow: POST, after the key is checked`,
+    tags: ['mcp'],
+    responses: {},
+  },
+});
+
+/** /mcp in /v1/openapi.json. The JSON-RPC methods themselves are MCP's (docs/MCP.md lists the tools). */
+export const MCP_OPERATIONS: ExternalOperation[] = [
+  {
+    method: 'post',
+    path: MCP_PATH,
+    kind: 'mcp',
+    operationId: 'mcp.call',
+    auth: 'required',
+    errors: ['bad_request', 'unauthorized', 'payload_too_large', 'rate_limited', 'quota_exceeded'],
+    operation: {
+      summary: 'Model Context Protocol, Streamable HTTP transport, stateless: one JSON-RPC 2.0 message or batch per request',
+      description:
+        'The tools call this API with the same key, so they may do what the key may do. Send `Accept: application/json, text/event-stream`; the answer is JSON. Transport-level refusals (malformed JSON-RPC, a missing Accept, a wrong Content-Type) are JSON-RPC error objects, not the Error envelope.',
+      tags: ['mcp'],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { description: 'A JSON-RPC 2.0 request, notification or batch (MCP messages).', type: ['object', 'array'] } } },
+      },
+      responses: {
+        '200': { description: 'The JSON-RPC response(s).', content: { 'application/json': { schema: { type: ['object', 'array'] } } } },
+        '202': { description: 'Accepted: the request held only notifications or responses.' },
+        '406': { description: 'The Accept header lacks application/json or text/event-stream (a JSON-RPC error object).', content: { 'application/json': { schema: { type: 'object' } } } },
+      },
+    },
+  },
+  notOffered('get'),
+  notOffered('delete'),
+];
 
 export interface McpEndpointDeps {
   /** This gateway's API base URL on loopback; a function because the port is known only after listen. */

@@ -6,23 +6,23 @@ import type { MessagesService } from './service.js';
 
 export function messageRoutes(routes: RouteTable, agents: AgentsService, messages: MessagesService): void {
   routes.add(
-    { method: 'get', path: '/v1/agents/:address/messages', summary: "List an agent's messages, newest first", tag: 'messages', query: ListMessagesQuery, response: MessagePage },
+    { method: 'get', path: '/v1/agents/:address/messages', operationId: 'messages.list', summary: "List an agent's messages, newest first", tag: 'messages', query: ListMessagesQuery, response: MessagePage },
     async ({ principal, params, query }) => messages.list(await agents.resolve(principal, params.address!), query),
   );
   routes.add(
-    { method: 'get', path: '/v1/agents/:address/messages/:id', summary: 'Get a message with bodies, verdict and signed claims', tag: 'messages', response: Message },
+    { method: 'get', path: '/v1/agents/:address/messages/:id', operationId: 'messages.get', summary: 'Get a message with bodies, verdict and signed claims', tag: 'messages', response: Message },
     async ({ principal, params }) => messages.get(await agents.resolve(principal, params.address!), params.id!),
   );
   routes.add(
-    { method: 'patch', path: '/v1/agents/:address/messages/:id', summary: 'Mark a message read or unread', tag: 'messages', body: UpdateMessageRequest, response: Message },
+    { method: 'patch', path: '/v1/agents/:address/messages/:id', operationId: 'messages.update', summary: 'Mark a message read or unread', tag: 'messages', body: UpdateMessageRequest, response: Message },
     async ({ principal, params, body }) => messages.markRead(await agents.resolve(principal, params.address!), params.id!, body.read),
   );
   routes.add(
-    { method: 'get', path: '/v1/agents/:address/messages/:id/raw', summary: 'The stored RFC 5322 message with signed X-E2A-Auth-* headers prepended', tag: 'messages', produces: 'message/rfc822' },
+    { method: 'get', path: '/v1/agents/:address/messages/:id/raw', operationId: 'messages.getRaw', summary: 'The stored RFC 5322 message with signed X-E2A-Auth-* headers prepended', tag: 'messages', produces: 'message/rfc822' },
     async ({ principal, params }) => new RawBody(await messages.raw(await agents.resolve(principal, params.address!), params.id!), 'message/rfc822'),
   );
   routes.add(
-    { method: 'get', path: '/v1/agents/:address/messages/:id/attachments/:index', summary: 'Download one attachment', tag: 'messages', produces: 'application/octet-stream' },
+    { method: 'get', path: '/v1/agents/:address/messages/:id/attachments/:index', operationId: 'messages.getAttachment', summary: 'Download one attachment', tag: 'messages', produces: 'application/octet-stream' },
     async ({ principal, params }) => {
       // The route table has checked :index (http/path-params.ts): digits, at most 2^31 - 1.
       const agent = await agents.resolve(principal, params.address!);

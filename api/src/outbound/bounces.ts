@@ -12,15 +12,15 @@ import { outboundEvent } from './events.js';
 import { insertEvents } from './repo.js';
 
 export interface BounceHook {
-  onInbound(db: Database, input: { agentId: string; raw: Buffer; parsed: ParsedMessage; at: Date }): Promise<void>;
+  onInbound(db: Database, input: { agentId: string; raw: Buffer; parsed: ParsedMessage; at: Date }): Promise<boolean>;
 }
 
 export const bounceDetector: BounceHook = {
   async onInbound(db, { agentId, raw, parsed, at }) {
     const dsn = parseDsn(raw, parsed);
-    if (!dsn?.originalMessageId) return;
+    if (!dsn?.originalMessageId) return false;
     // A "delayed" report (RFC 3464 §2.3.3) is news, not a failure: the remote MTA is still trying.
-    if (!dsn.recipients.some((r) => r.action === 'failed')) return;
+    if (!dsn.recipients.some((r) => r.action === 'failed')) return false;
     const original = await db
       .selectFrom('messages as m')
       .innerJoin('agents as a', 'a.id', 'm.agent_id')
@@ -30,7 +30,7 @@ export const bounceDetector: BounceHook = {
       .where('m.message_id_header', '=', dsn.originalMessageId)
       .where('m.status', '=', 'sent')
       .executeTakeFirst();
-    if (!original) return;
+    if (!original) return false;
     const reason = `bounced: ${describeDsn(dsn)}`.slice(0, 1000);
     const bounced = new Map(dsn.recipients.filter((r) => r.action === 'failed' && r.recipient).map((r) => [r.recipient!.toLowerCase(), r]));
     const delivery = (original.delivery as Array<{ address: string; status: string; response: string | null }>).map((d) => {
@@ -44,7 +44,7 @@ export const bounceDetector: BounceHook = {
       .where('status', '=', 'sent')
       .returning('id')
       .executeTakeFirst();
-    if (!updated) return;
+    if (!updated) return false;
     await insertEvents(
       db,
       original.user_id,
@@ -52,5 +52,6 @@ export const bounceDetector: BounceHook = {
       [outboundEvent('email.failed', { id: original.id, agentAddress: original.address, conversationId: original.conversation_id, to: delivery.map((d) => d.address), subject: original.subject }, reason)],
       at,
     );
+    return true;
   },
 };

@@ -30,14 +30,15 @@ export interface StoredResponse {
   body: unknown;
 }
 
-const KEY = /^[\x21-\x7e]{1,255}$/;
+/** What an Idempotency-Key may be (also published in /v1/openapi.json). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The Idempotency-Key header, checked: 1-255 visible ASCII characters. */
 export function idempotencyKeyOf(headers: Record<string, string | string[] | undefined>): string | null {
   const value = headers['idempotency-key'];
   if (value === undefined) return null;
   const key = Array.isArray(value) ? value[0] : value;
-  if (key === undefined || !KEY.test(key)) throw new AppError('validation_error', 'Idempotency-Key must be 1-255 visible ASCII characters, e.g. a UUID');
+  if (key === undefined || !IDEMPOTENCY_KEY.test(key)) throw new AppError('validation_error', 'Idempotency-Key must be 1-255 visible ASCII characters, e.g. a UUID');
   return key;
 }
 

@@ -41,6 +41,8 @@ export function outboundRoutes(routes: RouteTable, deps: { agents: AgentsService
     {
       method: 'post',
       path: '/v1/agents/:address/messages',
+      operationId: 'messages.send',
+      idempotent: true,
       summary: 'Send a message as the agent (202 accepted | 202 pending_review | 403 blocked_by_policy; ?wait=sent for the final status)',
       tag: 'outbound',
       query: SendQuery,
@@ -55,6 +57,9 @@ export function outboundRoutes(routes: RouteTable, deps: { agents: AgentsService
     {
       method: 'post',
       path: '/v1/agents/:address/messages/:id/reply',
+      operationId: 'messages.reply',
+      idempotent: true,
+      errors: ['conflict'],
       summary: 'Reply to a message (In-Reply-To and References set; reply_all adds the original To and Cc)',
       tag: 'outbound',
       query: SendQuery,
@@ -69,6 +74,9 @@ export function outboundRoutes(routes: RouteTable, deps: { agents: AgentsService
     {
       method: 'post',
       path: '/v1/agents/:address/messages/:id/forward',
+      operationId: 'messages.forward',
+      idempotent: true,
+      errors: ['conflict'],
       summary: 'Forward a message: the original travels whole as a message/rfc822 attachment',
       tag: 'outbound',
       query: SendQuery,

@@ -26,6 +26,7 @@ import { checkAttachments, checkCustomHeaders, checkRecipientCount, checkTotalSi
 import { uniqueRecipients } from './recipients.js';
 import { outboundEvent } from './events.js';
 import { OutboundRepo, type ClaimedMessage } from './repo.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export interface OutboundServiceDeps {
   db: Database;
@@ -40,6 +41,8 @@ export interface OutboundServiceDeps {
   dispatch: OutboundDispatch;
   /** How often `?wait=sent` re-reads the status when no notification arrives. */
   waitPollMs?: number;
+  /** Counts messages queued for sending (observability/metrics.ts). */
+  metrics?: Pick<Metrics, 'outbound'>;
 }
 
 /**
@@ -254,6 +257,7 @@ export class OutboundService {
       reservation?.slot.release();
       throw err;
     }
+    if (status === 'queued') this.deps.metrics?.outbound('queued');
     if (reservation) {
       reservation.slot.run({
         id,

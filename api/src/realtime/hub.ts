@@ -69,6 +69,13 @@ export class RealtimeHub {
     return this.agents.size;
   }
 
+  /** WebSocket listeners open in this process (the e2a_websocket_listeners gauge). */
+  get listenerCount(): number {
+    let count = 0;
+    for (const agent of this.agents.values()) count += agent.listeners.size;
+    return count;
+  }
+
   /** The sequence number of one of the agent's events, or null (unknown, or another agent's). */
   seqOf(agentId: string, eventId: string): Promise<number | null> {
     return this.opts.repo.seqOf(agentId, eventId);

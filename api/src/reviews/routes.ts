@@ -6,17 +6,19 @@ import type { ReviewsService } from './service.js';
 
 export function reviewRoutes(routes: RouteTable, reviews: ReviewsService, links: MagicLinks): void {
   routes.add(
-    { method: 'get', path: '/v1/reviews', summary: 'List reviews (account keys only)', tag: 'reviews', query: ListReviewsQuery, response: ReviewPage },
+    { method: 'get', path: '/v1/reviews', operationId: 'reviews.list', summary: 'List reviews (account keys only)', tag: 'reviews', query: ListReviewsQuery, response: ReviewPage },
     ({ principal, query }) => reviews.list(principal, query),
   );
   routes.add(
-    { method: 'get', path: '/v1/reviews/:id', summary: 'Get a review with the message text (account keys only)', tag: 'reviews', response: Review },
+    { method: 'get', path: '/v1/reviews/:id', operationId: 'reviews.get', summary: 'Get a review with the message text (account keys only)', tag: 'reviews', response: Review },
     ({ principal, params }) => reviews.get(principal, params.id!),
   );
   routes.add(
     {
       method: 'post',
       path: '/v1/reviews/:id/approve',
+      operationId: 'reviews.approve',
+      errors: ['conflict'],
       summary: 'Approve a held message, optionally editing recipients, subject and bodies (outbound only)',
       tag: 'reviews',
       body: ApproveReviewRequest,
@@ -25,17 +27,17 @@ export function reviewRoutes(routes: RouteTable, reviews: ReviewsService, links:
     ({ principal, params, body }) => reviews.approve(principal, params.id!, body),
   );
   routes.add(
-    { method: 'post', path: '/v1/reviews/:id/reject', summary: 'Reject a held message', tag: 'reviews', body: RejectReviewRequest, response: Review },
+    { method: 'post', path: '/v1/reviews/:id/reject', operationId: 'reviews.reject', errors: ['conflict'], summary: 'Reject a held message', tag: 'reviews', body: RejectReviewRequest, response: Review },
     ({ principal, params, body }) => reviews.reject(principal, params.id!, body.reason),
   );
 
   const html = (page: Parameters<typeof renderPage>[0]) => new RawBody(Buffer.from(renderPage(page), 'utf8'), 'text/html; charset=utf-8', { ...PAGE_HEADERS });
   routes.add(
-    { method: 'get', path: '/review/:token', summary: 'Magic-link confirmation page (never acts)', tag: 'reviews', auth: 'none', produces: 'text/html', limit: 'review_link' },
+    { method: 'get', path: '/review/:token', operationId: 'reviewLinks.view', summary: 'Magic-link confirmation page (never acts)', tag: 'reviews', auth: 'none', produces: 'text/html', limit: 'review_link' },
     async ({ params }) => html(await links.view(params.token!)),
   );
   routes.add(
-    { method: 'post', path: '/review/:token', summary: 'Magic-link action: uses the token once and approves or rejects', tag: 'reviews', auth: 'none', produces: 'text/html', limit: 'review_link' },
+    { method: 'post', path: '/review/:token', operationId: 'reviewLinks.act', summary: 'Magic-link action: uses the token once and approves or rejects', tag: 'reviews', auth: 'none', produces: 'text/html', limit: 'review_link' },
     async ({ params }) => html(await links.act(params.token!)),
   );
 }

@@ -4,7 +4,7 @@
  */
 import type { Resolver } from '@e2a/relay';
 import type { KyselyPlugin } from 'kysely';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { createGateway, type Gateway } from '../gateway.js';
@@ -49,8 +49,10 @@ export async function startTestGateway(opts: {
    * pool of its own. Left in place at close; the first gateway drops it.
    */
   replicaOf?: TestGateway;
+  /** The gateway's logger (default: silent, or E2A_TEST_LOG's level); tests capture log lines with one. */
+  logger?: Logger;
 }): Promise<TestGateway> {
-  const { engine, env, plugins, replicaOf, ...fakes } = opts;
+  const { engine, env, plugins, replicaOf, logger, ...fakes } = opts;
   const db = replicaOf ? await openReplicaDatabase(replicaOf) : await openTestDatabase(engine);
   const config = loadConfig({
     env: {
@@ -66,7 +68,7 @@ export async function startTestGateway(opts: {
   });
   const gateway = await createGateway({
     config,
-    logger: pino({ level: process.env.E2A_TEST_LOG ?? 'silent' }),
+    logger: logger ?? pino({ level: process.env.E2A_TEST_LOG ?? 'silent' }),
     database: plugins ? { ...db.handle, db: plugins.reduce((d, plugin) => d.withPlugin(plugin), db.handle.db) } : db.handle,
     ...fakes,
     // 1024-bit DKIM keys: mailauth's minimum, and a fraction of the 2048-bit generation time.

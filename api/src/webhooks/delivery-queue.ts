@@ -111,3 +111,19 @@ export async function markFailed(
     .executeTakeFirst();
   return { disabled: row?.disabled === true };
 }
+
+/** Pending deliveries counted at most this far: a scrape stays one bounded index read however long the queue. */
+export const QUEUE_DEPTH_CAP = 100_000;
+
+/**
+ * The queue for /metrics: pending deliveries (up to QUEUE_DEPTH_CAP) and the age of the oldest one,
+ * read through the partial index on pending rows.
+ */
+export async function queueStats(db: Database, now: Date): Promise<{ depth: number; oldestAgeSeconds: number }> {
+  const { rows } = await sql<{ depth: string | number; oldest: Date | string | null }>`
+    select count(*) as depth, min(created_at) as oldest
+    from (select created_at from webhook_deliveries where status = 'pending' limit ${QUEUE_DEPTH_CAP}) pending`.execute(db);
+  const row = rows[0];
+  const oldest = row?.oldest ? new Date(row.oldest).getTime() : null;
+  return { depth: Number(row?.depth ?? 0), oldestAgeSeconds: oldest === null ? 0 : Math.max(0, (now.getTime() - oldest) / 1000) };
+}

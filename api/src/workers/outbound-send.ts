@@ -6,7 +6,9 @@
  *
  *   an agent on this gateway → LocalDelivery (the inbound pipeline, no SMTP)
  *   anyone else              → the transport of outbound_smtp.mode (upstream pool | direct MX),
- *                              or, with mode none, an immediate failure that says how to fix it.
+ *                              with mode outbox the local outbox (captured, recorded as sent with
+ *                              the response CAPTURED_RESPONSE), or, with mode none, an immediate
+ *                              failure that says how to fix it.
  *
  * Temporary failures are retried with backoff for outbound.retry_hours from the first attempt;
  * permanent ones fail at once. The final status and its event (email.sent | email.failed) are
@@ -25,13 +27,15 @@ import { composeSigned } from '../outbound/compose.js';
 import type { OutboundDraft } from '../outbound/draft.js';
 import { outboundEvent } from '../outbound/events.js';
 import type { LocalDelivery } from '../outbound/local-delivery.js';
+import { CAPTURED_RESPONSE, type Outbox } from '../outbox/outbox.js';
 import { uniqueRecipients } from '../outbound/recipients.js';
 import { OutboundRepo, type ClaimedMessage } from '../outbound/repo.js';
 import { retryDelayMs, type OutboundRetryPolicy } from '../outbound/retry.js';
+import type { Metrics } from '../observability/metrics.js';
 import { PollingWorker, type JobSlot } from './polling-worker.js';
 
 export const NO_ROUTE_REASON =
-  'no outbound route: set outbound_smtp.mode to upstream (with outbound_smtp.host) or direct to deliver to addresses outside this gateway';
+  'no outbound route: set outbound_smtp.mode to upstream (with outbound_smtp.host) or direct to deliver to addresses outside this gateway, or outbox to capture such mail locally';
 
 export interface OutboundSendDeps {
   db: Database;
@@ -43,8 +47,10 @@ export interface OutboundSendDeps {
   local: LocalDelivery;
   /** Which recipient domains can hold agents of this gateway. */
   localDomains: LocalDomains;
-  /** null when outbound_smtp.mode is none. */
+  /** null when outbound_smtp.mode is none or outbox. */
   transport: OutboundTransport | null;
+  /** The local outbox when outbound_smtp.mode is outbox: mail with no transport is captured there. */
+  outbox: Outbox | null;
   retry: OutboundRetryPolicy;
   retryWindowMs: number;
   concurrency: number;
@@ -52,6 +58,8 @@ export interface OutboundSendDeps {
   /** How long one attempt may hold its claim (all MX hosts, all timeouts). */
   leaseMs: number;
   random?: () => number;
+  /** Counts sent and failed messages and times attempts (observability/metrics.ts). */
+  metrics?: Pick<Metrics, 'outbound' | 'outboundAttempt'>;
 }
 
 type Delivery = Array<{ address: string; status: string; response: string | null }>;
@@ -76,6 +84,13 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
   }
 
   protected async attempt(job: ClaimedMessage): Promise<void> {
+    const started = performance.now();
+    const result = await this.send(job);
+    this.deps.metrics?.outboundAttempt(result, (performance.now() - started) / 1000);
+    if (result !== 'deferred') this.deps.metrics?.outbound(result);
+  }
+
+  private async send(job: ClaimedMessage): Promise<'sent' | 'failed' | 'deferred'> {
     const { box, clock } = this.deps;
     const draft = JSON.parse(box.open(job.draft).toString('utf8')) as OutboundDraft;
     let raw: Buffer;
@@ -89,8 +104,7 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
       } catch (err) {
         // Composition is deterministic: retrying a draft that cannot be composed cannot help.
         const reason = `could not compose the message: ${(err as Error).message}`.slice(0, 500);
-        await this.record(job, new Map(), uniqueRecipients(draft.to, draft.cc, draft.bcc).map((address) => ({ address, status: 'failed', response: reason })), null);
-        return;
+        return this.record(job, new Map(), uniqueRecipients(draft.to, draft.cc, draft.bcc).map((address) => ({ address, status: 'failed', response: reason })), null);
       }
       composed = raw;
     }
@@ -114,16 +128,20 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
       }
     }
     if (external.length > 0) {
-      if (this.deps.transport === null) {
+      if (this.deps.transport === null && this.deps.outbox !== null) {
+        const id = await this.deps.outbox.capture({ userId: job.user_id, source: 'message', sourceId: job.id, agentAddress: job.agent_address, from: job.agent_address, to: external, subject: job.subject ?? '', raw });
+        this.deps.logger.info({ message: job.id, outbox: id, to: external }, 'outbound message captured in the local outbox');
+        outcomes.push(...external.map((address) => ({ address, status: 'sent' as const, response: CAPTURED_RESPONSE })));
+      } else if (this.deps.transport === null) {
         outcomes.push(...external.map((address) => ({ address, status: 'failed' as const, response: NO_ROUTE_REASON })));
       } else {
         outcomes.push(...(await this.deps.transport.send({ from: job.agent_address, to: external }, raw)));
       }
     }
-    await this.record(job, previous, outcomes, composed === null ? null : { sealed: box.seal(composed), size: composed.length });
+    return this.record(job, previous, outcomes, composed === null ? null : { sealed: box.seal(composed), size: composed.length });
   }
 
-  private async record(job: ClaimedMessage, previous: Map<string, Delivery[number]>, outcomes: RecipientOutcome[], composed: { sealed: Buffer; size: number } | null): Promise<void> {
+  private async record(job: ClaimedMessage, previous: Map<string, Delivery[number]>, outcomes: RecipientOutcome[], composed: { sealed: Buffer; size: number } | null): Promise<'sent' | 'failed' | 'deferred'> {
     const now = this.deps.clock.now();
     const expired = now.getTime() >= new Date(job.first_attempt_at).getTime() + this.deps.retryWindowMs;
     for (const o of outcomes) {
@@ -135,7 +153,7 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
     if (deferred.length > 0) {
       const wait = retryDelayMs(this.deps.retry, job.attempts, this.deps.random);
       await this.repo.defer(job.id, { composed, delivery, nextAttemptAt: new Date(now.getTime() + wait), reason: `retrying: ${deferred[0]!.response ?? 'temporary failure'}`.slice(0, 1000) });
-      return;
+      return 'deferred';
     }
     const failed = delivery.filter((d) => d.status === 'failed');
     const sent = delivery.filter((d) => d.status === 'sent');
@@ -152,5 +170,6 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
       at: now,
       event: outboundEvent(type, { id: job.id, agentAddress: job.agent_address, conversationId: job.conversation_id, to: delivery.map((d) => d.address), subject: job.subject }, reason),
     });
+    return status;
   }
 }

@@ -3,14 +3,16 @@
  * transport as agents' mail, DKIM-signed for the From domain, with the same retry policy. These
  * rows are never in any agent's mailbox, so an agent cannot read the approval links meant for its
  * reviewer; nor is a recipient on a domain this gateway serves ever sent one, since the mail would
- * come back in to an agent there (system/system-mail-recipients.ts). With outbound_smtp.mode none
- * there is no way out: the row fails with the reason and a warning is logged, so an operator sees
- * why reviewers get no mail.
+ * come back in to an agent there (system/system-mail-recipients.ts). With outbound_smtp.mode outbox
+ * the composed mail is captured in the local outbox under the row's account (user_id; none for the
+ * operator's postmaster@ forwards) and the row is sent. With mode none there is no way out: the row
+ * fails with the reason and a warning is logged, so an operator sees why reviewers get no mail.
  */
 import { composeMessage, type RecipientOutcome } from '@e2a/relay';
 import { sql } from 'kysely';
 import { randomToken } from '../ids.js';
 import { signForSender } from '../outbound/compose.js';
+import { CAPTURED_RESPONSE } from '../outbox/outbox.js';
 import { retryDelayMs } from '../outbound/retry.js';
 import type { SystemMailRecipients } from '../system/system-mail-recipients.js';
 import { NO_ROUTE_REASON, type OutboundSendDeps } from './outbound-send.js';
@@ -21,6 +23,7 @@ export type SystemMailDeps = Omit<OutboundSendDeps, 'local' | 'localDomains' | '
 
 interface SystemMailJob {
   id: string;
+  user_id: string | null;
   from_address: string;
   to_addresses: string[];
   subject: string;
@@ -47,19 +50,19 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
           WHERE status = 'queued' AND next_attempt_at <= ${now} AND (locked_until IS NULL OR locked_until < ${now})
           ORDER BY next_attempt_at LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-      RETURNING id, from_address, to_addresses, subject, text_body, html_body, attachment, attempts, created_at`.execute(this.deps.db);
+      RETURNING id, user_id, from_address, to_addresses, subject, text_body, html_body, attachment, attempts, created_at`.execute(this.deps.db);
     return result.rows;
   }
 
   protected async attempt(job: SystemMailJob): Promise<void> {
-    const { box, clock, transport, logger } = this.deps;
+    const { box, clock, transport, outbox, logger } = this.deps;
     const { allowed, refused } = await this.deps.recipients.split(job.to_addresses);
     if (refused.length > 0) logger.warn({ systemMail: job.id, refused }, 'system mail recipients refused: on a domain this gateway serves');
     if (allowed.length === 0) {
       await this.finish(job, 'failed', refused.join('; ').slice(0, 1000));
       return;
     }
-    if (transport === null) {
+    if (transport === null && outbox === null) {
       logger.warn({ systemMail: job.id, to: job.to_addresses }, `system mail not sent: ${NO_ROUTE_REASON}`);
       await this.finish(job, 'failed', NO_ROUTE_REASON);
       return;
@@ -83,6 +86,12 @@ export class SystemMailWorker extends PollingWorker<SystemMailJob> {
       headers: { 'Auto-Submitted': 'auto-generated' },
     });
     const signed = await signForSender(raw, job.from_address, { dkim: this.deps.dkim, date });
+    if (transport === null) {
+      const id = await outbox!.capture({ userId: job.user_id, source: 'system_mail', sourceId: job.id, agentAddress: null, from: job.from_address, to: allowed, subject: job.subject, raw: signed });
+      logger.info({ systemMail: job.id, outbox: id, to: allowed, account: job.user_id }, 'system mail captured in the local outbox');
+      await this.recordOutcomes(job, allowed.map((address) => ({ address, status: 'sent' as const, response: CAPTURED_RESPONSE })), refused);
+      return;
+    }
     const outcomes = await transport.send({ from: job.from_address, to: allowed }, signed);
     await this.recordOutcomes(job, outcomes, refused);
   }

@@ -20,6 +20,7 @@ import { signedRequest } from '../webhooks/signed-request.js';
 import { activeSecrets } from '../webhooks/signing-secrets.js';
 import { claimDue, markFailed, markSucceeded, type ClaimedDelivery } from '../webhooks/delivery-queue.js';
 import { PollingWorker } from './polling-worker.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export interface WebhookDeliveryDeps {
   db: Database;
@@ -35,6 +36,8 @@ export interface WebhookDeliveryDeps {
   timeoutMs: number;
   disableAfterMs: number;
   random?: () => number;
+  /** Counts attempts and their duration (observability/metrics.ts). */
+  metrics?: Pick<Metrics, 'webhookAttempt'>;
 }
 
 /** Signing and recording the result take far less than this beyond the HTTP deadline. */
@@ -56,6 +59,7 @@ export class WebhookDeliveryWorker extends PollingWorker<ClaimedDelivery> {
     const at = clock.now();
     const envelope = toWireEvent({ id: job.event_id, type: job.event_type, schema_version: job.schema_version, created_at: job.event_created_at, data: job.data });
     let outcome: PostOutcome;
+    const started = performance.now();
     try {
       outcome = await transport.post(signedRequest(job.url, envelope, activeSecrets(job, box, at), at));
     } catch (err) {
@@ -64,6 +68,10 @@ export class WebhookDeliveryWorker extends PollingWorker<ClaimedDelivery> {
       outcome = { kind: 'error', refused: false, error: `could not sign the request: ${(err as Error).message}` };
     }
     const done = clock.now();
+    this.deps.metrics?.webhookAttempt(
+      outcome.kind === 'error' ? 'network_error' : outcome.status >= 200 && outcome.status < 300 ? 'success' : 'http_error',
+      (performance.now() - started) / 1000,
+    );
     if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
       await markSucceeded(db, job, { at: done, status: outcome.status });
       return;

@@ -6,6 +6,7 @@ import { CONFIG_KEYS, configPath, effectiveConfig, readConfig, writeConfig, type
 import type { Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from '../failure.js';
+import { urlValue } from '../values.js';
 
 async function prompt(question: string): Promise<string> {
   if (!process.stdin.isTTY) throw new CliError('no --key given and no terminal to ask on; pass --key e2a_…', EXIT.usage);
@@ -22,7 +23,7 @@ export function accountCommands(program: Command, ctx: () => Context): void {
     .command('login')
     .description('check an API key against the server and store it (mode 0600)')
     .option('--key <key>', 'API key (e2a_…); asked for when omitted')
-    .option('--url <url>', 'API URL', undefined)
+    .option('--url <url>', 'API URL', urlValue)
     .addHelpText('after', '\nExample:\n  e2a login --url http://127.0.0.1:8080 --key e2a_…')
     .action(async (opts: { key?: string; url?: string }) => {
       const url = opts.url ?? effectiveConfig().api_url;

@@ -12,6 +12,7 @@ import { AuthenticationError, E2AError, generateWebhookSecret, NotFoundError, Pe
 import { readConfig, writeConfig } from '../config-store.js';
 import type { Context } from '../context.js';
 import { parseDuration } from '../duration.js';
+import { durationOption, urlValue } from '../values.js';
 import { askModel, FORWARD_FORMATS, postWebhook, type Attempt, type ForwardFormat } from '../forward.js';
 import { statusLine, untilTaken } from '../forward-retry.js';
 import { collect } from '../repeatable.js';
@@ -33,7 +34,7 @@ export function listenCommand(program: Command, ctx: () => Context): void {
     .command('listen')
     .description("receive an agent's events as they arrive; optionally forward each to a local webhook handler or a model")
     .option('--agent <address>', 'the agent to listen for')
-    .option('--forward <url>', 'POST each event here, retried until it answers 2xx; only then is it acknowledged')
+    .option('--forward <url>', 'POST each event here, retried until it answers 2xx; only then is it acknowledged', urlValue)
     .addOption(
       new Option('--forward-format <format>', 'webhook: the signed Standard Webhooks request a webhook endpoint gets; responses: ask an OpenAI Responses API endpoint to answer each email')
         .choices(FORWARD_FORMATS)
@@ -44,7 +45,7 @@ export function listenCommand(program: Command, ctx: () => Context): void {
     .option('--no-reply', "with --forward-format responses: do not send the model's answer as a reply")
     .option('--allow <address>', 'sender (or @domain) the model may treat as allowlisted (repeatable)', collect, [])
     .option('--once', 'stop after the first event handled')
-    .option('--until <duration>', 'stop after this long (30s, 5m, 2h)')
+    .option('--until <duration>', 'stop after this long (30s, 5m, 2h)', (text: string) => (durationOption(text), text))
     .addHelpText(
       'after',
       [

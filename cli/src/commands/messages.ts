@@ -1,6 +1,7 @@
 import type { MessageSummary } from '@e2a/sdk';
 import type { Command } from 'commander';
 import { table, type Context } from '../context.js';
+import { limitOption } from '../values.js';
 
 export function messageCommands(program: Command, ctx: () => Context): void {
   const messages = program.command('messages').description("read an agent's mailbox");
@@ -11,11 +12,11 @@ export function messageCommands(program: Command, ctx: () => Context): void {
     .option('--from <address>')
     .option('--subject <text>', 'subject contains')
     .option('--conversation <id>')
-    .option('--limit <n>', 'at most this many', '20')
+    .option('--limit <n>', 'at most this many', limitOption(10_000), 20)
     .addHelpText('after', '\nExample:\n  e2a messages list --agent bot@agents.example.com --unread')
-    .action(async (opts: { agent?: string; unread?: boolean; from?: string; subject?: string; conversation?: string; limit: string }) => {
+    .action(async (opts: { agent?: string; unread?: boolean; from?: string; subject?: string; conversation?: string; limit: number }) => {
       const c = ctx();
-      const limit = Math.max(1, Number(opts.limit) || 20);
+      const limit = opts.limit;
       const items: MessageSummary[] = [];
       for await (const m of c.client().messages.iterate(c.agent(opts.agent), {
         limit: Math.min(limit, 200),

@@ -7,6 +7,7 @@ import type { Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from '../failure.js';
 import { collect } from '../repeatable.js';
+import { secondsOption } from '../values.js';
 
 function readText(path: string | undefined, what: string): string | undefined {
   if (path === undefined) return undefined;
@@ -47,7 +48,7 @@ interface BodyOptions {
   attach: string[];
   idempotencyKey?: string;
   wait?: boolean;
-  timeout: string;
+  timeout: number;
 }
 
 function bodyOf(opts: BodyOptions) {
@@ -58,7 +59,7 @@ function bodyOf(opts: BodyOptions) {
 }
 
 function sendOptions(opts: BodyOptions) {
-  return { ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}), wait: Boolean(opts.wait), timeoutSeconds: Number(opts.timeout) || 30 };
+  return { ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}), wait: Boolean(opts.wait), timeoutSeconds: opts.timeout };
 }
 
 function bodyFlags(cmd: Command): Command {
@@ -69,7 +70,7 @@ function bodyFlags(cmd: Command): Command {
     .option('--attach <path>', 'attach a file (repeatable)', collect, [])
     .option('--idempotency-key <key>', 'repeat-safe key (a retry with the same key sends once)')
     .option('--wait', 'wait until the message is sent or failed')
-    .option('--timeout <seconds>', 'with --wait, give up after this long', '30');
+    .option('--timeout <seconds>', 'with --wait, give up after this long', secondsOption, 30);
 }
 
 export function sendCommands(program: Command, ctx: () => Context): void {

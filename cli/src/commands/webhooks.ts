@@ -1,7 +1,10 @@
 import type { EventType } from '@e2a/sdk';
 import type { Command } from 'commander';
 import { table, type Context } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { CliError } from '../failure.js';
 import { collect } from '../repeatable.js';
+import { limitOption, urlValue } from '../values.js';
 
 export function webhookCommands(program: Command, ctx: () => Context): void {
   const webhooks = program.command('webhooks').description('signed HTTP callbacks for events (account key)');
@@ -16,7 +19,8 @@ export function webhookCommands(program: Command, ctx: () => Context): void {
     );
   });
   webhooks
-    .command('create <url>')
+    .command('create')
+    .argument('<url>', 'https URL that receives the events', urlValue)
     .option('--event <type>', 'only this event type (repeatable; default all)', collect, [])
     .option('--agent <address>', 'only this agent (repeatable)', collect, [])
     .option('--description <text>', '', '')
@@ -44,6 +48,16 @@ export function webhookCommands(program: Command, ctx: () => Context): void {
       const hook = await c.client().webhooks.rotateSecret(id);
       c.print(hook, () => `New signing secret: ${hook.secret}`);
     });
+  webhooks
+    .command('test <id>')
+    .description('send a signed test event to the webhook now and report what it answered')
+    .action(async (id: string) => {
+      const c = ctx();
+      const result = await c.client().webhooks.test(id);
+      c.print(result, () => (result.success ? `ok: the endpoint answered ${result.status} (event ${result.event_id})` : `failed: ${result.status === null ? 'no answer' : `HTTP ${result.status}`}${result.error ? ` (${result.error})` : ''} (event ${result.event_id})`));
+      // A failed test is a finished command with a bad outcome: exit 1 after the report.
+      if (!result.success) throw new CliError('', EXIT.other);
+    });
   webhooks.command('deliveries <id>').action(async (id: string) => {
     const c = ctx();
     const page = await c.client().webhooks.deliveries(id, { limit: 50 });
@@ -57,13 +71,13 @@ export function eventCommands(program: Command, ctx: () => Context): void {
     .command('list')
     .option('--type <type>')
     .option('--agent <address>')
-    .option('--limit <n>', '', '20')
-    .action(async (opts: { type?: string; agent?: string; limit: string }) => {
+    .option('--limit <n>', 'at most this many (1–200)', limitOption(200), 20)
+    .action(async (opts: { type?: string; agent?: string; limit: number }) => {
       const c = ctx();
       const page = await c.client().events.list({
         ...(opts.type ? { type: opts.type as EventType } : {}),
         ...(opts.agent ? { agent_address: opts.agent } : {}),
-        limit: Math.min(200, Number(opts.limit) || 20),
+        limit: opts.limit,
       });
       c.print(page.items, () =>
         table(
@@ -71,5 +85,13 @@ export function eventCommands(program: Command, ctx: () => Context): void {
           ['id', 'type', 'agent', 'subject', 'created_at'],
         ),
       );
+    });
+  events
+    .command('redeliver <id>')
+    .description('send the event again, with the same id, to every webhook it matches')
+    .action(async (id: string) => {
+      const c = ctx();
+      const result = await c.client().events.redeliver(id);
+      c.print(result, () => (result.deliveries.length === 0 ? `${result.event_id}: no webhook matches it` : `${result.event_id}: queued for ${result.deliveries.map((d) => d.webhook_id).join(', ')}`));
     });
 }

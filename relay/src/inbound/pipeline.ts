@@ -10,7 +10,7 @@ import { toCrlf } from '../mime/line-endings.js';
 import { checkMessageLimits, type MessageLimits } from '../mime/limits.js';
 import { ParseTimeoutError, type MessageParser } from '../mime/message-parser.js';
 import { sanitize } from '../mime/sanitize.js';
-import type { InboundSink, Logger, Recipient } from '../ports.js';
+import type { InboundObserver, InboundSink, Logger, Recipient } from '../ports.js';
 import type { SmtpReply } from '../smtp-reply.js';
 import { REPLY, accepted } from '../smtp-reply.js';
 import { receivedHeader } from './received-header.js';
@@ -39,6 +39,8 @@ export interface InboundPipelineOptions {
   messageLimits: MessageLimits;
   /** Parses on the event loop, or in a worker thread for a large message. */
   parser: MessageParser;
+  /** Told each message's verdict (metrics). */
+  observer?: Pick<InboundObserver, 'verdict'>;
 }
 
 export type InboundPipeline = (original: Buffer, tx: TransactionInfo) => Promise<SmtpReply>;
@@ -64,6 +66,7 @@ export function createInboundPipeline(options: InboundPipelineOptions): InboundP
         helo: tx.helo,
         mailFrom: tx.mailFrom,
       });
+      options.observer?.verdict(authentication);
       const received = receivedHeader({
         helo: tx.helo,
         remoteAddress: tx.remoteAddress,

@@ -8,7 +8,7 @@ import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPSe
 import type { SenderVerifier } from '../auth/verify.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import type { InboundBudget, InboundSink, Logger, Recipient, RecipientDirectory } from '../ports.js';
+import type { InboundBudget, InboundObserver, InboundSink, Logger, Recipient, RecipientDirectory } from '../ports.js';
 import type { SmtpReply } from '../smtp-reply.js';
 import { REPLY, replyText, toSmtpError } from '../smtp-reply.js';
 import { evaluateRecipient } from './address.js';
@@ -50,6 +50,8 @@ export interface InboundServerOptions {
   drainTimeoutMs?: number;
   /** Header and MIME limits; over one, the message gets 552 5.3.4 / 554 5.6.0 (default DEFAULT_MESSAGE_LIMITS). */
   messageLimits?: MessageLimits;
+  /** Told of sessions, transactions, sizes and verdicts (metrics); default: nobody. */
+  observer?: InboundObserver;
 }
 
 export interface InboundServer {
@@ -86,6 +88,7 @@ class CidrProxySmtpServer extends SMTPServer {
 export function createInboundServer(options: InboundServerOptions): InboundServer {
   const { directory, logger, hostname, maxMessageBytes, maxRecipients, limits, budget } = options;
   const clock = options.clock ?? systemClock;
+  const observer = options.observer ?? NO_OBSERVER;
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   // Large messages parse in a worker thread; closed with the server.
   const parser = createMessageParser();
@@ -97,6 +100,7 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
     clock,
     messageLimits: options.messageLimits ?? DEFAULT_MESSAGE_LIMITS,
     parser,
+    observer,
   });
   /**
    * Transactions under way (MAIL accepted, DATA not yet answered) and their recipients. On close()
@@ -140,8 +144,12 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
     },
 
     onConnect(session, callback) {
-      if (closing) return reply(callback, REPLY.shuttingDown);
+      if (closing) {
+        observer.session('refused');
+        return reply(callback, REPLY.shuttingDown);
+      }
       const refusal = guard.open(session);
+      observer.session(refusal ? 'refused' : 'accepted');
       if (refusal) {
         logger.info({ session: session.id, client: clientNetwork(session.remoteAddress), reason: refusal.text }, 'connection refused');
         return reply(callback, refusal);
@@ -216,6 +224,7 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
         })
         .then((r) => {
           endTransaction(session);
+          observer.transaction(r.code);
           if (r.code < 400) callback(null, replyText(r));
           else callback(toSmtpError(r));
         });
@@ -228,18 +237,20 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
       logger.info({ session: session.id, bytes: collected.size, limit: maxMessageBytes }, 'message too big');
       return REPLY.messageTooBig;
     }
+    observer.received(collected.bytes.length);
     const accepted = transactions.get(session) ?? new Map<string, Recipient>();
     const recipients = uniqueRecipients(session.envelope.rcptTo, accepted);
     if (recipients.length === 0) return REPLY.tryAgainLater;
-    return pipeline(collected.bytes, {
-      id: `${session.id}.${session.transaction}`,
+    const id = `${session.id}.${session.transaction}`;
+    return observer.inTransaction(id, () => pipeline(collected.bytes, {
+      id,
       mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
       recipients,
       remoteAddress: session.remoteAddress,
       helo: session.hostNameAppearsAs || '',
       protocol: session.transmissionType || 'ESMTP',
       tls: tlsSessions.of(session),
-    });
+    }));
   }
 
   const smtp = new CidrProxySmtpServer(smtpOptions, createProxyTrust(options.trustedProxyCidrs));
@@ -288,6 +299,14 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
     },
   };
 }
+
+const NO_OBSERVER: InboundObserver = {
+  session() {},
+  transaction() {},
+  received() {},
+  verdict() {},
+  inTransaction: (_tx, run) => run(),
+};
 
 /** One entry per mailbox, in RCPT order, even if two spellings led to the same recipient. */
 function uniqueRecipients(rcptTo: SMTPServerAddress[], accepted: TransactionRecipients): Recipient[] {

@@ -11,8 +11,10 @@ import { AccountResource } from './resources/account.js';
 import { AgentsResource } from './resources/agents.js';
 import { ApiKeysResource } from './resources/api-keys.js';
 import { ConversationsResource } from './resources/conversations.js';
+import { DomainsResource } from './resources/domains.js';
 import { EventsResource } from './resources/events.js';
 import { MessagesResource } from './resources/messages.js';
+import { OutboxResource } from './resources/outbox.js';
 import { ReviewsResource } from './resources/reviews.js';
 import { WebhooksResource } from './resources/webhooks.js';
 
@@ -43,6 +45,9 @@ export class E2A {
   readonly webhooks: WebhooksResource;
   readonly events: EventsResource;
   readonly reviews: ReviewsResource;
+  readonly domains: DomainsResource;
+  /** Mail captured instead of sent (outbound_smtp.mode outbox). */
+  readonly outbox: OutboxResource;
   /** The account's claims key (verifying X-E2A-Auth-* claims). */
   readonly account: AccountResource;
   readonly http: HttpClient;
@@ -71,6 +76,8 @@ export class E2A {
     this.webhooks = new WebhooksResource(this.http);
     this.events = new EventsResource(this.http);
     this.reviews = new ReviewsResource(this.http);
+    this.domains = new DomainsResource(this.http);
+    this.outbox = new OutboxResource(this.http);
     this.account = new AccountResource(this.http);
   }
 

@@ -8,7 +8,7 @@ export class E2AError extends Error {
   override name = 'E2AError';
   constructor(
     message: string,
-    readonly code: ErrorCode | 'network_error' | 'timeout',
+    readonly code: ErrorCode | 'network_error' | 'timeout' | 'not_e2a',
     readonly status: number | null,
     readonly requestId: string | null,
     readonly details?: Array<{ path: string; message: string }>,
@@ -45,6 +45,28 @@ export class ServerError extends E2AError {
 }
 export class ConnectionError extends E2AError {
   override name = 'ConnectionError';
+}
+/** The URL answered, but not as an e2a server does (an HTML page, JSON without the error envelope): a wrong E2A_API_URL. */
+export class NotE2AServerError extends E2AError {
+  override name = 'NotE2AServerError';
+}
+
+/** What a response that is not e2a's is called: `… does not look like an e2a server: …`. */
+export function notE2AServer(origin: string, status: number, what: string, requestId: string | null = null): NotE2AServerError {
+  return new NotE2AServerError(`e2a: ${origin} does not look like an e2a server: HTTP ${status} answered ${what}; check the URL (E2A_API_URL)`, 'not_e2a', status, requestId);
+}
+
+/** The error envelope every e2a error response carries: { error: { code, message } }. */
+export function isErrorEnvelope(body: unknown): boolean {
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  return typeof error?.code === 'string' && typeof error.message === 'string';
+}
+
+/** A short description of a body that is not e2a's, for the message. */
+export function describeBody(contentType: string | null, text: string): string {
+  const type = (contentType ?? 'no content type').split(';')[0]!.trim();
+  const start = text.replace(/\s+/g, ' ').trim().slice(0, 60);
+  return start ? `${type} (${JSON.stringify(start)}${text.length > 60 ? '…' : ''})` : `${type}, empty`;
 }
 
 const BY_CODE: Partial<Record<ErrorCode, typeof E2AError>> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, ConnectionError, QuotaError, RateLimitError, ServerError, ValidationError } from './errors.js';
+import { ConflictError, ConnectionError, NotE2AServerError, QuotaError, RateLimitError, ServerError, ValidationError } from './errors.js';
 import { HttpClient } from './http.js';
 
 function scripted(answers: Array<Response | Error>) {
@@ -62,5 +62,44 @@ describe('SDK HTTP client', () => {
     const err = await client.request('GET', '/v1/info').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as Error).message).toContain('check E2A_API_URL');
+  });
+});
+
+describe('SDK HTTP client on Node 18 (no AbortSignal.any)', () => {
+  it("aborts a request when the caller's signal aborts, and times out on its own", async () => {
+    const any = AbortSignal.any;
+    // @ts-expect-error: removed as on Node < 20.3
+    delete AbortSignal.any;
+    try {
+      const fetchImpl = ((_url: URL, init: RequestInit) =>
+        new Promise((_resolve, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason)))) as unknown as typeof fetch;
+      const client = new HttpClient({ apiKey: 'e2a_k', baseUrl: 'http://api.test', fetch: fetchImpl, maxRetries: 0, timeoutMs: 60_000 });
+      const caller = new AbortController();
+      const pending = client.request('GET', '/v1/info', { signal: caller.signal }).catch((e: unknown) => e);
+      caller.abort(new Error('stopped by the caller'));
+      expect(((await pending) as Error).message).toBe('stopped by the caller');
+      const quick = new HttpClient({ apiKey: 'e2a_k', baseUrl: 'http://api.test', fetch: fetchImpl, maxRetries: 0, timeoutMs: 50 });
+      await expect(quick.request('GET', '/v1/info', { signal: new AbortController().signal })).rejects.toBeInstanceOf(ConnectionError);
+    } finally {
+      AbortSignal.any = any;
+    }
+  });
+
+  it('names a server that is not e2a: an HTML page, a bare JSON value, an error without the envelope', async () => {
+    const answers = [
+      new Response('<!doctype html><h1>It works</h1>', { status: 200, headers: { 'content-type': 'text/html' } }),
+      ok([1, 2]),
+      new Response('{"message":"Not Found"}', { status: 404, headers: { 'content-type': 'application/json' } }),
+      new Response('', { status: 401 }),
+    ];
+    for (const answer of answers) {
+      const err = await scripted([answer]).client.request('GET', '/v1/agents').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotE2AServerError);
+      expect((err as NotE2AServerError).code).toBe('not_e2a');
+      expect((err as Error).message).toMatch(/^e2a: http:\/\/api\.test does not look like an e2a server: HTTP \d{3} answered .+; check the URL \(E2A_API_URL\)$/);
+    }
+    // A proxy's 502 page in front of a gateway that is down stays a retryable server error.
+    const proxy = scripted([new Response('<html>Bad Gateway</html>', { status: 502 }), ok({ fine: true })]);
+    expect(await proxy.client.request('GET', '/v1/info')).toEqual({ fine: true });
   });
 });

@@ -3,7 +3,7 @@
  * automatic retries for requests that are safe to repeat: GET/HEAD/DELETE and any request sent with
  * an Idempotency-Key (the server returns the original result for a repeated key).
  */
-import { ConnectionError, RateLimitError, errorFromResponse } from './errors.js';
+import { ConnectionError, RateLimitError, describeBody, errorFromResponse, isErrorEnvelope, notE2AServer } from './errors.js';
 
 export interface HttpOptions {
   apiKey: string;
@@ -52,7 +52,7 @@ export class HttpClient {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       const timeout = AbortSignal.timeout(this.options.timeoutMs);
-      const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+      const signal = opts.signal ? eitherSignal(opts.signal, timeout) : timeout;
       try {
         response = await this.options.fetch(url, {
           method,
@@ -79,10 +79,10 @@ export class HttpClient {
       if (response.ok) {
         if (response.status === 204) return undefined as T;
         if (opts.raw) return new Uint8Array(await response.arrayBuffer()) as T;
-        return (await response.json()) as T;
+        return (await this.json(response, url, true)) as T;
       }
-      const body = await response.json().catch(() => null);
-      const error = errorFromResponse(response.status, body, response.headers);
+      const body = await this.json(response, url, false);
+      const error = errorFromResponse(response.status, body as Parameters<typeof errorFromResponse>[1], response.headers);
       if (retryable && RETRY_STATUSES.has(response.status) && attempt < this.options.maxRetries) {
         const wait = error instanceof RateLimitError && error.retryAfter !== null ? error.retryAfter * 1000 : backoff(attempt);
         await sleep(Math.min(wait, 60_000));
@@ -90,6 +90,28 @@ export class HttpClient {
       }
       throw error;
     }
+  }
+
+  /**
+   * The JSON object an e2a server answers with. Anything else (an HTML page, a bare value, an error
+   * without the { error: { code, message } } envelope) means the URL is not an e2a server; a 502,
+   * 503 or 504 without one is a proxy in front of a gateway that is down, and stays a ServerError.
+   */
+  private async json(response: Response, url: URL, ok: boolean): Promise<unknown> {
+    const text = await response.text();
+    let body: unknown = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+    const proxy = [502, 503, 504].includes(response.status);
+    if (ok ? !isObject : !isErrorEnvelope(body) && !proxy) {
+      const what = body === undefined ? describeBody(response.headers.get('content-type'), text) : `JSON without the e2a ${ok ? 'object' : 'error envelope'} (${JSON.stringify(body).slice(0, 60)})`;
+      throw notE2AServer(url.origin, response.status, what, response.headers.get('x-request-id'));
+    }
+    return body ?? null;
   }
 }
 
@@ -100,4 +122,18 @@ function backoff(attempt: number): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** AbortSignal.any([a, b]), which Node has only from 20.3; the SDK supports Node 18. */
+function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([a, b]);
+  const controller = new AbortController();
+  for (const signal of [a, b]) {
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      break;
+    }
+    signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true, signal: controller.signal });
+  }
+  return controller.signal;
 }

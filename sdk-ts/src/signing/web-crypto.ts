@@ -1,11 +1,12 @@
 /**
- * Web Crypto in every runtime the SDK supports: browsers and Node >= 19 expose `globalThis.crypto`;
- * Node 18 has it only as `node:crypto`.webcrypto.
+ * Web Crypto helpers for every runtime the SDK supports. `#crypto` (sdk-ts/package.json "imports")
+ * is the global in browsers and edge runtimes and `node:crypto`.webcrypto on Node, where Node 18 has
+ * no global; so this module, and the verification code built on it, imports nothing from `node:`.
  */
+import { webCrypto } from '#crypto';
+
 export async function subtle(): Promise<SubtleCrypto> {
-  if (globalThis.crypto?.subtle) return globalThis.crypto.subtle;
-  const nodeCrypto = await import('node:crypto');
-  return nodeCrypto.webcrypto.subtle as unknown as SubtleCrypto;
+  return webCrypto.subtle;
 }
 
 export async function hmacKey(secret: Uint8Array | string, usage: 'sign' | 'verify'): Promise<CryptoKey> {
@@ -20,9 +21,13 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   return out;
 }
 
+export function randomBytes(byteCount: number): Uint8Array {
+  return webCrypto.getRandomValues(new Uint8Array(byteCount));
+}
+
 /** `byteCount` random bytes as hex: nonces and generated idempotency keys. */
 export function randomHex(byteCount: number): string {
-  return toHex(globalThis.crypto.getRandomValues(new Uint8Array(byteCount)));
+  return toHex(randomBytes(byteCount));
 }
 
 export function fromHex(hex: string): Uint8Array | null {

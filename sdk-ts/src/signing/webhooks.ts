@@ -7,6 +7,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { headerValue, type HeaderSource } from './header-source.js';
+import { randomBytes } from './web-crypto.js';
 
 export const WEBHOOK_HEADERS = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' } as const;
 
@@ -17,7 +18,7 @@ export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 
 /** A new signing secret: `whsec_` + base64 of 32 random bytes (Standard Webhooks 1.0, "Signature scheme"). */
 export function generateWebhookSecret(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  const bytes = randomBytes(32);
   return `${WEBHOOK_SECRET_PREFIX}${btoa(String.fromCharCode(...bytes))}`;
 }
 

@@ -38,5 +38,5 @@ export const ErrorEnvelope = z
       details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
     }),
   })
-  .meta({ id: 'ErrorEnvelope' });
+  .meta({ id: 'Error' });
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;

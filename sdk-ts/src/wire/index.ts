@@ -18,3 +18,4 @@ export * from './protection.js';
 export * from './reviews.js';
 export * from './domains.js';
 export * from './conversations.js';
+export * from './outbox.js';

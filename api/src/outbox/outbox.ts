@@ -1,0 +1,124 @@
+/**
+ * The local outbox (outbound_smtp.mode outbox, the development default): mail that would leave the
+ * gateway — agents' sends to outside addresses, review notifications, postmaster@ forwards — is
+ * stored here, sealed, instead of sent, so a developer without an SMTP relay can still read it and
+ * follow its links.
+ *
+ * Who sees what: an account key lists the mail its account caused — its agents' sends and the
+ * gateway's mail about the account (review notifications). Mail with no account (postmaster@ and
+ * abuse@ forwards to the operator) is stored with no owner and listed to nobody over the API; the
+ * server logs each capture with its id. Agent-scoped keys see nothing: review notifications carry
+ * approval links the agent must not read.
+ */
+import { htmlToText, parseMessage } from '@e2a/relay';
+import type { ListOutboxQuery, OutboxItem, OutboxMessage, OutboxPage } from '@e2a/sdk/wire';
+import type { Principal } from '../accounts/principal.js';
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Database } from '../db/database.js';
+import type { OutboxTable } from '../db/schema.js';
+import { decodeCursor, toPage } from '../http/cursor.js';
+import { AppError } from '../http/errors.js';
+import { newId } from '../ids.js';
+
+/** The delivery response recorded for each captured recipient. */
+export const CAPTURED_RESPONSE = 'captured in the local outbox (outbound_smtp.mode outbox); nothing was sent';
+
+export interface Capture {
+  /** The account that caused the mail; null for the operator's own mail. */
+  userId: string | null;
+  source: OutboxTable['source'];
+  sourceId: string;
+  agentAddress: string | null;
+  from: string;
+  to: string[];
+  subject: string;
+  raw: Buffer;
+}
+
+type Row = Omit<OutboxTable, 'raw' | 'recipients' | 'created_at' | 'user_id'> & { recipients: unknown; created_at: Date | string };
+
+const SUMMARY = ['id', 'source', 'source_id', 'agent_address', 'mail_from', 'recipients', 'subject', 'size_bytes', 'created_at'] as const;
+
+/** http(s) URLs, ending before whitespace, quotes, angle brackets and closing punctuation. */
+const URL_PATTERN = /https?:\/\/[^\s<>"'`)\]]+/g;
+
+export function findLinks(text: string): string[] {
+  const links = [...text.matchAll(URL_PATTERN)].map((m) => m[0].replace(/[.,;:!?]+$/, ''));
+  return [...new Set(links)];
+}
+
+function item(row: Row): OutboxItem {
+  const recipients = typeof row.recipients === 'string' ? (JSON.parse(row.recipients) as string[]) : (row.recipients as string[]);
+  return {
+    id: row.id,
+    source: row.source,
+    source_id: row.source_id,
+    agent_address: row.agent_address,
+    mail_from: row.mail_from,
+    recipients,
+    subject: row.subject,
+    size_bytes: row.size_bytes,
+    created_at: new Date(row.created_at).toISOString(),
+  };
+}
+
+function requireAccount(principal: Principal): void {
+  if (principal.scope !== 'account') {
+    throw new AppError('forbidden', "the outbox holds the account's outgoing mail, review links included; agent-scoped keys cannot read it. Use an account key");
+  }
+}
+
+export class Outbox {
+  constructor(private readonly deps: { db: Database; box: SecretBox; clock: Clock }) {}
+
+  /** Stores the mail; a second capture of the same source keeps the first. Returns the outbox id. */
+  async capture(mail: Capture): Promise<string> {
+    const id = newId('outbox');
+    await this.deps.db
+      .insertInto('outbox')
+      .values({
+        id,
+        user_id: mail.userId,
+        source: mail.source,
+        source_id: mail.sourceId,
+        agent_address: mail.agentAddress,
+        mail_from: mail.from,
+        recipients: JSON.stringify(mail.to),
+        subject: mail.subject,
+        raw: this.deps.box.seal(mail.raw),
+        size_bytes: mail.raw.length,
+        created_at: this.deps.clock.now(),
+      })
+      .onConflict((oc) => oc.columns(['source', 'source_id']).doNothing())
+      .execute();
+    return id;
+  }
+
+  async list(principal: Principal, query: ListOutboxQuery): Promise<OutboxPage> {
+    requireAccount(principal);
+    let q = this.deps.db.selectFrom('outbox').select(SUMMARY).where('user_id', '=', principal.userId);
+    if (query.cursor) q = q.where('id', '<', decodeCursor(query.cursor));
+    const rows = await q.orderBy('id', 'desc').limit(query.limit + 1).execute();
+    return toPage(rows as Row[], query.limit, item);
+  }
+
+  async get(principal: Principal, id: string): Promise<OutboxMessage> {
+    const { row, raw } = await this.load(principal, id);
+    const parsed = await parseMessage(raw);
+    const text = parsed.text ?? (parsed.html === null ? null : htmlToText(parsed.html));
+    const links = findLinks([text ?? '', parsed.html ?? ''].join('\n'));
+    return { ...item(row), text, links, raw: raw.toString('utf8') };
+  }
+
+  async raw(principal: Principal, id: string): Promise<Buffer> {
+    return (await this.load(principal, id)).raw;
+  }
+
+  private async load(principal: Principal, id: string): Promise<{ row: Row; raw: Buffer }> {
+    requireAccount(principal);
+    const row = await this.deps.db.selectFrom('outbox').select([...SUMMARY, 'raw']).where('id', '=', id).where('user_id', '=', principal.userId).executeTakeFirst();
+    if (!row) throw new AppError('not_found', `outbox message ${id} not found: list them with GET /v1/outbox`);
+    return { row: row as Row, raw: this.deps.box.open(row.raw) };
+  }
+}

@@ -1,0 +1,86 @@
+/** outbox: mail the gateway captured instead of sending (outbound_smtp.mode outbox, the development default). */
+import { spawn } from 'node:child_process';
+import type { OutboxItem } from '@e2a/sdk';
+import type { Command } from 'commander';
+import { table, type Context } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { CliError } from '../failure.js';
+import { limitOption } from '../values.js';
+
+/** The review pages' magic links come first; otherwise the first URL in the message. */
+export function firstLink(links: string[]): string | undefined {
+  return links.find((l) => /\/review\/[^/]+$/.test(new URL(l).pathname)) ?? links[0];
+}
+
+/** The platform's "open this URL" command. */
+function openInBrowser(url: string): Promise<void> {
+  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    child.once('error', (err) => reject(new CliError(`could not open a browser (${cmd}: ${err.message}); open the URL above yourself`, EXIT.other)));
+    child.once('spawn', () => {
+      child.unref();
+      resolve();
+    });
+  });
+}
+
+export function outboxCommands(program: Command, ctx: () => Context): void {
+  const outbox = program
+    .command('outbox')
+    .description('mail captured instead of sent when the gateway has no outbound route (development; account key)')
+    .addHelpText('after', '\nExamples:\n  e2a outbox list\n  e2a outbox show obx_01…\n  e2a outbox open-link obx_01… --open');
+  outbox
+    .command('list')
+    .description('captured mail of this account, newest first')
+    .option('--limit <n>', 'at most this many', limitOption(10_000), 20)
+    .action(async (opts: { limit: number }) => {
+      const c = ctx();
+      const items: OutboxItem[] = [];
+      for await (const m of c.client().outbox.iterate({ limit: Math.min(opts.limit, 200) })) {
+        items.push(m);
+        if (items.length >= opts.limit) break;
+      }
+      c.print(items, () =>
+        table(
+          items.map((m) => ({ id: m.id, from: m.mail_from, to: m.recipients.join(', '), subject: m.subject, source: m.source, created_at: m.created_at })),
+          ['id', 'from', 'to', 'subject', 'source', 'created_at'],
+        ),
+      );
+    });
+  outbox
+    .command('show <id>')
+    .description('one captured mail: headers, text and links (--raw: the message as it would have left)')
+    .option('--raw', 'print the raw RFC 5322 message')
+    .action(async (id: string, opts: { raw?: boolean }) => {
+      const c = ctx();
+      if (opts.raw) {
+        process.stdout.write(await c.client().outbox.raw(id));
+        return;
+      }
+      const m = await c.client().outbox.get(id);
+      c.print(m, () =>
+        [
+          `From:     ${m.mail_from}`,
+          `To:       ${m.recipients.join(', ')}`,
+          `Subject:  ${m.subject}`,
+          `Captured: ${m.created_at} (${m.source} ${m.source_id})`,
+          '',
+          m.text ?? '(no text part)',
+          ...(m.links.length > 0 ? ['', 'Links:', ...m.links.map((l) => `  ${l}`)] : []),
+        ].join('\n'),
+      );
+    });
+  outbox
+    .command('open-link <id>')
+    .description('print the first magic link (a review page) or URL in a captured mail; --open opens it')
+    .option('--open', 'also open it in the default browser')
+    .action(async (id: string, opts: { open?: boolean }) => {
+      const c = ctx();
+      const m = await c.client().outbox.get(id);
+      const link = firstLink(m.links);
+      if (!link) throw new CliError(`${id} has no link in it; \`e2a outbox show ${id}\` shows the whole mail`, EXIT.notFound);
+      c.print({ id, link }, () => link);
+      if (opts.open) await openInBrowser(link);
+    });
+}

@@ -1,0 +1,45 @@
+/**
+ * Option and argument parsers: a bad value is a usage error (exit 2) that says what to write
+ * instead, reported by commander before any request is made.
+ */
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from './duration.js';
+import { CliError } from './failure.js';
+
+/** `--limit <n>`: a whole number from 1 to `max`. */
+export function limitOption(max: number): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}, e.g. --limit 20`);
+    return n;
+  };
+}
+
+/** Seconds as a positive number: `--timeout 30`. */
+export function secondsOption(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds greater than 0, e.g. --timeout 30');
+  return n;
+}
+
+/** An http(s) URL, checked as written (the server checks it again). */
+export function urlValue(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidArgumentError(`not a URL: write it in full with the scheme, e.g. https://example.com/hooks/e2a or http://127.0.0.1:8080`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`expected an http:// or https:// URL, got ${url.protocol}//…`);
+  return text;
+}
+
+/** `30s`, `5m`, `2h` → milliseconds. */
+export function durationOption(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    if (err instanceof CliError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
