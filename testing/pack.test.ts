@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -109,6 +109,9 @@ export async function sender(message: MessageSummary & { auth_claims: Record<str
 
 // Runs on plain Node against the installed package: the fixed auth-claim vector (headers written out
 // by hand from it, so a change in signing cannot hide), a tampered copy, and a webhook round trip.
+/** A Node 18 release the registry's `node` package has; the SDK's `engines` says >=18. */
+const OLDEST_NODE = '18.20.8';
+
 const SMOKE = `
 const m = await import('@e2a/sdk');
 const v = m.AUTH_CLAIM_VECTOR;
@@ -149,7 +152,12 @@ describe('npm packages', () => {
       ['install', '--no-audit', '--no-fund', '--prefer-offline', join(scratch, packed.sdk.filename), join(scratch, packed.cli.filename), `typescript@${typescript}`],
       scratch,
     );
-  }, 180_000);
+    // Node 18, the oldest the SDK supports, from the npm registry's `node` package, in a project of
+    // its own so that its `node` does not shadow anything in the consumer project.
+    await mkdir(join(scratch, 'node18'));
+    await writeFile(join(scratch, 'node18', 'package.json'), JSON.stringify({ name: 'e2a-pack-node18', private: true }));
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `node@${OLDEST_NODE}`], join(scratch, 'node18'));
+  }, 240_000);
 
   afterAll(async () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -174,6 +182,15 @@ describe('npm packages', () => {
     expect(out).toMatchObject({ sender: 'alice@example.com', tampered: 'bad_signature', event: 'evt_pack', forged: 'bad_signature' });
     expect(Number(/^v(\d+)/.exec(out.node!)![1])).toBeGreaterThanOrEqual(18);
     console.log(`pack: @e2a/sdk imported and verified on ${node} ${out.node}`);
+  });
+
+  it(`imports on Node ${OLDEST_NODE}, the oldest the SDK supports, and verifies the same`, async () => {
+    const node = join(scratch, 'node18/node_modules/node/bin/node');
+    const out = JSON.parse(await run(node, ['--input-type=module', '-e', SMOKE], scratch)) as Record<string, string>;
+    expect(out.node).toBe(`v${OLDEST_NODE}`);
+    const engines = (JSON.parse(readFileSync(join(REPO_ROOT, 'sdk-ts/package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines).toBe(`>=${OLDEST_NODE.split('.')[0]}`);
+    expect(out).toMatchObject({ sender: 'alice@example.com', tampered: 'bad_signature', event: 'evt_pack', forged: 'bad_signature' });
   });
 
   it('the root entry imports nothing from node: where the runtime is not Node (browsers, edge)', () => {
