@@ -28,7 +28,7 @@ COPY --from=build /app/cli/dist cli/dist
 COPY api/bin api/bin
 COPY cli/bin cli/bin
 COPY migrations migrations
-COPY dashboard/public dashboard/public
+COPY --from=build /app/dashboard/dist dashboard/dist
 # /metrics on a port of its own, not on the API's (publish 9464 to the scraper's network only).
 ENV E2A_HTTP_LISTEN_ADDR=0.0.0.0:8080 \
     E2A_SMTP_LISTEN_ADDR=0.0.0.0:2525 \

@@ -139,7 +139,11 @@ const schema = z.object({
       webhook_tests_per_account_per_hour: limit(60),
       /** /review/{token} magic-link requests per client network per hour (token guessing). */
       review_link_attempts_per_client_per_hour: limit(60),
-      /** WebSocket connections per API key per minute. */
+      /** GET /sign-in/{token} requests per client network per hour (token guessing). */
+      sign_in_link_attempts_per_client_per_hour: limit(60),
+      /** POST /v1/sign-in/email per client network per hour (each may send a mail). */
+      sign_in_emails_per_client_per_hour: limit(10),
+      /** WebSocket connections per API key (or dashboard session) per minute. */
       websocket_connects_per_key_per_minute: limit(60),
       /** WebSocket upgrades without a header credential, per client network per minute. */
       websocket_unauthenticated_per_client_per_minute: limit(60),
@@ -224,6 +228,16 @@ const schema = z.object({
        */
       max_messages_per_connection: z.coerce.number().int().min(0).max(1_000_000).default(0),
       timeout_ms: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    })
+    .prefault({}),
+  dashboard: z
+    .object({
+      /** How long a browser stays signed in after opening a sign-in link. */
+      session_ttl_hours: z.coerce.number().int().min(1).max(24 * 90).default(12),
+      /** How long a sign-in link may be opened (once). */
+      sign_in_link_ttl_minutes: z.coerce.number().int().min(1).max(24 * 60).default(15),
+      /** The built dashboard (index.html, assets/); empty: dashboard/dist of this installation, else dashboard/public. */
+      dist_dir: z.string().default(''),
     })
     .prefault({}),
   review: z

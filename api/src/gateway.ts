@@ -11,6 +11,8 @@ import type { Logger } from 'pino';
 import { AccountsService } from './accounts/service.js';
 import { ApiKeysService } from './accounts/api-keys.js';
 import { accountRoutes } from './accounts/routes.js';
+import { dashboardRoutes } from './accounts/dashboard-routes.js';
+import { DashboardSessions } from './accounts/dashboard-sessions.js';
 import { agentRoutes } from './agents/routes.js';
 import { ReservedAddresses } from './agents/reserved.js';
 import { AgentsService } from './agents/service.js';
@@ -115,6 +117,8 @@ export interface Gateway {
   readonly database: DatabaseHandle;
   readonly secrets: Secrets;
   readonly accounts: AccountsService;
+  /** Dashboard sign-in links and sessions. */
+  readonly dashboardSessions: DashboardSessions;
   /** WebSocket delivery (GET /v1/agents/{address}/ws). */
   readonly realtime: Realtime;
   readonly httpUrl: string;
@@ -253,6 +257,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         sendsPerAgentPerDay: apiLimits.sends_per_agent_per_day,
         webhookTestsPerAccountPerHour: apiLimits.webhook_tests_per_account_per_hour,
         reviewLinkAttemptsPerClientPerHour: apiLimits.review_link_attempts_per_client_per_hour,
+        signInLinkAttemptsPerClientPerHour: apiLimits.sign_in_link_attempts_per_client_per_hour,
+        signInEmailsPerClientPerHour: apiLimits.sign_in_emails_per_client_per_hour,
         websocketConnectsPerKeyPerMinute: apiLimits.websocket_connects_per_key_per_minute,
         websocketUnauthenticatedPerClientPerMinute: apiLimits.websocket_unauthenticated_per_client_per_minute,
       },
@@ -328,6 +334,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     });
     accountRoutes(routes, apiKeys, claimsKeys);
+    // ---- dashboard sign-in: begin ----
+    // Sign-in mail is system mail; the worker exists only later.
+    let wakeSystemMail = (): void => {};
+    const dashboardSessions = new DashboardSessions({
+      db,
+      box,
+      clock,
+      publicUrl: config.public_url,
+      sessionTtlMs: config.dashboard.session_ttl_hours * 3600_000,
+      linkTtlMs: config.dashboard.sign_in_link_ttl_minutes * 60_000,
+      mailFrom: notifyFrom,
+      wakeMail: () => wakeSystemMail(),
+    });
+    dashboardRoutes(routes, dashboardSessions);
+    const sessionPurge = setInterval(() => void dashboardSessions.purge().catch((err: unknown) => logger.warn({ err }, 'dashboard session purge failed')), 3600_000);
+    sessionPurge.unref();
+    undo.push(async () => clearInterval(sessionPurge));
+    // ---- dashboard sign-in: end ----
     agentRoutes(routes, agents);
     messageRoutes(routes, agents, messages);
     conversationRoutes(routes, agents, conversations);
@@ -387,7 +411,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // so the endpoint needs the HTTP port, known only after listen: httpPort is read per request.
     const mountBesideApi = (app: Parameters<typeof mountDashboard>[0]) => {
       mountMcpEndpoint(app, { apiUrl: () => loopbackUrl(httpAddr.host, httpPort) });
-      mountDashboard(app);
+      mountDashboard(app, { distDir: config.dashboard.dist_dir });
     };
     // ---- MCP endpoint: end ----
 
@@ -398,6 +422,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logger: logger.child({ part: 'http' }),
       maxBodyBytes: config.http.max_body_bytes,
       trustProxy: config.http.trust_proxy,
+      publicUrl: config.public_url,
       mount: mountBesideApi,
       ...(config.metrics.enabled && config.metrics.listen_addr === '' ? { metrics: metricsHandler(metrics, config.metrics.bearer_token) } : {}),
     });
@@ -420,6 +445,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       limits: httpLimits,
       maxListenersPerAgent: apiLimits.max_listeners_per_agent,
       clientIp: (req) => clientIp(req, trustProxy),
+      publicUrl: config.public_url,
     });
     realtime.attach(http);
     websocketListeners = () => realtime.hub.listenerCount;
@@ -516,6 +542,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       leaseMs,
       recipients: systemMailRecipients,
     });
+    wakeSystemMail = () => systemMailWorker.wake();
     dispatch = { reserve: (now) => outboundWorker.reserveAt(now), wake: () => outboundWorker.wake() };
     outboundBus = eventBus;
     // Expired Idempotency-Keys (24 h) are dropped hourly; a lapsed key is also taken over on use.
@@ -553,6 +580,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       database: openDb,
       secrets,
       accounts,
+      dashboardSessions,
       realtime,
       httpUrl: `http://${httpHost}:${httpPort}`,
       metricsUrl: metricsServer && metricsAddr ? `http://${metricsAddr.host.includes(':') ? `[${metricsAddr.host}]` : metricsAddr.host}:${(metricsServer.address() as AddressInfo).port}` : null,
@@ -576,6 +604,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           await webhookWorker.stop();
           clearInterval(idempotencyPurge);
           clearInterval(limiterPurge);
+          clearInterval(sessionPurge);
           await outboundWorker.stop();
           await systemMailWorker.stop();
           await outboundTransport?.close();

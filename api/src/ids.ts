@@ -35,6 +35,9 @@ export const ID_PREFIX = {
   systemMail: 'sys',
   /** outbox: mail captured instead of sent (outbound_smtp.mode outbox). */
   outbox: 'obx',
+  /** dashboard_sessions and dashboard_sign_in_links. */
+  session: 'ses',
+  signInLink: 'sil',
 } as const;
 
 export function newId(kind: keyof typeof ID_PREFIX): string {

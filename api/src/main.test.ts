@@ -78,6 +78,12 @@ describe('e2a-server command line', () => {
         const key = /API key: (e2a_\S+)/.exec(out)![1]!;
         const info = await (await fetch(`${server.http}/v1/info`, { headers: { authorization: `Bearer ${key}` } })).json();
         expect(info.auth).toMatchObject({ email: 'ops@example.com', scope: 'account' });
+        // The banner's one-time dashboard link signs a browser in.
+        const link = /Dashboard: (\S+)/.exec(out)![1]!;
+        const signIn = await fetch(`${server.http}${new URL(link).pathname}`, { redirect: 'manual' });
+        expect(signIn.status).toBe(303);
+        const cookie = signIn.headers.getSetCookie().map((c) => c.slice(0, c.indexOf(';'))).join('; ');
+        expect((await fetch(`${server.http}/v1/agents`, { headers: { cookie } })).status).toBe(200);
       } finally {
         server.child.kill('SIGTERM');
         await server.exited;

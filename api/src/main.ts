@@ -106,7 +106,7 @@ async function serve(config: Config, options: { stopWithParent: boolean }): Prom
 
   let start;
   try {
-    start = await firstStart({ db: gateway.database.db, accounts: gateway.accounts, config });
+    start = await firstStart({ db: gateway.database.db, accounts: gateway.accounts, config, signInLink: (userId) => gateway.dashboardSessions.linkForUser(userId) });
   } catch (err) {
     await gateway.stop();
     throw err;

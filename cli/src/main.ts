@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
 import { agentCommands } from './commands/agents.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { keyCommands } from './commands/keys.js';
 import { doctorCommand } from './commands/doctor.js';
 import { listenCommand } from './commands/listen.js';
@@ -44,6 +45,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   domainCommands(program, ctx);
   protectionCommands(program, ctx);
   outboxCommands(program, ctx);
+  dashboardCommand(program, ctx);
   doctorCommand(program, ctx);
   mcpCommand(program, ctx);
   return program;

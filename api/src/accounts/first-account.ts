@@ -11,6 +11,7 @@
 import type { Config } from '../config.js';
 import { configKeyError } from '../config.js';
 import type { Database } from '../db/database.js';
+import type { SignInLink } from '@e2a/sdk/wire';
 import type { AccountsService } from './service.js';
 
 export interface FirstStart {
@@ -30,7 +31,13 @@ function reachable(email: string, config: Pick<Config, 'shared_domain'>): boolea
 
 const FIX = 'restart with --admin-email you@example.com (or E2A_ADMIN_EMAIL)';
 
-export async function firstStart(deps: { db: Database; accounts: AccountsService; config: Config }): Promise<FirstStart> {
+export async function firstStart(deps: {
+  db: Database;
+  accounts: AccountsService;
+  config: Config;
+  /** A one-time dashboard sign-in link for the new account (accounts/dashboard-sessions.ts). */
+  signInLink?: (userId: string) => Promise<SignInLink>;
+}): Promise<FirstStart> {
   const { db, accounts, config } = deps;
   const adminEmail = config.admin_email.trim().toLowerCase();
   const placeholder = placeholderAdmin(config);
@@ -73,6 +80,7 @@ export async function firstStart(deps: { db: Database; accounts: AccountsService
     `  API URL: ${config.public_url}`,
     `  API key: ${admin.apiKey.key}`,
     '  This key is shown once. Keep it: export E2A_API_KEY=…',
+    ...(deps.signInLink ? dashboardLines(await deps.signInLink(admin.userId)) : []),
     ...whereMailGoes(admin.email, config),
   ];
   if (!reachable(admin.email, config)) {
@@ -83,6 +91,10 @@ export async function firstStart(deps: { db: Database; accounts: AccountsService
   }
   banner.push('');
   return { banner, warning: null };
+}
+
+function dashboardLines(link: SignInLink): string[] {
+  return [`  Dashboard: ${link.url}`, `  (this link signs a browser in once, until ${link.expires_at}; later: e2a dashboard --open)`];
 }
 
 function whereMailGoes(adminEmail: string, config: Pick<Config, 'postmaster_address'>): string[] {

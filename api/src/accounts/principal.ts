@@ -1,10 +1,16 @@
 import type { AgentRow } from '../agents/service.js';
 
-/** Who is calling: resolved from a Bearer API key by the auth middleware. */
+/** Who is calling: resolved from a Bearer API key or a dashboard session cookie (AccountsService.principalFor). */
 export interface Principal {
   userId: string;
   email: string;
+  /**
+   * The API key's id; for a dashboard session the session's id, so the per-key rate limits and the
+   * revocation watch of WebSocket listeners apply to a session as to a key.
+   */
   keyId: string;
+  /** Set when the request came with the dashboard session cookie (scope is then 'account'). */
+  sessionId?: string | undefined;
   scope: 'account' | 'agent';
   /** Set for agent-scoped keys: the one agent this key may see. */
   agentId: string | null;

@@ -6,7 +6,9 @@ import { normaliseAgentAddress } from '../agents/service.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { announceRevocation } from '../events/revocations.js';
+import type { RequestCredential } from '../http/credentials.js';
 import { AppError } from '../http/errors.js';
+import { sessionPrincipal } from './dashboard-sessions.js';
 import { newId, randomToken, sha256Hex } from '../ids.js';
 import type { Principal } from './principal.js';
 import { AccountsRepo } from './repo.js';
@@ -96,6 +98,16 @@ export class AccountsService {
       agentAddress: row.agent_address ?? null,
       ...(pathAgent ? { pathAgent } : {}),
     };
+  }
+
+  /**
+   * The one place a request's credential becomes a principal, for the REST routes (http/app.ts) and
+   * the WebSocket upgrade (realtime): an API key, or a dashboard session cookie (account scope).
+   */
+  principalFor(credential: RequestCredential, opts: { agentAddress?: string | undefined } = {}): Promise<Principal> {
+    if (credential.kind === 'session') return sessionPrincipal(this.db, this.clock, credential.token);
+    if (credential.token === null) return Promise.reject(new AppError('unauthorized', 'Authorization header must be "Bearer e2a_…"'));
+    return this.authenticate(credential.token, opts);
   }
 
   /** Revokes the key; connections it opened (WebSocket listeners) close on every replica at commit. */

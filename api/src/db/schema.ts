@@ -57,6 +57,26 @@ export interface ApiKeysTable {
   revoked_at: Date | null;
 }
 
+export interface DashboardSignInLinksTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface DashboardSessionsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  expires_at: Date;
+  revoked_at: Date | null;
+  user_agent: string | null;
+}
+
 export interface ConversationsTable {
   id: string;
   agent_id: string;
@@ -286,6 +306,8 @@ export interface DB {
   account_claims_keys: AccountClaimsKeysTable;
   agents: AgentsTable;
   api_keys: ApiKeysTable;
+  dashboard_sign_in_links: DashboardSignInLinksTable;
+  dashboard_sessions: DashboardSessionsTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
   message_blobs: MessageBlobsTable;

@@ -9,13 +9,15 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsService } from '../accounts/service.js';
 import { systemClock } from '../clock.js';
+import { fileURLToPath } from 'node:url';
 import { mountDashboard } from '../system/dashboard.js';
 import { openTestDatabase, type TestDatabase } from '../testing/databases.js';
 import { createHttpApp } from './app.js';
 import { RouteTable } from './route.js';
 import { httpLimitsOff } from '../testing/http-limits.js';
 
-const INDEX_HTML = readFileSync(new URL('../../../dashboard/public/index.html', import.meta.url), 'utf8');
+const PUBLIC_DIR = fileURLToPath(new URL('../../../dashboard/public', import.meta.url));
+const INDEX_HTML = readFileSync(`${PUBLIC_DIR}/index.html`, 'utf8');
 
 describe('HTTP application order', () => {
   let db: TestDatabase;
@@ -38,7 +40,7 @@ describe('HTTP application order', () => {
           mounted.push(req.path);
           next();
         });
-        mountDashboard(app);
+        mountDashboard(app, { distDir: PUBLIC_DIR });
       },
     });
     server = createServer(app);

@@ -11,7 +11,8 @@ import type { AccountsService } from '../accounts/service.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { runWithLogContext, type LogContext } from '../observability/log-context.js';
 import type { HttpLimits } from '../limits/http-limits.js';
-import { bearerToken } from './credentials.js';
+import { csrfFor } from '../accounts/dashboard-sessions.js';
+import { csrfRefusal, requestCredential } from './credentials.js';
 import { AppError } from './errors.js';
 import { checkParams } from './path-params.js';
 import { requestIdFor } from './request-id.js';
@@ -25,6 +26,8 @@ export interface HttpAppDeps {
   logger: Logger;
   maxBodyBytes: number;
   trustProxy: boolean;
+  /** config.public_url: a dashboard session's requests must come from this origin (or the request's own host). */
+  publicUrl?: string;
   /**
    * Extra handlers (MCP endpoint, static dashboard), mounted after the route table so no API request
    * passes through them, and before the not-found handler.
@@ -90,22 +93,22 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
         const badParam = checkParams(spec.path, req.params as Record<string, string>);
         const ip = req.ip ?? '';
         if (auth !== 'none') {
-          const header = req.get('authorization');
-          if (header) {
+          const credential = requestCredential(req.headers);
+          if (credential) {
             const refused = deps.limits.refusedBeforeAuth(ip);
             if (refused) throw refused;
-            const token = bearerToken(header);
             const address = namesAgent && !badParam ? req.params.address : undefined;
-            res.locals.principal = await (token === null
-              ? Promise.reject(new AppError('unauthorized', 'Authorization header must be "Bearer e2a_…"'))
-              : deps.accounts.authenticate(token, { agentAddress: typeof address === 'string' ? address : undefined })
-            ).catch(async (err: unknown) => {
-              // A bad or revoked key is counted per client; past the budget the answer is 429.
+            res.locals.principal = await deps.accounts.principalFor(credential, { agentAddress: typeof address === 'string' ? address : undefined }).catch(async (err: unknown) => {
+              // A bad or revoked key (or session) is counted per client; past the budget the answer is 429.
               if (err instanceof AppError && err.code === 'unauthorized') throw (await deps.limits.failedAuth(ip)) ?? err;
               throw err;
             });
+            if (credential.kind === 'session') {
+              const refusal = csrfRefusal({ method: req.method, headers: req.headers, publicUrl: deps.publicUrl }, csrfFor(credential.token));
+              if (refusal) throw new AppError('forbidden', refusal);
+            }
           } else if (auth === 'required') {
-            throw new AppError('unauthorized', 'missing API key: send "Authorization: Bearer e2a_…"');
+            throw new AppError('unauthorized', 'missing API key: send "Authorization: Bearer e2a_…" (or sign in to the dashboard)');
           } else {
             res.locals.principal = null;
           }

@@ -75,7 +75,7 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
   let doc: Json;
   let mail: HiddenMail;
   /** Tenant A's objects, by the path parameter that names them. */
-  let target: { address: string; conversation: string; webhook: string; apiKey: string; domain: string; review: string; event: string; outbox: string };
+  let target: { address: string; conversation: string; webhook: string; apiKey: string; domain: string; review: string; event: string; outbox: string; session: string };
   /** Keys that must get nothing of A's. */
   let keys: { revoked: string; otherAccount: string; otherAgent: string; peerAgent: string };
   /** Every string of A's that must not appear in an answer to someone else. */
@@ -99,6 +99,7 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
       if (template.startsWith('/v1/reviews/')) return target.review;
       if (template.startsWith('/v1/events/')) return target.event;
       if (template.startsWith('/v1/outbox/')) return target.outbox;
+      if (template.startsWith('/v1/account/sessions/')) return target.session;
       throw new Error(`no target for {id} in ${template}: add one`);
     });
 
@@ -133,7 +134,12 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
     // A mail captured in A's local outbox (this gateway has mode none: written as the worker would).
     const outbox = new Outbox({ db: gw.gateway.database.db, box: new SecretBox(gw.gateway.secrets.encryptionKey), clock: { now: () => new Date() } });
     const outboxId = await outbox.capture({ userId: gw.userId, source: 'message', sourceId: mail.ids.control, agentAddress: mail.bot, from: mail.bot, to: ['partner@example.net'], subject: 'tenant A outbox', raw: Buffer.from('Subject: tenant A outbox\r\n\r\nhi\r\n') });
+    // A dashboard session of A's, opened with a sign-in link.
+    const link = await post('/v1/account/sign-in-links', {});
+    expect((await fetch(`${gw.gateway.httpUrl}${new URL(link.url as string).pathname}`, { redirect: 'manual' })).status).toBe(303);
+    const sessions = (await get('/v1/account/sessions')).items as Array<{ id: string }>;
     target = {
+      session: sessions[0]!.id,
       address: mail.bot,
       conversation: control.conversation_id as string,
       webhook: webhook.id as string,

@@ -58,12 +58,16 @@ export interface RouteContext<Q, B> {
   requestId: string;
 }
 
-/** A non-JSON response. Its content type and header values are made header-safe when it is sent (header-values.ts). */
+/**
+ * A non-JSON response. Its content type and header values are made header-safe when it is sent
+ * (header-values.ts). `status` overrides the route's (a redirect, an HTML error page).
+ */
 export class RawBody {
   constructor(
     readonly body: Buffer,
     readonly contentType: string,
-    readonly headers: Record<string, string> = {},
+    readonly headers: Record<string, string | string[]> = {},
+    readonly status?: number,
   ) {}
 }
 
@@ -74,7 +78,10 @@ export class RawBody {
 export class JsonReply {
   constructor(
     readonly status: number,
+    /** undefined: no body (204). */
     readonly body: unknown,
+    /** Extra headers (Set-Cookie on sign-out). */
+    readonly headers: Record<string, string | string[]> = {},
   ) {}
 }
 
@@ -125,10 +132,12 @@ export function makeExpressHandler(route: RegisteredRoute) {
       requestId: res.locals.requestId as string,
     });
     if (result instanceof RawBody) {
-      const headers = Object.fromEntries(Object.entries(result.headers).map(([name, value]) => [name, safeHeaderValue(value)]));
-      res.status(spec.status ?? 200).set({ 'Content-Type': safeMediaType(result.contentType), ...headers }).send(result.body);
+      const headers = Object.fromEntries(Object.entries(result.headers).map(([name, value]) => [name, Array.isArray(value) ? value.map(safeHeaderValue) : safeHeaderValue(value)]));
+      res.status(result.status ?? spec.status ?? 200).set({ 'Content-Type': safeMediaType(result.contentType), ...headers }).send(result.body);
     } else if (result instanceof JsonReply) {
-      res.status(result.status).json(result.body);
+      res.status(result.status).set(result.headers);
+      if (result.body === undefined) res.end();
+      else res.json(result.body);
     } else if (result === undefined) {
       res.status(spec.status ?? 204).end();
     } else {

@@ -5,7 +5,7 @@
  * draft-ietf-httpapi-ratelimit-headers (`RateLimit-Policy: "name";q=…;w=…` and
  * `RateLimit: "name";r=…;t=…`), which every limited answer carries, refused or not.
  *
- * Counted per API key, per client network (an IPv4 address or an IPv6 /64, as on the SMTP port),
+ * Counted per API key (a dashboard session counts as a key: Principal.keyId is its id), per client network (an IPv4 address or an IPv6 /64, as on the SMTP port),
  * per agent for sends, per account for webhook tests; failed authentication per client network,
  * far more tightly. A limit of 0 is off.
  */
@@ -23,12 +23,14 @@ export interface ApiRateLimits {
   sendsPerAgentPerDay: number;
   webhookTestsPerAccountPerHour: number;
   reviewLinkAttemptsPerClientPerHour: number;
+  signInLinkAttemptsPerClientPerHour: number;
+  signInEmailsPerClientPerHour: number;
   websocketConnectsPerKeyPerMinute: number;
   websocketUnauthenticatedPerClientPerMinute: number;
 }
 
 /** Costs a route declares beyond the per-key and per-client budgets every request spends. */
-export type RouteLimit = 'send' | 'webhook_test' | 'review_link';
+export type RouteLimit = 'send' | 'webhook_test' | 'review_link' | 'sign_in_link' | 'sign_in_email';
 
 /** Rules whose refusal is a quota (402), not a rate (429). */
 const QUOTAS = new Set(['sends_per_agent_per_day']);
@@ -67,6 +69,8 @@ export class HttpLimits {
     }
     if (req.route === 'webhook_test' && req.principal) rules.push(rule('webhook_tests_per_account_per_hour', req.principal.userId, limits.webhookTestsPerAccountPerHour, 3600));
     if (req.route === 'review_link') rules.push(rule('review_link_attempts_per_client_per_hour', client, limits.reviewLinkAttemptsPerClientPerHour, 3600));
+    if (req.route === 'sign_in_link') rules.push(rule('sign_in_link_attempts_per_client_per_hour', client, limits.signInLinkAttemptsPerClientPerHour, 3600));
+    if (req.route === 'sign_in_email') rules.push(rule('sign_in_emails_per_client_per_hour', client, limits.signInEmailsPerClientPerHour, 3600));
     const decision = await this.deps.limiter.consume(rules);
     if (!decision.allowed) throw refusal(decision);
     return decision.tightest ? rateLimitHeaders(decision.tightest) : {};

@@ -10,6 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { Revocation, RevocationFeed } from '../events/revocations.js';
+import { ID_PREFIX } from '../ids.js';
 
 /** One open connection's credential, and how to end the connection. */
 export interface HeldCredential {
@@ -25,8 +26,15 @@ export interface CredentialCheck {
 
 export const REVOKED_REASON = {
   key: 'API key revoked: create a new key and connect with it',
+  /** A dashboard session (its id stands in for a key id) that was signed out or expired. */
+  session: 'dashboard session ended: sign in again',
   agent: 'agent deleted: its mailbox is gone; nothing more will arrive on this address',
 } as const;
+
+/** Why a connection whose key (or dashboard session) ended is closed. */
+function keyReason(keyId: string): string {
+  return keyId.startsWith(`${ID_PREFIX.session}_`) ? REVOKED_REASON.session : REVOKED_REASON.key;
+}
 
 /** Revocations remembered for connections that register after the notice (per process, bounded). */
 const RECENT_MAX = 4096;
@@ -51,7 +59,7 @@ export class CredentialWatch {
   /** Watches an authenticated connection until the returned function is called. */
   hold(held: HeldCredential): () => void {
     if (this.recent.has(`key ${held.keyId}`)) {
-      held.revoke(REVOKED_REASON.key);
+      held.revoke(keyReason(held.keyId));
       return () => {};
     }
     if (this.recent.has(`agent ${held.agentId}`)) {
@@ -110,7 +118,7 @@ export class CredentialWatch {
 
   private revoke(revocation: Revocation): void {
     const [index, id, reason] =
-      revocation.kind === 'key' ? [this.byKey, revocation.keyId, REVOKED_REASON.key] : [this.byAgent, revocation.agentId, REVOKED_REASON.agent];
+      revocation.kind === 'key' ? [this.byKey, revocation.keyId, keyReason(revocation.keyId)] : [this.byAgent, revocation.agentId, REVOKED_REASON.agent];
     const held = index.get(id);
     if (!held) return;
     for (const h of [...held]) {

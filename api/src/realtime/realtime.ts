@@ -40,6 +40,8 @@ export function createRealtime(deps: {
   limits: HttpLimits;
   maxListenersPerAgent: number;
   clientIp(req: IncomingMessage): string;
+  /** config.public_url (the dashboard's origin). */
+  publicUrl?: string;
 }): Realtime {
   const { config, logger } = deps;
   const repo = new RealtimeRepo(deps.db);
@@ -48,7 +50,7 @@ export function createRealtime(deps: {
   const server = new RealtimeServer({
     hub,
     credentials,
-    authenticate: (token) => deps.accounts.authenticate(token),
+    authenticate: (credential) => deps.accounts.principalFor(credential),
     resolveAgent: (principal, address) => deps.agents.resolve(principal, address),
     async admit(principal, agentId) {
       const refused = await deps.limits.websocket({ ip: '', keyId: principal.keyId });
@@ -61,6 +63,7 @@ export function createRealtime(deps: {
     },
     limitUnauthenticated: (ip) => deps.limits.websocket({ ip, keyId: null }),
     clientIp: deps.clientIp,
+    publicUrl: deps.publicUrl,
     logger,
     pingIntervalMs: config.ping_interval_ms,
     authTimeoutMs: config.auth_timeout_ms,

@@ -104,7 +104,8 @@ export class RealtimeRepo {
   }
 
   /**
-   * The periodic credential re-check (credential-watch.ts): of these keys, those revoked or gone;
+   * The periodic credential re-check (credential-watch.ts): of these keys (and dashboard sessions,
+   * whose ids stand in for key ids), those revoked, expired or gone;
    * of these agents, those gone. One statement for every open connection in the process, one
    * primary-key probe per distinct key and agent.
    */
@@ -113,6 +114,7 @@ export class RealtimeRepo {
     const result = await sql<{ kind: 'key' | 'agent'; id: string }>`
       SELECT 'key' AS kind, c.id FROM unnest(${keyIds}::text[]) AS c(id)
         WHERE NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.id = c.id AND k.revoked_at IS NULL)
+          AND NOT EXISTS (SELECT 1 FROM dashboard_sessions s WHERE s.id = c.id AND s.revoked_at IS NULL AND s.expires_at > now())
       UNION ALL
       SELECT 'agent' AS kind, c.id FROM unnest(${agentIds}::text[]) AS c(id)
         WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = c.id)`.execute(this.db);

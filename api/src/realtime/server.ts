@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { CLOSE } from '@e2a/sdk/wire';
 import type { Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
-import { bearerToken, credentialInUrl } from '../http/credentials.js';
+import { credentialInUrl, isOwnOrigin, requestCredential } from '../http/credentials.js';
 import type { AppError } from '../http/errors.js';
 import { checkParams } from '../http/path-params.js';
 import { startSession, type SessionDeps } from './session.js';
@@ -18,6 +18,8 @@ export interface RealtimeServerOptions extends SessionDeps {
   limitUnauthenticated(ip: string): Promise<AppError | null>;
   /** The client address, by the HTTP edge's trust-proxy rule. */
   clientIp(req: IncomingMessage): string;
+  /** config.public_url: the dashboard's origin, whose pages may connect with the session cookie. */
+  publicUrl: string | undefined;
 }
 
 const PATH = /^\/v1\/agents\/([^/]+)\/ws\/?$/;
@@ -79,9 +81,12 @@ export class RealtimeServer {
       // The REST routes' rule for :address, so junk (a NUL fails the lookup in PostgreSQL) is "no such agent".
       if (checkParams('/v1/agents/:address/ws', { address })) return ws.close(CLOSE.notFound, 'no such agent: an agent address is name@domain');
       ws.on('pong', () => this.awaitingPong.delete(ws));
-      const header = req.headers.authorization;
-      const bearer = header === undefined ? '' : bearerToken(header);
-      if (header !== undefined) return startSession(ws, { address, bearer, after: url.searchParams.get('after') }, this.deps);
+      // The session cookie counts only from the gateway's own pages (a browser always sends Origin on
+      // an upgrade); from anywhere else the connection authenticates as if it had no cookie.
+      const found = requestCredential(req.headers);
+      const origin = req.headers.origin;
+      const credential = found?.kind === 'session' && (origin === undefined || !isOwnOrigin(origin, { host: req.headers.host, publicUrl: this.deps.publicUrl })) ? null : found;
+      if (credential) return startSession(ws, { address, credential, after: url.searchParams.get('after') }, this.deps);
       // First-frame auth: the connection costs the client's unauthenticated budget before it may wait.
       // Frames that arrive meanwhile (a client may send its auth frame at once) are kept for the session.
       const early: Array<[WebSocket.RawData, boolean]> = [];
@@ -91,7 +96,7 @@ export class RealtimeServer {
         (refused) => {
           ws.off('message', keep);
           if (refused) return ws.close(CLOSE.rateLimited, refused.message.slice(0, 120));
-          startSession(ws, { address, bearer, after: url.searchParams.get('after') }, this.deps);
+          startSession(ws, { address, credential: null, after: url.searchParams.get('after') }, this.deps);
           for (const [data, isBinary] of early) ws.emit('message', data, isBinary);
         },
         (err: unknown) => {

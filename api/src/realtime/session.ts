@@ -10,6 +10,7 @@ import { CLOSE, ClientFrame, type AckedFrame, type CloseCode, type ErrorFrame, t
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { Principal } from '../accounts/principal.js';
+import type { RequestCredential } from '../http/credentials.js';
 import { AppError } from '../http/errors.js';
 import type { CredentialWatch } from './credential-watch.js';
 import type { ListenerSink, RealtimeHub, Subscription } from './hub.js';
@@ -17,7 +18,8 @@ import type { ListenerSink, RealtimeHub, Subscription } from './hub.js';
 export interface SessionDeps {
   hub: RealtimeHub;
   credentials: CredentialWatch;
-  authenticate(token: string): Promise<Principal>;
+  /** AccountsService.principalFor: an API key, or a dashboard session cookie. */
+  authenticate(credential: RequestCredential): Promise<Principal>;
   resolveAgent(principal: Principal, address: string): Promise<{ id: string; address: string }>;
   /** Rate limits and the listener cap, once the key and agent are known: a refusal closes the connection. */
   admit(principal: Principal, agentId: string): Promise<{ code: CloseCode; reason: string } | null>;
@@ -28,8 +30,11 @@ export interface SessionDeps {
 
 export interface SessionRequest {
   address: string;
-  /** The token from `Authorization: Bearer`, '' if the header was absent, null if it was malformed. */
-  bearer: string | null;
+  /**
+   * The upgrade's credential (`Authorization: Bearer`, or the dashboard session cookie from one of the
+   * gateway's own pages); null when there is none and the first frame must authenticate.
+   */
+  credential: RequestCredential | null;
   /** `?after=evt_…` (not a credential, so allowed in the URL). */
   after: string | null;
 }
@@ -75,11 +80,11 @@ export function startSession(ws: WebSocket, req: SessionRequest, deps: SessionDe
   );
   authTimer.unref();
 
-  const authenticate = async (token: string, after: string | null) => {
+  const authenticate = async (credential: RequestCredential, after: string | null) => {
     clearTimeout(authTimer);
     let principal: Principal;
     try {
-      principal = await deps.authenticate(token);
+      principal = await deps.authenticate(credential);
     } catch (err) {
       if (err instanceof AppError) return close(CLOSE.authFailed, err.message);
       throw err;
@@ -121,7 +126,7 @@ export function startSession(ws: WebSocket, req: SessionRequest, deps: SessionDe
       }
     }
     if (state === 'auth') {
-      if (frame?.type === 'auth') return authenticate(frame.token, frame.after ?? null);
+      if (frame?.type === 'auth') return authenticate({ kind: 'key', token: frame.token }, frame.after ?? null);
       return close(CLOSE.badFrame, 'the first frame must be {"type":"auth","token":"e2a_…"} (or send an Authorization header)');
     }
     if (!frame) {
@@ -159,9 +164,7 @@ export function startSession(ws: WebSocket, req: SessionRequest, deps: SessionDe
   });
   ws.on('error', (err) => deps.logger.debug({ err }, 'websocket error'));
 
-  if (req.bearer === null) close(CLOSE.authFailed, 'Authorization header must be "Bearer e2a_…"');
-  else if (req.bearer) {
-    const token = req.bearer;
-    enqueue(() => authenticate(token, req.after));
-  }
+  const { credential } = req;
+  if (credential?.kind === 'key' && credential.token === null) close(CLOSE.authFailed, 'Authorization header must be "Bearer e2a_…"');
+  else if (credential) enqueue(() => authenticate(credential, req.after));
 }

@@ -27,9 +27,9 @@ export class TestListener {
   }
 
   /** Opens `ws(s)://…/v1/agents/{address}/ws`; resolves once the upgrade succeeded. */
-  static connect(httpUrl: string, address: string, opts: { key?: string; query?: string } = {}): Promise<TestListener> {
+  static connect(httpUrl: string, address: string, opts: { key?: string; query?: string; headers?: Record<string, string> } = {}): Promise<TestListener> {
     const url = `${httpUrl.replace(/^http/, 'ws')}/v1/agents/${encodeURIComponent(address)}/ws${opts.query ?? ''}`;
-    const ws = new WebSocket(url, { headers: opts.key ? { authorization: `Bearer ${opts.key}` } : {} });
+    const ws = new WebSocket(url, { headers: { ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}), ...opts.headers } });
     const listener = new TestListener(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(listener));

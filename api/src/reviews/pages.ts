@@ -31,7 +31,8 @@ const STATUS_TEXT: Record<ReviewStatus, string> = {
   expired_rejected: 'rejected automatically when the hold expired',
 };
 
-function layout(title: string, body: string): string {
+/** A whole page in the shared style (PAGE_HEADERS' CSP allows its stylesheet); `body` is HTML, already escaped. */
+export function layout(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 }
 

@@ -9,6 +9,8 @@ export const API_LIMITS_OFF: ApiRateLimits = {
   sendsPerAgentPerDay: 0,
   webhookTestsPerAccountPerHour: 0,
   reviewLinkAttemptsPerClientPerHour: 0,
+  signInLinkAttemptsPerClientPerHour: 0,
+  signInEmailsPerClientPerHour: 0,
   websocketConnectsPerKeyPerMinute: 0,
   websocketUnauthenticatedPerClientPerMinute: 0,
 };

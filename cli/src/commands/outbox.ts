@@ -1,28 +1,15 @@
 /** outbox: mail the gateway captured instead of sending (outbound_smtp.mode outbox, the development default). */
-import { spawn } from 'node:child_process';
 import type { OutboxItem } from '@e2a/sdk';
 import type { Command } from 'commander';
 import { table, type Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from '../failure.js';
 import { limitOption } from '../values.js';
+import { openInBrowser } from '../open-browser.js';
 
 /** The review pages' magic links come first; otherwise the first URL in the message. */
 export function firstLink(links: string[]): string | undefined {
   return links.find((l) => /\/review\/[^/]+$/.test(new URL(l).pathname)) ?? links[0];
-}
-
-/** The platform's "open this URL" command. */
-function openInBrowser(url: string): Promise<void> {
-  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-    child.once('error', (err) => reject(new CliError(`could not open a browser (${cmd}: ${err.message}); open the URL above yourself`, EXIT.other)));
-    child.once('spawn', () => {
-      child.unref();
-      resolve();
-    });
-  });
 }
 
 export function outboxCommands(program: Command, ctx: () => Context): void {

@@ -11,6 +11,7 @@ import { AccountResource } from './resources/account.js';
 import { AgentsResource } from './resources/agents.js';
 import { ApiKeysResource } from './resources/api-keys.js';
 import { ConversationsResource } from './resources/conversations.js';
+import { SessionsResource, SignInLinksResource } from './resources/dashboard.js';
 import { DomainsResource } from './resources/domains.js';
 import { EventsResource } from './resources/events.js';
 import { MessagesResource } from './resources/messages.js';
@@ -26,6 +27,11 @@ export interface E2AOptions {
   /** Defaults to E2A_AGENT_EMAIL: the agent methods use when none is given. */
   agent?: string;
   fetch?: typeof fetch;
+  /**
+   * Browser on the gateway's own origin (the dashboard): authenticate with the session cookie
+   * instead of a key, and send the CSRF token the gateway set. `apiKey` is then not needed.
+   */
+  session?: boolean;
   /** Retries of safe requests (GET, DELETE, anything with an Idempotency-Key). Default 2. */
   maxRetries?: number;
   timeoutMs?: number;
@@ -50,19 +56,24 @@ export class E2A {
   readonly outbox: OutboxResource;
   /** The account's claims key (verifying X-E2A-Auth-* claims). */
   readonly account: AccountResource;
+  /** One-time dashboard sign-in links. */
+  readonly signInLinks: SignInLinksResource;
+  /** Dashboard sessions (signed-in browsers). */
+  readonly sessions: SessionsResource;
   readonly http: HttpClient;
   /** The default agent address (E2A_AGENT_EMAIL), if any. */
   readonly agent: string | undefined;
-  private readonly apiKey: string;
+  private readonly apiKey: string | null;
 
   constructor(options: E2AOptions = {}) {
-    const apiKey = options.apiKey ?? env('E2A_API_KEY');
-    if (!apiKey) throw new Error('e2a: no API key; pass { apiKey } or set E2A_API_KEY (the server prints one at first start)');
+    const apiKey = options.session ? null : (options.apiKey ?? env('E2A_API_KEY'));
+    if (apiKey === undefined || apiKey === '') throw new Error('e2a: no API key; pass { apiKey } or set E2A_API_KEY (the server prints one at first start)');
     const fetchImpl = options.fetch ?? globalThis.fetch;
     if (!fetchImpl) throw new Error('e2a: no fetch in this runtime; pass { fetch } (Node >= 18 has one)');
     this.apiKey = apiKey;
     this.http = new HttpClient({
       apiKey,
+      session: options.session ?? false,
       baseUrl: options.baseUrl ?? env('E2A_API_URL') ?? 'http://127.0.0.1:8080',
       fetch: fetchImpl.bind(globalThis),
       maxRetries: options.maxRetries ?? 2,
@@ -79,6 +90,8 @@ export class E2A {
     this.domains = new DomainsResource(this.http);
     this.outbox = new OutboxResource(this.http);
     this.account = new AccountResource(this.http);
+    this.signInLinks = new SignInLinksResource(this.http);
+    this.sessions = new SessionsResource(this.http);
   }
 
   /**
@@ -88,6 +101,7 @@ export class E2A {
    */
   listen(address: string | undefined = this.agent, options: ListenOptions = {}): EventStream {
     if (!address) throw new Error('e2a: listen() needs an agent address (or E2A_AGENT_EMAIL)');
+    if (this.apiKey === null) throw new Error('e2a: listen() authenticates with a key; a session client cannot listen');
     return listen(this.http.url(`/v1/agents/${encodeURIComponent(address)}/ws`), this.apiKey, options);
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, ConnectionError, NotE2AServerError, QuotaError, RateLimitError, ServerError, ValidationError } from './errors.js';
+import { E2A } from './client.js';
 import { HttpClient } from './http.js';
 
 function scripted(answers: Array<Response | Error>) {
@@ -101,5 +102,31 @@ describe('SDK HTTP client on Node 18 (no AbortSignal.any)', () => {
     // A proxy's 502 page in front of a gateway that is down stays a retryable server error.
     const proxy = scripted([new Response('<html>Bad Gateway</html>', { status: 502 }), ok({ fine: true })]);
     expect(await proxy.client.request('GET', '/v1/info')).toEqual({ fine: true });
+  });
+
+  it('with a session, sends the cookie and the CSRF token instead of a key', async () => {
+    const seen: Array<{ method: string; headers: Record<string, string>; credentials: RequestCredentials | undefined }> = [];
+    const fetchImpl = (async (_url: URL, init: RequestInit) => {
+      seen.push({ method: String(init.method), headers: init.headers as Record<string, string>, credentials: init.credentials });
+      return ok({ fine: true });
+    }) as unknown as typeof fetch;
+    const g = globalThis as { document?: { cookie: string } };
+    const before = g.document;
+    g.document = { cookie: 'other=1; e2a_csrf=tok%2Ben; theme=dark' };
+    try {
+      const client = new HttpClient({ apiKey: null, session: true, baseUrl: 'http://api.test', fetch: fetchImpl, maxRetries: 0, timeoutMs: 1000 });
+      await client.request('GET', '/v1/reviews');
+      await client.request('POST', '/v1/reviews/rev_1/approve', { body: {} });
+    } finally {
+      if (before === undefined) delete g.document;
+      else g.document = before;
+    }
+    expect(seen.map((s) => s.credentials)).toEqual(['same-origin', 'same-origin']);
+    expect(seen.every((s) => s.headers.authorization === undefined)).toBe(true);
+    expect(seen[0]!.headers['x-csrf-token']).toBeUndefined();
+    expect(seen[1]!.headers['x-csrf-token']).toBe('tok+en');
+    // The client needs no key with a session, and says so when listen() would need one.
+    const browser = new E2A({ session: true, baseUrl: 'http://api.test', fetch: fetchImpl });
+    expect(() => browser.listen('bot@agents.test')).toThrow(/session client cannot listen/);
   });
 });

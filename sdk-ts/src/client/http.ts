@@ -6,7 +6,13 @@
 import { ConnectionError, RateLimitError, describeBody, errorFromResponse, isErrorEnvelope, notE2AServer } from './errors.js';
 
 export interface HttpOptions {
-  apiKey: string;
+  /** Bearer key; null with `session` (a browser on the gateway's own origin, signed in by cookie). */
+  apiKey: string | null;
+  /**
+   * Cookie auth for the dashboard: send the session cookie (`credentials: 'same-origin'`), no
+   * Authorization header, and the `e2a_csrf` cookie's value as X-CSRF-Token on methods that change state.
+   */
+  session?: boolean;
   baseUrl: string;
   fetch: typeof fetch;
   maxRetries: number;
@@ -23,6 +29,17 @@ export interface RequestOptions {
 }
 
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The `e2a_csrf` cookie the gateway sets beside the session cookie (readable by the page on purpose). */
+function csrfToken(): string | undefined {
+  const cookie = (globalThis as { document?: { cookie?: string } }).document?.cookie ?? '';
+  for (const part of cookie.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === 'e2a_csrf') return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
 
 export class HttpClient {
   /** The base with one trailing slash, so a path resolves under it even when it has a path prefix. */
@@ -44,7 +61,12 @@ export class HttpClient {
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const url = this.url(path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { authorization: `Bearer ${this.options.apiKey}`, accept: opts.raw ? '*/*' : 'application/json' };
+    const headers: Record<string, string> = { accept: opts.raw ? '*/*' : 'application/json' };
+    if (this.options.apiKey !== null) headers.authorization = `Bearer ${this.options.apiKey}`;
+    if (this.options.session && !SAFE_METHODS.has(method)) {
+      const csrf = csrfToken();
+      if (csrf) headers['x-csrf-token'] = csrf;
+    }
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
     const retryable = ['GET', 'HEAD', 'DELETE'].includes(method) || opts.idempotencyKey !== undefined;
@@ -59,6 +81,7 @@ export class HttpClient {
           headers,
           body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
           signal,
+          ...(this.options.session ? { credentials: 'same-origin' as const } : {}),
         });
       } catch (err) {
         if (opts.signal?.aborted) throw err;

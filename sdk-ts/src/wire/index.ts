@@ -19,3 +19,4 @@ export * from './reviews.js';
 export * from './domains.js';
 export * from './conversations.js';
 export * from './outbox.js';
+export * from './dashboard-sessions.js';

@@ -1,0 +1,264 @@
+/**
+ * The review queue: mail the protection rules held, inbound and outbound, waiting for a person.
+ * Each item shows why it was held, who it is for, when it decides itself (and which way), and its
+ * content; it can be approved, rejected, or (outbound) edited and then approved, one at a time or in
+ * bulk. The queue refreshes itself every few seconds: reviews are account events, and the live
+ * WebSocket is per agent (held mail is invisible to agents), so the queue polls the reviews API.
+ */
+import { useEffect, useState } from 'react';
+import type { E2A, Review } from '@e2a/sdk';
+import { href } from '../ui/router.js';
+import { ErrorNote, LoadedView, errorText, useAction, useLoad } from '../ui/screen-kit.js';
+import '../ui/dashboard.css';
+
+/** How often the queue asks for new holds. */
+export const REVIEW_POLL_MS = 3000;
+
+async function loadPending(client: E2A): Promise<Review[]> {
+  const items: Review[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.reviews.list({ status: 'pending', limit: 100, ...(cursor ? { cursor } : {}) });
+    items.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor && items.length < 1000);
+  return items;
+}
+
+export function ReviewsScreen(props: { client: E2A; onPending?: (n: number) => void }) {
+  const { client, onPending } = props;
+  const reviews = useLoad(() => loadPending(client), [client]);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [announce, setAnnounce] = useState('');
+  const bulk = useAction();
+
+  useEffect(() => {
+    const timer = setInterval(reviews.reload, REVIEW_POLL_MS);
+    return () => clearInterval(timer);
+  }, [reviews.reload]);
+  useEffect(() => {
+    if (reviews.state === 'ready') onPending?.(reviews.data.length);
+    // Only the count matters; a new array with the same length changes nothing.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [reviews.state === 'ready' ? reviews.data.length : -1]);
+
+  const pendingIds = new Set(reviews.data?.map((r) => r.id) ?? []);
+  const chosen = [...selected].filter((id) => pendingIds.has(id));
+  const decided = (what: string) => {
+    setAnnounce(what);
+    reviews.reload();
+  };
+  const decideAll = (action: 'approve' | 'reject') =>
+    bulk.run(async () => {
+      const results = await Promise.allSettled(chosen.map((id) => (action === 'approve' ? client.reviews.approve(id) : client.reviews.reject(id))));
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      setSelected(new Set());
+      decided(`${action === 'approve' ? 'Approved' : 'Rejected'} ${results.length - failed.length} of ${results.length}.`);
+      if (failed.length > 0) throw new Error(`${failed.length} could not be decided: ${errorText(failed[0]!.reason)}`);
+    });
+
+  return (
+    <section aria-labelledby="reviews-title">
+      <h1 id="reviews-title">Review queue</h1>
+      <p className="hint">Held mail waits here for a decision. New holds appear on their own (checked every {REVIEW_POLL_MS / 1000} s).</p>
+      <p role="status" aria-live="polite" className="announce">
+        {announce}
+      </p>
+      <LoadedView loaded={reviews} what="the review queue" isEmpty={(d) => d.length === 0} empty={<p>Nothing is held. Mail the protection rules hold for review shows up here.</p>}>
+        {(items) => (
+          <>
+            <div className="bulk" role="group" aria-label="Decide the selected items">
+              <label>
+                <input
+                  type="checkbox"
+                  checked={chosen.length === items.length}
+                  onChange={(e) => setSelected(e.target.checked ? new Set(items.map((r) => r.id)) : new Set())}
+                />{' '}
+                Select all ({items.length})
+              </label>
+              <button type="button" disabled={chosen.length === 0 || bulk.busy} onClick={() => decideAll('approve')}>
+                Approve selected ({chosen.length})
+              </button>
+              <button type="button" disabled={chosen.length === 0 || bulk.busy} onClick={() => decideAll('reject')}>
+                Reject selected ({chosen.length})
+              </button>
+              {bulk.error && <ErrorNote error={bulk.error} />}
+            </div>
+            <ul className="review-list">
+              {items.map((review) => (
+                <li key={review.id}>
+                  <ReviewItem
+                    client={client}
+                    review={review}
+                    selected={selected.has(review.id)}
+                    onSelect={(on) =>
+                      setSelected((s) => {
+                        const next = new Set(s);
+                        if (on) next.add(review.id);
+                        else next.delete(review.id);
+                        return next;
+                      })
+                    }
+                    onDecided={decided}
+                  />
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </LoadedView>
+    </section>
+  );
+}
+
+function ReviewItem(props: { client: E2A; review: Review; selected: boolean; onSelect: (on: boolean) => void; onDecided: (what: string) => void }) {
+  const { client, review } = props;
+  const action = useAction();
+  const [editing, setEditing] = useState(false);
+  const [reason, setReason] = useState('');
+  const titleId = `review-${review.id}`;
+  const subject = review.subject || '(no subject)';
+  return (
+    <article className="review" aria-labelledby={titleId} data-review-id={review.id}>
+      <header className="review-head">
+        <input type="checkbox" aria-label={`Select “${subject}”`} checked={props.selected} onChange={(e) => props.onSelect(e.target.checked)} />
+        <h2 id={titleId}>
+          <span className={`direction direction-${review.direction}`}>{review.direction === 'inbound' ? 'Inbound' : 'Outbound'}</span> {subject}
+        </h2>
+      </header>
+      <dl className="facts">
+        <dt>Agent</dt>
+        <dd>{review.agent_address}</dd>
+        <dt>From</dt>
+        <dd>{review.from ?? '—'}</dd>
+        <dt>To</dt>
+        <dd>{review.to.join(', ') || '—'}</dd>
+        <dt>Decides itself</dt>
+        <dd>
+          <Countdown until={review.expires_at} /> then {review.on_expiry === 'approve' ? 'approved' : 'rejected'}
+        </dd>
+      </dl>
+      <h3>Why it was held</h3>
+      <ul className="reasons">
+        {review.reasons.map((r, i) => (
+          <li key={i}>{r}</li>
+        ))}
+      </ul>
+      <h3>Content</h3>
+      <pre className="review-text">{review.text ?? '(no text)'}</pre>
+      <p>
+        <a href={href.message(review.agent_address, review.message_id)}>Open the full message</a> (headers, HTML, hidden text, attachments)
+      </p>
+      {editing ? (
+        <EditAndApprove
+          review={review}
+          busy={action.busy}
+          onCancel={() => setEditing(false)}
+          onApprove={(edits) =>
+            action.run(async () => {
+              await client.reviews.approve(review.id, edits);
+              props.onDecided(`Approved “${subject}” with edits.`);
+            })
+          }
+        />
+      ) : (
+        <div className="actions">
+          <button
+            type="button"
+            disabled={action.busy}
+            onClick={() =>
+              action.run(async () => {
+                await client.reviews.approve(review.id);
+                props.onDecided(`Approved “${subject}”.`);
+              })
+            }
+          >
+            Approve
+          </button>
+          {review.direction === 'outbound' && (
+            <button type="button" disabled={action.busy} onClick={() => setEditing(true)}>
+              Edit, then approve
+            </button>
+          )}
+          <label htmlFor={`${titleId}-reason`}>Reason (optional)</label>
+          <input id={`${titleId}-reason`} value={reason} maxLength={1000} onChange={(e) => setReason(e.target.value)} />
+          <button
+            type="button"
+            disabled={action.busy}
+            onClick={() =>
+              action.run(async () => {
+                await client.reviews.reject(review.id, reason);
+                props.onDecided(`Rejected “${subject}”.`);
+              })
+            }
+          >
+            Reject
+          </button>
+        </div>
+      )}
+      {action.error && <ErrorNote error={action.error} />}
+    </article>
+  );
+}
+
+function EditAndApprove(props: {
+  review: Review;
+  busy: boolean;
+  onCancel: () => void;
+  onApprove: (edits: { to: string[]; subject: string; text: string; note: string }) => void;
+}) {
+  const { review } = props;
+  const [to, setTo] = useState(review.to.join(', '));
+  const [subject, setSubject] = useState(review.subject ?? '');
+  const [text, setText] = useState(review.text ?? '');
+  const [note, setNote] = useState('');
+  const id = `edit-${review.id}`;
+  return (
+    <form
+      className="edit"
+      aria-label="Edit, then approve"
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onApprove({ to: to.split(',').map((s) => s.trim()).filter(Boolean), subject, text, note });
+      }}
+    >
+      <label htmlFor={`${id}-to`}>To (comma-separated)</label>
+      <input id={`${id}-to`} value={to} onChange={(e) => setTo(e.target.value)} required />
+      <label htmlFor={`${id}-subject`}>Subject</label>
+      <input id={`${id}-subject`} value={subject} onChange={(e) => setSubject(e.target.value.replace(/[\r\n]/g, ''))} />
+      <label htmlFor={`${id}-text`}>Text</label>
+      <textarea id={`${id}-text`} rows={8} value={text} onChange={(e) => setText(e.target.value)} />
+      <label htmlFor={`${id}-note`}>Note for the record (optional)</label>
+      <input id={`${id}-note`} value={note} maxLength={1000} onChange={(e) => setNote(e.target.value)} />
+      <p className="hint">The edited text replaces the message's text; an HTML part, if any, is replaced by it too.</p>
+      <div className="actions">
+        <button type="submit" disabled={props.busy}>
+          Approve with these edits
+        </button>
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Time left until `until`, ticking each second ("3 h 12 min", "45 s"); "now" once past. */
+export function Countdown(props: { until: string }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const left = Math.max(0, Math.floor((Date.parse(props.until) - now) / 1000));
+  const d = Math.floor(left / 86400);
+  const h = Math.floor((left % 86400) / 3600);
+  const m = Math.floor((left % 3600) / 60);
+  const s = left % 60;
+  const text = left === 0 ? 'now' : d > 0 ? `in ${d} d ${h} h` : h > 0 ? `in ${h} h ${m} min` : m > 0 ? `in ${m} min ${s} s` : `in ${s} s`;
+  return (
+    <time dateTime={props.until} title={new Date(props.until).toLocaleString()}>
+      {text}
+    </time>
+  );
+}
