@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { GATE_ACTIONS, GATE_POLICIES, SCAN_SENSITIVITIES, type Protection, type ProtectionInput } from '@e2a/sdk';
 import { Option, type Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import type { Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from '../failure.js';
@@ -26,7 +25,7 @@ interface SetOptions {
 }
 
 /** A protection document from a JSON or YAML file (- for stdin). */
-function readProtectionFile(path: string): ProtectionInput {
+async function readProtectionFile(path: string): Promise<ProtectionInput> {
   let text: string;
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8');
@@ -35,8 +34,10 @@ function readProtectionFile(path: string): ProtectionInput {
   }
   let doc: unknown;
   try {
-    // YAML is a superset of JSON: one parser reads both.
-    doc = parseYaml(text);
+    // YAML is a superset of JSON: one parser reads both. Loaded here, not at start, so that every
+    // other command (and --help) starts without it.
+    const { parse } = await import('yaml');
+    doc = parse(text);
   } catch (err) {
     throw new CliError(`${path} is not JSON or YAML: ${(err as Error).message.split('\n')[0]}`, EXIT.usage);
   }
@@ -88,7 +89,7 @@ export function protectionCommands(program: Command, ctx: () => Context): void {
       const c = ctx();
       const agent = c.agent(opts.agent);
       const client = c.client();
-      const base: ProtectionInput = opts.file ? readProtectionFile(opts.file) : await client.agents.getProtection(agent);
+      const base: ProtectionInput = opts.file ? await readProtectionFile(opts.file) : await client.agents.getProtection(agent);
       const gate = (current: ProtectionInput['inbound'], policy?: string, allow: string[] = [], action?: string) => ({
         ...current,
         ...(policy ? { policy } : {}),
