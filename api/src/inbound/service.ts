@@ -86,13 +86,16 @@ export class InboundService implements InboundSink {
     // statement (its own transaction); anything more (further copies, attachment rows, the review,
     // the bounce's update and email.failed) is wrapped so it all commits together.
     if (forwards.length === 0 && plans.length === 1 && sealed.attachments.length === 0 && plans[0]!.decision.action !== 'review' && !isDeliveryReport(message.parsed)) {
-      await this.storeFor(this.deps.db, plans[0]!, message, queueId, sealed, true, trustedConversationId);
+      this.count([await this.storeFor(this.deps.db, plans[0]!, message, queueId, sealed, true, trustedConversationId)]);
     } else {
+      const outcomes: CopyOutcome[] = [];
       await this.deps.db.transaction().execute(async (tx) => {
         // The first copy stored writes the blob; duplicates skipped before it write nothing.
         let blobStored = false;
         for (const plan of plans) {
-          if (await this.storeFor(tx, plan, message, queueId, sealed, !blobStored, trustedConversationId)) blobStored = true;
+          const outcome = await this.storeFor(tx, plan, message, queueId, sealed, !blobStored, trustedConversationId);
+          outcomes.push(outcome);
+          if (outcome.stored) blobStored = true;
         }
         for (const recipient of forwards) {
           await this.deps.postmaster.forward(tx, {
@@ -106,6 +109,7 @@ export class InboundService implements InboundSink {
           });
         }
       });
+      this.count(outcomes);
     }
     return { queueId };
   }
@@ -127,7 +131,7 @@ export class InboundService implements InboundSink {
     return { recipient, userId: agent.user_id, decision, protection };
   }
 
-  /** Stores one recipient's copy; false when it was a duplicate. `writeBlob`: no copy has stored the blob yet. */
+  /** Stores one recipient's copy (`stored` null when it was a duplicate). `writeBlob`: no copy has stored the blob yet. */
   private async storeFor(
     db: Database,
     plan: Plan,
@@ -136,7 +140,7 @@ export class InboundService implements InboundSink {
     sealed: SealedContent,
     writeBlob: boolean,
     trustedConversationId: string | null,
-  ): Promise<boolean> {
+  ): Promise<CopyOutcome> {
     const { recipient, decision } = plan;
     const parsed = message.parsed;
     const at = message.receivedAt;
@@ -170,7 +174,8 @@ export class InboundService implements InboundSink {
       // email.blocked is account-level: blocked mail's metadata is itself untrusted content.
       agentVisible: eventReachesAgent('inbound', type),
     });
-    const held = decision.action === 'review' || decision.action === 'block';
+    const status = copyStatus(decision.action);
+    const held = status !== 'received';
     const events =
       decision.action === 'pass'
         ? [event('email.received', false)]
@@ -186,7 +191,7 @@ export class InboundService implements InboundSink {
         agent_id: recipient.agentId,
         conversation_id: conversation,
         direction: 'inbound',
-        status: decision.action === 'review' ? 'held' : decision.action === 'block' ? 'blocked' : 'received',
+        status,
         status_reason: held ? reason : null,
         held,
         queue_id: queueId,
@@ -235,8 +240,26 @@ export class InboundService implements InboundSink {
       });
     }
     // Idempotent, so a re-sent DSN (stored once) is harmless; runs in the copy's transaction.
-    if (await this.deps.bounces.onInbound(db, { agentId: recipient.agentId, raw: message.raw, parsed, at })) this.deps.metrics?.outbound('bounced');
-    if (stored) this.deps.metrics?.inboundStored(decision.action === 'review' ? 'held' : decision.action === 'block' ? 'blocked' : 'received');
-    return stored;
+    const bounced = await this.deps.bounces.onInbound(db, { agentId: recipient.agentId, raw: message.raw, parsed, at });
+    return { stored: stored ? status : null, bounced };
   }
+
+  /** Counts what was stored, once it is committed (a rolled-back transaction counts nothing). */
+  private count(outcomes: CopyOutcome[]): void {
+    for (const outcome of outcomes) {
+      if (outcome.stored) this.deps.metrics?.inboundStored(outcome.stored);
+      if (outcome.bounced) this.deps.metrics?.outbound('bounced');
+    }
+  }
+}
+
+/** What a stored copy became, and whether it marked a sent message bounced. */
+interface CopyOutcome {
+  stored: CopyStatus | null;
+  bounced: boolean;
+}
+type CopyStatus = 'received' | 'held' | 'blocked';
+
+function copyStatus(action: Plan['decision']['action']): CopyStatus {
+  return action === 'review' ? 'held' : action === 'block' ? 'blocked' : 'received';
 }
