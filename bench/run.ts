@@ -12,9 +12,11 @@
  *   npm run bench -- storage [--engine …] [--recipients 100] [--mib 19.4]   (see storage-cli.ts)
  *   npm run bench -- pathological [--engine …]   (see pathological.ts)
  *   npm run bench -- startup [--runner compiled,tsx,tsx-cold] [--engine …] [--runs 5]   (see startup.ts)
+ *   npm run bench -- dashboard [--engine pglite|postgres] [--reviews 10000] [--cold 3] [--warm 5]   (see dashboard.ts)
  *
  * PostgreSQL runs create a fresh database on E2A_BENCH_DATABASE_URL (or TEST_DATABASE_URL).
  */
+import { DASHBOARD_USAGE, dashboardMain } from './dashboard.js';
 import { DELIVERY_USAGE, deliveryMain } from './delivery-cli.js';
 import { INBOUND_USAGE, inboundMain } from './inbound-cli.js';
 import { OUTBOUND_USAGE, outboundMain } from './outbound-cli.js';
@@ -22,9 +24,9 @@ import { PATHOLOGICAL_USAGE, pathologicalMain } from './pathological.js';
 import { STARTUP_USAGE, startupMain } from './startup.js';
 import { STORAGE_USAGE, storageMain } from './storage-cli.js';
 
-const SCENARIOS: Record<string, (argv: string[]) => Promise<number>> = { inbound: inboundMain, delivery: deliveryMain, outbound: outboundMain, storage: storageMain, pathological: pathologicalMain, startup: startupMain };
+const SCENARIOS: Record<string, (argv: string[]) => Promise<number>> = { inbound: inboundMain, delivery: deliveryMain, outbound: outboundMain, storage: storageMain, pathological: pathologicalMain, startup: startupMain, dashboard: dashboardMain };
 
-const USAGE = [INBOUND_USAGE, DELIVERY_USAGE, OUTBOUND_USAGE, STORAGE_USAGE, PATHOLOGICAL_USAGE, STARTUP_USAGE].join('\n');
+const USAGE = [INBOUND_USAGE, DELIVERY_USAGE, OUTBOUND_USAGE, STORAGE_USAGE, PATHOLOGICAL_USAGE, STARTUP_USAGE, DASHBOARD_USAGE].join('\n');
 
 async function main([scenario, ...argv]: string[]): Promise<number> {
   if (!scenario || scenario === '--help' || scenario === '-h') {

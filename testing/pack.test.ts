@@ -172,7 +172,7 @@ describe('npm packages', () => {
       expect(files.filter((f) => /^src\/|(^|\/)testing\/|\.test\.|\.map$|tsbuildinfo/.test(f))).toEqual([]);
     }
     expect(packed.cli!.files.map((f) => f.path)).toContain('bin/e2a.js');
-    expect(packed.sdk!.files.map((f) => f.path)).toEqual(expect.arrayContaining(['dist/mcp/index.js', 'dist/wire/index.d.ts', 'dist/platform/crypto-web.js']));
+    expect(packed.sdk!.files.map((f) => f.path)).toEqual(expect.arrayContaining(['dist/mcp/index.js', 'dist/wire/index.d.ts', 'dist/platform/crypto-web.js', 'dist/values.js']));
   });
 
   it('imports on plain Node and verifies the fixed auth-claim vector and a webhook', async () => {

@@ -143,6 +143,11 @@ const schema = z.object({
       sign_in_link_attempts_per_client_per_hour: limit(60),
       /** POST /v1/sign-in/email per client network per hour (each may send a mail). */
       sign_in_emails_per_client_per_hour: limit(10),
+      /**
+       * POST /v1/sign-in/email per address asked for, per hour, whichever clients ask: many networks
+       * cannot fill one inbox with sign-in mail. Counted whether or not an account has the address.
+       */
+      sign_in_emails_per_address_per_hour: limit(5),
       /** WebSocket connections per API key (or dashboard session) per minute. */
       websocket_connects_per_key_per_minute: limit(60),
       /** WebSocket upgrades without a header credential, per client network per minute. */
@@ -153,6 +158,16 @@ const schema = z.object({
       max_webhooks_per_account: limit(50),
       /** WebSocket listeners one agent may hold open at once, per process. */
       max_listeners_per_agent: limit(20),
+    })
+    .prefault({}),
+  agents: z
+    .object({
+      /** Ephemeral inboxes (docs/EPHEMERAL.md): the longest ttl_seconds / expires_at a create or extend may ask for. */
+      max_ttl_days: z.coerce.number().min(1).max(36_500).default(365),
+      /** agent.expiring is emitted this long before an agent expires (once per expiry). */
+      expiring_notice_minutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+      /** How often each process looks for agents to notify or to delete. */
+      expiry_poll_interval_ms: z.coerce.number().int().min(100).max(3_600_000).default(5000),
     })
     .prefault({}),
   database: z

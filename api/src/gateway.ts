@@ -14,6 +14,8 @@ import { accountRoutes } from './accounts/routes.js';
 import { dashboardRoutes } from './accounts/dashboard-routes.js';
 import { DashboardSessions } from './accounts/dashboard-sessions.js';
 import { agentRoutes } from './agents/routes.js';
+import { cardRoutes } from './cards/routes.js';
+import { CardsService } from './cards/service.js';
 import { ReservedAddresses } from './agents/reserved.js';
 import { AgentsService } from './agents/service.js';
 import { ClaimsKeys } from './accounts/claims-keys.js';
@@ -84,6 +86,7 @@ import { reviewRoutes } from './reviews/routes.js';
 import { Outbox } from './outbox/outbox.js';
 import { outboxRoutes } from './outbox/routes.js';
 import { ReviewsService } from './reviews/service.js';
+import { AgentExpiryWorker } from './workers/agent-expiry.js';
 import { HoldExpiryWorker } from './workers/hold-expiry.js';
 import { withLogContext, runWithLogContext } from './observability/log-context.js';
 import { Metrics } from './observability/metrics.js';
@@ -121,6 +124,8 @@ export interface Gateway {
   readonly dashboardSessions: DashboardSessions;
   /** WebSocket delivery (GET /v1/agents/{address}/ws). */
   readonly realtime: Realtime;
+  /** The ephemeral-agent sweeper (workers/agent-expiry.ts); tests run a sweep on demand. */
+  readonly agentExpiry: Pick<AgentExpiryWorker, 'sweepOnce'>;
   readonly httpUrl: string;
   /** http://host:port of the metrics.listen_addr listener; null when /metrics is on httpUrl or off. */
   readonly metricsUrl: string | null;
@@ -204,7 +209,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       api_keys: config.api_limits.max_api_keys_per_account,
       webhooks: config.api_limits.max_webhooks_per_account,
     });
-    const agents = new AgentsService({ db, clock, sharedDomain: config.shared_domain, reserved, caps });
+    const agents = new AgentsService({ db, clock, sharedDomain: config.shared_domain, reserved, caps, expiry: { maxTtlDays: config.agents.max_ttl_days } });
     const apiKeys = new ApiKeysService({ db, accounts, agents, caps });
     const claims = createClaimsSigner({ keys: claimsKeys, clock });
     const messages = new MessagesService({ db, box, claims, clock });
@@ -259,13 +264,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         reviewLinkAttemptsPerClientPerHour: apiLimits.review_link_attempts_per_client_per_hour,
         signInLinkAttemptsPerClientPerHour: apiLimits.sign_in_link_attempts_per_client_per_hour,
         signInEmailsPerClientPerHour: apiLimits.sign_in_emails_per_client_per_hour,
+        signInEmailsPerAddressPerHour: apiLimits.sign_in_emails_per_address_per_hour,
         websocketConnectsPerKeyPerMinute: apiLimits.websocket_connects_per_key_per_minute,
         websocketUnauthenticatedPerClientPerMinute: apiLimits.websocket_unauthenticated_per_client_per_minute,
       },
     });
     // ---- limits: end ----
     const smtp = createInboundServer({
-      directory: new AgentDirectory({ db, sharedDomain: config.shared_domain, postmaster }),
+      directory: new AgentDirectory({ db, sharedDomain: config.shared_domain, postmaster, clock }),
       sink: inbound,
       verifier: createSenderVerifier({ resolver, authservId: config.smtp.hostname, logger: logger.child({ part: 'auth' }) }),
       maxMessageBytes: config.smtp.max_message_bytes,
@@ -353,6 +359,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     undo.push(async () => clearInterval(sessionPurge));
     // ---- dashboard sign-in: end ----
     agentRoutes(routes, agents);
+    cardRoutes(routes, new CardsService({ db, agents, clock }));
     messageRoutes(routes, agents, messages);
     conversationRoutes(routes, agents, conversations);
 
@@ -365,7 +372,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       ...(options.webhookHostResolver ? { resolve: options.webhookHostResolver } : {}),
     });
     let wakeWebhookWorker = () => {};
-    const webhooks = new WebhooksService({ db, box, clock, transport: webhookTransport, policy: webhookPolicy, caps });
+    const webhooks = new WebhooksService({ db, box, clock, transport: webhookTransport, policy: webhookPolicy, caps, onRequeued: () => wakeWebhookWorker() });
     const events = new EventsService({ db, clock, onRequeued: () => wakeWebhookWorker() });
     webhookRoutes(routes, webhooks);
     eventRoutes(routes, events);
@@ -474,6 +481,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const holdExpiry = new HoldExpiryWorker({ db, clock, decider: reviewDecider, logger: logger.child({ part: 'hold-expiry' }), pollIntervalMs: HOLD_EXPIRY_POLL_MS });
     // ---- hold expiry sweeper: end ----
 
+    // ---- agent expiry sweeper (ephemeral inboxes): begin ----
+    const agentExpiry = new AgentExpiryWorker({
+      db,
+      clock,
+      logger: logger.child({ part: 'agent-expiry' }),
+      pollIntervalMs: config.agents.expiry_poll_interval_ms,
+      noticeLeadMs: config.agents.expiring_notice_minutes * 60_000,
+    });
+    // ---- agent expiry sweeper: end ----
+
     // ---- outbound + system mail workers: begin ----
     const smtpOut = config.outbound_smtp;
     const outboundTransport: OutboundTransport | null =
@@ -569,6 +586,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // Workers start once both listeners are up, so a failed start leaves nothing running.
     webhookWorker.start();
     holdExpiry.start();
+    agentExpiry.start();
     outboundWorker.start();
     systemMailWorker.start();
     httpPort = (http.address() as AddressInfo).port;
@@ -582,6 +600,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       accounts,
       dashboardSessions,
       realtime,
+      agentExpiry,
       httpUrl: `http://${httpHost}:${httpPort}`,
       metricsUrl: metricsServer && metricsAddr ? `http://${metricsAddr.host.includes(':') ? `[${metricsAddr.host}]` : metricsAddr.host}:${(metricsServer.address() as AddressInfo).port}` : null,
       smtpPort: smtpListening.port,
@@ -609,6 +628,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           await systemMailWorker.stop();
           await outboundTransport?.close();
           await holdExpiry.stop();
+          await agentExpiry.stop();
           // After SMTP and the outbound worker: nothing scans any more.
           await scanner.close();
           await eventBus.close();

@@ -14,10 +14,10 @@ let server: LiveServer;
 let env: Record<string, string>;
 const bot = 'bot@agents.test';
 
-async function mail(subject: string, to = bot): Promise<void> {
+async function mail(subject: string, to = bot, headers: string[] = []): Promise<void> {
   const client = await SmtpTestClient.connect(server.smtpPort);
   await client.ehlo();
-  const r = await client.send('alice@example.com', [to], buildMessage({ to, subject, messageId: `${subject.replace(/\W/g, '-')}@example.com` }));
+  const r = await client.send('alice@example.com', [to], buildMessage({ to, subject, headers, messageId: `${subject.replace(/\W/g, '-')}@example.com` }));
   await client.quit();
   if (r.data?.code !== 250) throw new Error(`SMTP: ${JSON.stringify(r.data)}`);
 }
@@ -103,6 +103,30 @@ describe('e2a CLI', () => {
     const { code } = await cli.exited;
     expect(code, cli.stderr()).toBe(0);
     expect(cli.stdout()).toMatch(/^\S+ {2}alice@example\.com {2}listen once {2}\((un)?verified, msg_\w+\)$/m);
+  });
+
+  it('listen --priority urgent hands on only urgent mail; the rest stays for a listener without it', async () => {
+    expect((await e2a(['agents', 'create', 'triage'])).code).toBe(0);
+    const triage = 'triage@agents.test';
+    await mail('routine waiting', triage);
+    const cli = startCli(['listen', '--agent', triage, '--priority', 'urgent', '--once', '--until', '60s'], env);
+    await cli.waitFor('stderr', /^connected$/m);
+    await mail('urgent arriving', triage, ['X-Priority: 1']);
+    const { code } = await cli.exited;
+    expect(code, cli.stderr()).toBe(0);
+    expect(cli.stderr()).toContain('(urgent mail only)');
+    expect(cli.stdout()).toContain('urgent arriving');
+    expect(cli.stdout()).not.toContain('routine waiting');
+
+    // The urgent one was acked; the routine one was left unacknowledged, so it comes now.
+    const rest = await e2a(['listen', '--agent', triage, '--once', '--until', '60s']);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(rest.stdout).toContain('routine waiting');
+    expect(rest.stdout).not.toContain('urgent arriving');
+
+    const urgent = await json(['messages', 'list', '--agent', triage, '--priority', 'urgent']);
+    expect(urgent.map((m: { subject: string; priority: string }) => [m.subject, m.priority])).toEqual([['urgent arriving', 'urgent']]);
+    expect((await e2a(['listen', '--agent', triage, '--priority', 'high'])).code).toBe(EXIT.usage);
   });
 
   it('answers usage errors with exit 2 and help', async () => {

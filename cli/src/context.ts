@@ -1,8 +1,9 @@
 /** What every command gets: the client built from config, and output in --json or human form. */
-import { E2A } from '@e2a/sdk';
+import type { E2A } from '@e2a/sdk';
 import { EXIT } from './exit-codes.js';
 import { CliError } from './failure.js';
 import { effectiveConfig } from './config-store.js';
+import { sdk } from './sdk.js';
 
 export interface Context {
   json: boolean;
@@ -22,7 +23,7 @@ export function createContext(opts: { json: boolean; env?: NodeJS.ProcessEnv }):
       if (client) return client;
       const { api_key, api_url, agent } = settings();
       if (!api_key) throw new CliError('no API key: run `e2a login` or set E2A_API_KEY', EXIT.auth);
-      client = new E2A({ apiKey: api_key, baseUrl: api_url, agent });
+      client = new (sdk().E2A)({ apiKey: api_key, baseUrl: api_url, agent });
       return client;
     },
     agent(explicit) {

@@ -1,7 +1,7 @@
 /** Turns any error into a message on stderr that says what to do, and an exit code from the table. */
-import { AuthenticationError, CLOSE, ConnectionError, E2AError, ListenClosedError, NotE2AServerError, NotFoundError, PermissionError, ValidationError } from '@e2a/sdk';
 import { CommanderError, type OutputConfiguration } from 'commander';
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { loadedSdk } from './sdk.js';
 
 export class CliError extends Error {
   constructor(
@@ -14,6 +14,9 @@ export class CliError extends Error {
 
 export function describeFailure(err: unknown): { message: string; code: ExitCode } {
   if (err instanceof CliError) return { message: err.message, code: err.exitCode };
+  const sdk = loadedSdk();
+  if (!sdk) return { message: (err as Error)?.message ?? String(err), code: EXIT.other };
+  const { AuthenticationError, CLOSE, ConnectionError, E2AError, ListenClosedError, NotE2AServerError, NotFoundError, PermissionError, ValidationError } = sdk;
   if (err instanceof AuthenticationError) {
     return { message: `${err.message}\nRun \`e2a login\` with a valid key, or set E2A_API_KEY.`, code: EXIT.auth };
   }
@@ -62,7 +65,8 @@ export function reportFailure(err: unknown, json: boolean): ExitCode {
   if (!message) return code;
   message = message.replace(/^e2a: /, '');
   if (json) {
-    const api = err instanceof E2AError ? { code: err.code, ...(err.requestId ? { request_id: err.requestId } : {}) } : {};
+    const E2AError = loadedSdk()?.E2AError;
+    const api = E2AError && err instanceof E2AError ? { code: err.code, ...(err.requestId ? { request_id: err.requestId } : {}) } : {};
     process.stderr.write(`${JSON.stringify({ error: { message, exit_code: code, ...api } })}\n`);
   } else {
     process.stderr.write(`e2a: ${message}\n`);

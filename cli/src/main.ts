@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
 import { agentCommands } from './commands/agents.js';
+import { cardCommands } from './commands/cards.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { keyCommands } from './commands/keys.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -17,6 +18,7 @@ import { eventCommands, webhookCommands } from './commands/webhooks.js';
 import { createContext, type Context } from './context.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { commanderOutput, reportFailure, wantsJson } from './failure.js';
+import { loadSdk } from './sdk.js';
 import { cliVersion } from './version.js';
 
 export function buildProgram(options: { json?: boolean } = {}): Command {
@@ -27,6 +29,10 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     .showHelpAfterError()
     .configureOutput(commanderOutput(Boolean(options.json)))
     .exitOverride()
+    // Every command's action may use the SDK; help, --version and usage errors end before this.
+    .hook('preAction', async () => {
+      await loadSdk();
+    })
     .addHelpText(
       'after',
       `\nSettings come from E2A_API_URL, E2A_API_KEY, E2A_AGENT_EMAIL, or \`e2a login\` / \`e2a config set\`.\n\nExamples:\n  e2a login --url http://127.0.0.1:8080 --key e2a_…\n  e2a agents create bot\n  e2a messages list --agent bot@agents.localhost --unread\n\n${EXIT_HELP}`,
@@ -44,6 +50,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   eventCommands(program, ctx);
   domainCommands(program, ctx);
   protectionCommands(program, ctx);
+  cardCommands(program, ctx);
   outboxCommands(program, ctx);
   dashboardCommand(program, ctx);
   doctorCommand(program, ctx);

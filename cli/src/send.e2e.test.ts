@@ -55,6 +55,15 @@ describe('e2a send, reply and reviews', () => {
     expect(back.items[0]!.conversation_id).toBe((await e2a.messages.list(bot, { direction: 'outbound', subject_contains: 'from the cli' })).items[0]!.conversation_id);
   });
 
+  it('send --priority urgent marks the mail urgent, and the receiving agent sees it so', async () => {
+    const sent = await e2aCli(['--json', 'send', '--agent', bot, '--to', peer, '--subject', 'urgent from the cli', '--body', 'now please', '--priority', 'urgent', '--wait']);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect((await e2a.messages.get(bot, JSON.parse(sent.stdout).id)).priority).toBe('urgent');
+    const { items } = await e2a.messages.list(peer, { subject_contains: 'urgent from the cli', priority: 'urgent' });
+    expect(items.map((m) => m.priority)).toEqual(['urgent']);
+    expect((await e2aCli(['send', '--agent', bot, '--to', peer, '--subject', 'x', '--body', 'x', '--priority', 'high'])).code).toBe(EXIT.usage);
+  });
+
   it('exits 3 when the message is held for review; reviews list, approve and reject decide it', async () => {
     const held = await e2aCli(['--json', 'send', '--agent', careful, '--to', peer, '--subject', 'needs a look', '--body', 'please check']);
     expect(held.code).toBe(EXIT.heldForReview);

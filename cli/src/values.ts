@@ -2,6 +2,7 @@
  * Option and argument parsers: a bad value is a usage error (exit 2) that says what to write
  * instead, reported by commander before any request is made.
  */
+import type { MessagePriority } from '@e2a/sdk';
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from './duration.js';
 import { CliError } from './failure.js';
@@ -34,6 +35,13 @@ export function urlValue(text: string): string {
   return text;
 }
 
+/** `--ttl 1h`: a duration as whole seconds, at least one (the server sets the real bounds). */
+export function ttlOption(text: string): number {
+  const seconds = Math.round(durationOption(text) / 1000);
+  if (seconds < 1) throw new InvalidArgumentError(`expected a duration of at least a second, e.g. --ttl 1h or --ttl 7d`);
+  return seconds;
+}
+
 /** `30s`, `5m`, `2h` → milliseconds. */
 export function durationOption(text: string): number {
   try {
@@ -43,3 +51,9 @@ export function durationOption(text: string): number {
     throw err;
   }
 }
+
+/**
+ * --priority's choices: the SDK's MESSAGE_PRIORITIES, written out because options are declared
+ * before the SDK is loaded (sdk.ts); the type keeps the two the same.
+ */
+export const PRIORITY_CHOICES = ['urgent', 'normal', 'low'] as const satisfies readonly MessagePriority[];

@@ -28,11 +28,11 @@ export function App(props: { client: E2A }) {
 
   useEffect(() => {
     let live = true;
-    client.reviews.list({ status: 'pending', limit: 100 }).then(
-      (page) => {
+    client.reviews.count().then(
+      ({ pending }) => {
         if (!live) return;
-        setSession({ state: 'signed-in', pending: page.items.length });
-        if (parseHome()) location.replace(page.items.length > 0 ? '#/reviews' : '#/inboxes');
+        setSession({ state: 'signed-in', pending });
+        if (parseHome()) location.replace(pending > 0 ? '#/reviews' : '#/inboxes');
       },
       (err: unknown) => live && setSession(err instanceof AuthenticationError ? { state: 'signed-out' } : { state: 'error', error: errorText(err) }),
     );

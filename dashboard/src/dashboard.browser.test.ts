@@ -1,8 +1,9 @@
 /**
  * The dashboard in a real browser against a real gateway: held mail reaches the review queue
  * without a reload and approving it sends it (DKIM-signed, to an SMTP sink); hostile HTML mail in
- * the message view runs no script, loads nothing remote and has its hidden text shown; and the two
- * screens pass axe-core with no serious or critical violation. Needs `npm run build` (the gateway
+ * the message view runs no script, loads nothing remote and has its hidden text shown; the queue
+ * shows a page at a time with the count of all; and the screens pass axe-core with no serious or
+ * critical violation. Needs `npm run build` (the gateway
  * serves dashboard/dist).
  */
 import { createServer, type Server } from 'node:http';
@@ -12,6 +13,7 @@ import { createFakeResolver, createTestLogger, type Zone } from '@e2a/relay/test
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ENGINES } from '../../api/src/testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../../api/src/testing/gateway.js';
+import { holdOutbound } from '../../api/src/reviews/test-fixtures.js';
 import { deliver } from '../../api/src/testing/mail.js';
 import { startSmtpSink, upstreamEnv, type SmtpSink } from '../../api/src/testing/smtp-sink.js';
 import { until } from '../../api/src/testing/until.js';
@@ -150,6 +152,39 @@ describeBrowser.each(ENGINES)('dashboard in a browser (%s)' + skipNote, (engine)
     } finally {
       await remote.close();
     }
+  });
+
+  it('the queue pages by the API cursor: 60 held are 50 then 10, the count says 60, select all takes the page only', async () => {
+    const { page } = browser;
+    const count = async () => ((await (await gw.api('/v1/reviews/count')).json()) as { pending: number }).pending;
+    for (let i = await count(); i < 60; i++) await holdOutbound(gw, { agent: bot, to: [`p${i}@example.com`], subject: `Paged ${i}`, text: 'One of many.' });
+    expect(await count()).toBe(60);
+    await page.goto(`${gw.gateway.httpUrl}/#/reviews`);
+    const items = page.locator('article[data-review-id]');
+    const nav = page.getByRole('navigation', { name: 'Dashboard' });
+    await nav.getByRole('link', { name: /Review queue \(60 held\)/ }).waitFor();
+    await page.getByText('Page 1: 1–50 of 60 held').waitFor();
+    expect(await items.count()).toBe(50);
+    const firstPage = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-review-id')));
+
+    const next = page.getByRole('navigation', { name: 'Review queue pages', exact: true }).getByRole('button', { name: 'Next page' });
+    await next.click();
+    await page.getByText('Page 2: 51–60 of 60 held').waitFor();
+    expect(await items.count()).toBe(10);
+    const secondPage = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-review-id')));
+    expect(secondPage.filter((id) => firstPage.includes(id))).toEqual([]);
+    expect(await next.isDisabled()).toBe(true);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    // Select all takes this page's 10, and rejecting them leaves the other 50 pending.
+    await page.getByLabel('Select all on this page (10)').check();
+    await page.getByRole('button', { name: 'Reject selected (10)' }).click();
+    await page.getByText('Rejected 10 of 10.').waitFor();
+    await nav.getByRole('link', { name: /Review queue \(50 held\)/ }).waitFor();
+    expect(await count()).toBe(50);
+    // The emptied second page gives way to the first.
+    await page.getByText('Page 1: 1–50 of 50 held').waitFor();
+    expect(await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-review-id')))).toEqual(firstPage);
   });
 
   it('signing out shows the sign-in screen, which asks for a link by email and passes axe', async () => {

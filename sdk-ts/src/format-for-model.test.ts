@@ -15,6 +15,7 @@ const base: Message = {
   subject: 'Quarterly numbers',
   size: 100,
   attachment_count: 0,
+  priority: 'normal',
   verified: true,
   received_at: '2026-01-02T03:04:05.000Z',
   read_at: null,

@@ -55,6 +55,9 @@ export function formatForModel(message: Message, options: FormatOptions = {}): s
     `Trust: ${trust}. ${TRUST_TEXT[trust]}`,
     auth ? `Authentication: spf=${auth.spf.status} dkim=${auth.dkim.map((d) => d.status).join(',') || 'none'} dmarc=${auth.dmarc.status}` : 'Authentication: none recorded',
     `Subject: ${oneLine(message.subject)}`,
+    // The sender's claim (docs/PRIORITIES.md); normal, the usual case, goes unsaid. A message from a
+    // server older than priorities has none.
+    message.priority && message.priority !== 'normal' ? `Priority: ${message.priority} (as the sender marked it; not verified)` : '',
     `Date: ${message.received_at}`,
     `Message-Id: ${message.id} (conversation ${message.conversation_id})`,
     message.attachments.length ? `Attachments: ${message.attachments.map((a) => `${oneLine(a.filename) || '(unnamed)'} (${a.content_type}, ${a.size} bytes)`).join('; ')}` : 'Attachments: none',

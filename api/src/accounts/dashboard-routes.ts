@@ -49,6 +49,7 @@ export function dashboardRoutes(routes: RouteTable, sessions: DashboardSessions)
       produces: 'text/html',
       status: 303,
       limit: 'sign_in_link',
+      pages: { 404: 'A page saying the link is not known, and how to get a new one', 410: 'A page saying the link was used or has expired, and how to get a new one' },
     },
     async ({ params, headers }) => {
       const userAgent = headers['user-agent'];

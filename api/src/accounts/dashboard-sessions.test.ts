@@ -271,6 +271,35 @@ describe('dashboard session limits (pglite)', () => {
   });
 });
 
+describe('sign-in mail limits per address (pglite)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ engine: 'pglite', resolver: createFakeResolver({}), env: { E2A_API_LIMITS_SIGN_IN_EMAILS_PER_ADDRESS_PER_HOUR: '2' } });
+  });
+  afterAll(() => gw?.close());
+  const ask = (email: string) => gw.api('/v1/sign-in/email', { method: 'POST', key: null, body: JSON.stringify({ email }) });
+
+  it('one address gets at most the limit, in any spelling, known or not; other addresses are not held up', async () => {
+    for (const email of ['owner@example.com', ' Owner@Example.com ']) expect((await ask(email)).status).toBe(202);
+    const refused = await ask('OWNER@example.com');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('ratelimit-policy')).toContain('sign_in_emails_per_address_per_hour');
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    // An address no account has is refused alike: the answer tells nothing of which exist.
+    for (let i = 0; i < 2; i++) expect((await ask('nobody@example.org')).status).toBe(202);
+    const unknown = await ask('nobody@example.org');
+    expect(unknown.status).toBe(429);
+    expect(await unknown.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    expect((await ask('someone-else@example.org')).status).toBe(202);
+    // Two mails went to the account, not three; the limiter holds no address.
+    const mails = await gw.gateway.database.db.selectFrom('system_mail').select('id').where('kind', '=', 'sign_in_link').execute();
+    expect(mails).toHaveLength(2);
+    const keys = (await gw.gateway.database.db.selectFrom('rate_limits').select('key').execute()).map((r) => r.key);
+    expect(keys.filter((k) => k.includes('sign_in_emails_per_address_per_hour'))).toHaveLength(3);
+    expect(keys.join('\n')).not.toMatch(/owner|nobody|someone-else/i);
+  });
+});
+
 describe('the served dashboard', () => {
   let gw: TestGateway;
   let dist: string;

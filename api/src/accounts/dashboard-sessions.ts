@@ -100,7 +100,7 @@ export class DashboardSessions {
    * (the caller answers 202 regardless), so it cannot be used to find out who has an account.
    */
   async emailLink(email: string): Promise<void> {
-    const normalized = email.trim().toLowerCase();
+    const normalized = accountEmail(email);
     const user = await this.deps.db.selectFrom('users').select(['id', 'email']).where('email', '=', normalized).executeTakeFirst();
     if (!user) return;
     await this.deps.db.transaction().execute(async (tx) => {
@@ -262,4 +262,9 @@ export class DashboardSessions {
 
 function requireAccount(principal: Principal): void {
   if (principal.scope !== 'account') throw new AppError('forbidden', 'agent-scoped keys cannot manage dashboard sign-in; use an account key');
+}
+
+/** The form an account's email is stored and looked up in; the per-address sign-in mail limit counts it too. */
+export function accountEmail(email: string): string {
+  return email.trim().toLowerCase();
 }

@@ -54,6 +54,8 @@ export class AccountsRepo {
         'pa.display_name as path_agent_display_name',
         'pa.protection as path_agent_protection',
         'pa.created_at as path_agent_created_at',
+        'pa.expires_at as path_agent_expires_at',
+        'pa.expiring_notified_at as path_agent_expiring_notified_at',
       ])
       .executeTakeFirst();
     if (!row || row.path_agent_id === null) return { key: row, pathAgent: { address, row: null } };
@@ -66,6 +68,8 @@ export class AccountsRepo {
       display_name: row.path_agent_display_name,
       protection: row.path_agent_protection!,
       created_at: row.path_agent_created_at!,
+      expires_at: row.path_agent_expires_at,
+      expiring_notified_at: row.path_agent_expiring_notified_at,
     };
     return { key: row, pathAgent: { address, row: agent } };
   }
@@ -75,7 +79,7 @@ export class AccountsRepo {
       .selectFrom('api_keys as k')
       .innerJoin('users as u', 'u.id', 'k.user_id')
       .leftJoin('agents as a', 'a.id', 'k.agent_id')
-      .select(['k.id', 'k.user_id', 'k.scope', 'k.agent_id', 'k.revoked_at', 'k.last_used_at', 'u.email', 'a.address as agent_address'])
+      .select(['k.id', 'k.user_id', 'k.scope', 'k.agent_id', 'k.revoked_at', 'k.last_used_at', 'u.email', 'a.address as agent_address', 'a.expires_at as agent_expires_at'])
       .where('k.key_hash', '=', hash);
   }
 

@@ -2,6 +2,7 @@
  * Users and API keys. A key is `e2a_` + 32 random bytes (base64url); only its SHA-256 and a short
  * display prefix are stored, so a database leak yields no usable key.
  */
+import { isExpired } from '../agents/expiry.js';
 import { normaliseAgentAddress } from '../agents/service.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
@@ -85,6 +86,9 @@ export class AccountsService {
     if (!row) throw new AppError('unauthorized', 'unknown API key');
     if (row.revoked_at) throw new AppError('unauthorized', 'API key has been revoked; create a new one');
     const now = this.clock.now();
+    // An ephemeral agent's keys end with it, at its expires_at, before the worker deletes them
+    // (docs/EPHEMERAL.md): answered as a revoked key.
+    if (isExpired(row.agent_expires_at, now)) throw new AppError('unauthorized', 'API key has been revoked: its agent expired; create a new agent and key');
     // Record use at most once a minute per key: a write on every request would serialise readers.
     if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > 60_000) {
       await this.repo.touchKey(row.id, now);

@@ -1,4 +1,4 @@
-import { Agent, AgentPage, CreateAgentRequest, PageQuery } from '@e2a/sdk/wire';
+import { Agent, AgentPage, CreateAgentRequest, ExtendAgentRequest, PageQuery } from '@e2a/sdk/wire';
 import type { RouteTable } from '../http/route.js';
 import type { AgentsService } from './service.js';
 import { toWireAgent } from './service.js';
@@ -13,8 +13,21 @@ export function agentRoutes(routes: RouteTable, agents: AgentsService): void {
     ({ principal, query }) => agents.list(principal, query),
   );
   routes.add(
-    { method: 'get', path: '/v1/agents/:address', operationId: 'agents.get', summary: 'Get an agent', tag: 'agents', response: Agent },
+    { method: 'get', path: '/v1/agents/:address', operationId: 'agents.get', summary: 'Get an agent', tag: 'agents', response: Agent, errors: ['gone'] },
     async ({ principal, params }) => toWireAgent(await agents.resolve(principal, params.address!)),
+  );
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/agents/:address/extend',
+      operationId: 'agents.extend',
+      summary: 'Set a new expiry for an ephemeral agent (410 once it has expired)',
+      tag: 'agents',
+      body: ExtendAgentRequest,
+      response: Agent,
+      errors: ['gone'],
+    },
+    ({ principal, params, body }) => agents.extend(principal, params.address!, body),
   );
   routes.add(
     { method: 'delete', path: '/v1/agents/:address', operationId: 'agents.delete', summary: 'Delete an agent and its mailbox', tag: 'agents' },

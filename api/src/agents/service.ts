@@ -9,8 +9,12 @@
  * that is reserved (agents/reserved.ts) or held by another account gets one and the same 409 text:
  * it must be refused, but the answer does not say which, nor that an agent exists, nor whose.
  * Only the caller's own agent is named as such.
+ *
+ * Ephemeral agents (docs/EPHEMERAL.md): from its expires_at on, an agent is gone to the API before
+ * the worker deletes it: lists leave it out, any use of it answers 410 `gone`, and extending it is
+ * refused with that same 410 (an expired agent is not revived: its mail was refused since).
  */
-import type { Agent, AgentPage, CreateAgentRequest } from '@e2a/sdk/wire';
+import type { Agent, AgentPage, CreateAgentRequest, ExtendAgentRequest } from '@e2a/sdk/wire';
 import { classifyAddress } from '@e2a/relay';
 import type { Principal } from '../accounts/principal.js';
 import type { Clock } from '../clock.js';
@@ -19,6 +23,7 @@ import { decodeCursor, toPage } from '../http/cursor.js';
 import { AppError } from '../http/errors.js';
 import { newId } from '../ids.js';
 import type { AccountCaps } from '../limits/account-caps.js';
+import { isExpired, requestedExpiry, type ExpiryBounds } from './expiry.js';
 import { AgentsRepo } from './repo.js';
 import type { ReservedAddresses } from './reserved.js';
 
@@ -31,6 +36,7 @@ export function toWireAgent(row: AgentRow): Agent {
     domain: row.domain,
     display_name: row.display_name,
     created_at: new Date(row.created_at).toISOString(),
+    expires_at: row.expires_at === null ? null : new Date(row.expires_at).toISOString(),
   };
 }
 
@@ -51,18 +57,21 @@ export class AgentsService {
   private readonly reserved: ReservedAddresses;
   private readonly db: Database;
   private readonly caps: AccountCaps;
+  private readonly expiry: ExpiryBounds;
 
-  constructor(deps: { db: Database; clock: Clock; sharedDomain: string; reserved: ReservedAddresses; caps: AccountCaps }) {
+  constructor(deps: { db: Database; clock: Clock; sharedDomain: string; reserved: ReservedAddresses; caps: AccountCaps; expiry: ExpiryBounds }) {
     this.repo = new AgentsRepo(deps.db);
     this.db = deps.db;
     this.sharedDomain = deps.sharedDomain;
     this.clock = deps.clock;
     this.reserved = deps.reserved;
     this.caps = deps.caps;
+    this.expiry = deps.expiry;
   }
 
   async create(principal: Principal, req: CreateAgentRequest): Promise<Agent> {
     if (principal.scope !== 'account') throw new AppError('forbidden', 'agent-scoped keys cannot create agents; use an account key');
+    const expiresAt = requestedExpiry(req, this.clock.now(), this.expiry);
     const requested = (req.address ?? `${req.local_part}@${this.sharedDomain}`).trim();
     // The same syntax rule the SMTP edge applies to RCPT TO, so every agent can receive mail.
     const syntax = classifyAddress(requested);
@@ -87,6 +96,7 @@ export class AgentsService {
           domain,
           display_name: req.display_name ?? null,
           created_at: this.clock.now(),
+          expires_at: expiresAt,
         });
       });
       return toWireAgent(row);
@@ -102,6 +112,7 @@ export class AgentsService {
       limit: opts.limit,
       beforeId: opts.cursor ? decodeCursor(opts.cursor) : undefined,
       onlyId: principal.scope === 'agent' ? principal.agentId : null,
+      now: this.clock.now(),
     });
     return toPage(rows, opts.limit, toWireAgent);
   }
@@ -112,6 +123,13 @@ export class AgentsService {
    * query; the rules below apply to either alike.
    */
   async resolve(principal: Principal, address: string): Promise<AgentRow> {
+    const row = await this.find(principal, address);
+    if (isExpired(row.expires_at, this.clock.now())) throw expiredAgent(row);
+    return row;
+  }
+
+  /** resolve without the expiry test: deleting an expired agent is allowed (the worker would). */
+  private async find(principal: Principal, address: string): Promise<AgentRow> {
     const normalised = normaliseAgentAddress(address);
     const preloaded = principal.pathAgent;
     const row = preloaded?.address === normalised ? preloaded.row : await this.repo.findByAddress(normalised);
@@ -123,7 +141,27 @@ export class AgentsService {
 
   async delete(principal: Principal, address: string): Promise<void> {
     if (principal.scope !== 'account') throw new AppError('forbidden', 'agent-scoped keys cannot delete agents; use an account key');
-    const row = await this.resolve(principal, address);
+    const row = await this.find(principal, address);
     await this.repo.delete(row.id);
   }
+
+  /**
+   * A new expiry for an agent, from now (`ttl_seconds`) or at `expires_at`, within the same bounds
+   * as at creation; it may be sooner than the current one. An agent created without expiry gets
+   * one. An expired agent cannot be extended: 410, as for any other use of it.
+   */
+  async extend(principal: Principal, address: string, req: ExtendAgentRequest): Promise<Agent> {
+    if (principal.scope !== 'account') throw new AppError('forbidden', 'agent-scoped keys cannot extend agents; use an account key');
+    const now = this.clock.now();
+    const expiresAt = requestedExpiry(req, now, this.expiry)!;
+    const current = await this.resolve(principal, address);
+    // Conditional on the agent still being unexpired at `now`, so a race with expiry cannot revive it.
+    const row = await this.repo.extend(current.id, expiresAt, now);
+    if (!row) throw expiredAgent(current);
+    return toWireAgent(row);
+  }
+}
+
+function expiredAgent(row: AgentRow): AppError {
+  return new AppError('gone', `agent ${row.address} expired at ${new Date(row.expires_at!).toISOString()}: its mailbox and keys are gone and it cannot be extended; create a new agent`);
 }

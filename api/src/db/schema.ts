@@ -42,6 +42,19 @@ export interface AgentsTable {
   display_name: string | null;
   protection: JsonDefault<Record<string, unknown>>;
   created_at: Generated<Date>;
+  /** Ephemeral inboxes (migration 0013): the agent is gone from this instant; null never expires. */
+  expires_at: Generated<Date | null>;
+  /** When agent.expiring was emitted for the current expires_at. */
+  expiring_notified_at: Generated<Date | null>;
+}
+
+/** An agent's capability card (migration 0012; cards/service.ts). `search` is generated from `card`. */
+export interface AgentCardsTable {
+  agent_id: string;
+  visibility: 'account' | 'public';
+  card: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface ApiKeysTable {
@@ -117,6 +130,8 @@ export interface MessagesTable {
   size_bytes: number;
   attachment_count: number;
   read_at: Date | null;
+  /** Per-message expiry (migration 0013): an inbound copy unread at this instant leaves the mailbox. */
+  expires_at: Generated<Date | null>;
   received_at: Timestamp;
   created_at: Generated<Date>;
   bcc_addresses: JsonDefault<StoredAddress[]>;
@@ -130,6 +145,8 @@ export interface MessagesTable {
   first_attempt_at: Generated<Date | null>;
   draft: Uint8Array | null;
   held: Generated<boolean>;
+  /** urgent, normal or low (migration 0011; docs/PRIORITIES.md). */
+  priority: Generated<'urgent' | 'normal' | 'low'>;
 }
 
 export interface DkimKeysTable {
@@ -285,6 +302,10 @@ export interface WebhookDeliveriesTable {
   locked_until: Date | null;
   last_status: number | null;
   last_error: string | null;
+  /** Request start to response headers (or to the failure) on the last attempt. */
+  last_latency_ms: number | null;
+  /** The start of the last response body, sanitised (webhooks/response-excerpt.ts); null if none arrived. */
+  last_response_excerpt: string | null;
   created_at: Timestamp;
   completed_at: Date | null;
 }
@@ -305,6 +326,7 @@ export interface DB {
   domains: DomainsTable;
   account_claims_keys: AccountClaimsKeysTable;
   agents: AgentsTable;
+  agent_cards: AgentCardsTable;
   api_keys: ApiKeysTable;
   dashboard_sign_in_links: DashboardSignInLinksTable;
   dashboard_sessions: DashboardSessionsTable;

@@ -1,6 +1,6 @@
 /**
  * "A credential stopped being valid": an API key was revoked, or an agent (with its agent keys and
- * its mailbox) was deleted. Connections that outlive a request (WebSocket listeners) authenticated
+ * its mailbox) was deleted or expired (docs/EPHEMERAL.md; `expired` only changes the close reason). Connections that outlive a request (WebSocket listeners) authenticated
  * once, so every replica must hear of it: the writer announces it with pg_notify in the same
  * transaction (delivered at commit, not at all on rollback), and each process's event bus hands it
  * to its listeners. Notices can be lost (a reconnect of the LISTEN connection), so the realtime
@@ -12,7 +12,7 @@ import type { Database } from '../db/database.js';
 
 export const REVOCATIONS_CHANNEL = 'e2a_revocations';
 
-export type Revocation = { kind: 'key'; keyId: string } | { kind: 'agent'; agentId: string };
+export type Revocation = { kind: 'key'; keyId: string } | { kind: 'agent'; agentId: string; expired?: true };
 
 /** What the event bus offers for revocations; the realtime server subscribes. */
 export interface RevocationFeed {
@@ -21,14 +21,14 @@ export interface RevocationFeed {
 
 /** Queues the notice in `db`'s transaction: call it with the transaction that revokes or deletes. */
 export async function announceRevocation(db: Database, revocation: Revocation): Promise<void> {
-  const payload = revocation.kind === 'key' ? `key ${revocation.keyId}` : `agent ${revocation.agentId}`;
+  const payload = revocation.kind === 'key' ? `key ${revocation.keyId}` : `agent ${revocation.agentId}${revocation.expired ? ' expired' : ''}`;
   await sql`SELECT pg_notify(${REVOCATIONS_CHANNEL}, ${payload})`.execute(db);
 }
 
 export function parseRevocation(payload: string | undefined): Revocation | null {
-  const [kind, id] = (payload ?? '').split(' ');
+  const [kind, id, detail] = (payload ?? '').split(' ');
   if (!id) return null;
   if (kind === 'key') return { kind, keyId: id };
-  if (kind === 'agent') return { kind, agentId: id };
+  if (kind === 'agent') return detail === 'expired' ? { kind, agentId: id, expired: true } : { kind, agentId: id };
   return null;
 }

@@ -116,7 +116,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
         const principal = res.locals.principal as Principal | null | undefined;
         if (principal) (res.locals.logContext as LogContext).account_id = principal.userId;
         const agent = namesAgent && !badParam ? req.params.address : undefined;
-        res.set(await deps.limits.charge({ ip, principal: (res.locals.principal as Principal | null | undefined) ?? null, route: spec.limit, agent: typeof agent === 'string' ? agent : undefined }));
+        res.set(await deps.limits.charge({ ip, principal: (res.locals.principal as Principal | null | undefined) ?? null, route: spec.limit, agent: typeof agent === 'string' ? agent : undefined, body: req.body as unknown }));
         if (badParam) throw badParam;
         await handler(req, res);
       } catch (err) {

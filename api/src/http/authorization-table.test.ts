@@ -36,15 +36,18 @@ interface Operation {
 /** A body each operation accepts, so that a refusal is about who asks, not about what they sent. */
 const BODIES: Record<string, unknown> = {
   'post /v1/agents': { local_part: 'intruder' },
+  'post /v1/agents/{address}/extend': { ttl_seconds: 3600 },
   'post /v1/account/api-keys': { name: 'intruder' },
   'post /v1/webhooks': { url: 'https://hooks.example.net/e2a', events: ['email.received'] },
   'patch /v1/webhooks/{id}': { description: 'changed by an intruder' },
+  'post /v1/webhooks/{id}/deliveries/replay': { status: 'dead' },
   'post /v1/domains': { name: 'intruder.example' },
   'post /v1/agents/{address}/messages': { to: ['partner@example.net'], subject: 'intruder', text: 'x' },
   'post /v1/agents/{address}/messages/{id}/reply': { text: 'x' },
   'post /v1/agents/{address}/messages/{id}/forward': { to: ['partner@example.net'] },
   'patch /v1/agents/{address}/messages/{id}': { read: true },
   'put /v1/agents/{address}/protection': {},
+  'put /v1/agents/{address}/card': { description: 'changed by an intruder', skills: ['intruder'] },
   'post /v1/reviews/{id}/approve': {},
   'post /v1/reviews/{id}/reject': { reason: 'intruder' },
 };
@@ -128,6 +131,9 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
     const webhook = await post('/v1/webhooks', { url: 'https://hooks.example.com/a', events: ['email.received'], description: 'tenant A hook' });
     const apiKeys = (await get('/v1/account/api-keys')).items as Array<{ id: string; scope: string; agent_address: string | null }>;
     const domain = await post('/v1/domains', { name: 'tenant-a.example' });
+    // A's card, visible to A's account only: no directory search of anyone else's may list it.
+    const card = await gw.api(`/v1/agents/${mail.bot}/card`, { method: 'PUT', body: JSON.stringify({ description: 'tenant A card', skills: ['tenant-a-skill'] }) });
+    expect(card.status, await card.clone().text()).toBe(200);
     const control = await get(`/v1/agents/${mail.bot}/messages/${mail.ids.control}`);
     const reviews = (await get('/v1/reviews?status=pending')).items as Array<{ id: string; message_id: string }>;
     const events = (await get('/v1/events')).items as Array<{ id: string }>;
@@ -149,7 +155,7 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
       event: events[0]!.id,
       outbox: outboxId,
     };
-    secretsOfA = [mail.bot, `peer@${TEST_DOMAIN}`, 'tenant-a.example', 'tenant A hook', 'tenant A outbox', ...Object.values(target), ...Object.values(mail.ids), ...Object.values(mail.marks)];
+    secretsOfA = [mail.bot, `peer@${TEST_DOMAIN}`, 'tenant-a.example', 'tenant A hook', 'tenant A outbox', 'tenant A card', ...Object.values(target), ...Object.values(mail.ids), ...Object.values(mail.marks)];
     doc = (await (await gw.api('/v1/openapi.json', { key: null })).json()) as Json;
   });
   afterAll(() => gw?.close());
@@ -228,6 +234,7 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
     };
     expect((await ok(`/v1/agents/${mail.bot}`)).address).toBe(mail.bot);
     expect((await ok(`/v1/webhooks/${target.webhook}`)).description).toBe('tenant A hook');
+    expect((await ok(`/v1/agents/${mail.bot}/card`)).description).toBe('tenant A card');
     expect((await ok(`/v1/reviews/${target.review}`)).status).toBe('pending');
     expect((await ok(`/v1/domains/${target.domain}`)).name).toBe(target.domain);
     expect((await ok(`/v1/agents/${mail.bot}/messages/${mail.ids.control}`)).read_at).toBeNull();

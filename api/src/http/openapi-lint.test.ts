@@ -87,6 +87,11 @@ describe('the published API descriptions', () => {
     expect(paths['/v1/agents/{address}/messages']!.get!.parameters).not.toContainEqual({ $ref: '#/components/parameters/IdempotencyKey' });
     expect(paths['/v1/info']!.get).toMatchObject({ security: [{}, { bearer: [] }] });
     expect(paths['/v1/agents/{address}/ws']!.get!.responses['101']).toBeDefined();
+    // The sign-in link is a page for a person: a redirect when it works, an HTML page when it does not.
+    const signIn = paths['/sign-in/{token}']!.get!.responses as Record<string, { headers?: Json; content?: Record<string, unknown> }>;
+    expect(Object.keys(signIn['303']!.headers ?? {})).toEqual(['Location']);
+    for (const status of ['404', '410']) expect(Object.keys(signIn[status]!.content ?? {}), status).toEqual(['text/html']);
+    expect(signIn['429']).toEqual({ $ref: '#/components/responses/RateLimited' });
   });
 
   it('describes every event type as a webhook', () => {

@@ -97,7 +97,9 @@ export function buildOpenApi(routes: RegisteredRoute[], external: ExternalOperat
       params.push({ $ref: '#/components/parameters/IdempotencyKey' });
     }
     const status = String(spec.status ?? (spec.response || spec.produces ? 200 : 204));
-    const success = spec.produces
+    const success = status.startsWith('3')
+      ? { description: 'Redirect', headers: { Location: { description: 'Where the browser goes next', schema: { type: 'string' } } } }
+      : spec.produces
       ? { description: 'OK', content: { [spec.produces]: { schema: { type: 'string', format: 'binary' } } } }
       : spec.response
         ? { description: 'OK', content: { 'application/json': { schema: toSchema(spec.response, 'output') } } }
@@ -108,7 +110,11 @@ export function buildOpenApi(routes: RegisteredRoute[], external: ExternalOperat
       tags: [spec.tag],
       parameters: params,
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(spec.body, 'input') } } } } : {}),
-      responses: { [status]: success, ...errorResponses(errorCodesOf(spec)) },
+      responses: {
+        [status]: success,
+        ...errorResponses(errorCodesOf(spec)),
+        ...Object.fromEntries(Object.entries(spec.pages ?? {}).map(([code, description]) => [code, { description, content: { 'text/html': { schema: { type: 'string' } } } }])),
+      },
       ...security(spec.auth ?? 'required'),
     };
   }

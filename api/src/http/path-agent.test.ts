@@ -57,7 +57,7 @@ describe.each(ENGINES)('the agent named in the path (%s)', (engine) => {
     db = await openTestDatabase(engine);
     const counted = db.handle.db.withPlugin(log);
     accounts = new AccountsService({ db: counted, clock });
-    agents = new AgentsService({ db: counted, clock, sharedDomain: TEST_DOMAIN, reserved: new ReservedAddresses({ sharedDomain: TEST_DOMAIN, sharedDomainReserved: [], systemAddresses: [] }), caps: new AccountCaps({ agents: 0, api_keys: 0, webhooks: 0 }) });
+    agents = new AgentsService({ db: counted, clock, sharedDomain: TEST_DOMAIN, reserved: new ReservedAddresses({ sharedDomain: TEST_DOMAIN, sharedDomainReserved: [], systemAddresses: [] }), caps: new AccountCaps({ agents: 0, api_keys: 0, webhooks: 0 }), expiry: { maxTtlDays: 365 } });
     const routes = new RouteTable();
     agentRoutes(routes, agents);
     protectionRoutes(routes, new ProtectionService({ db: counted, agents, systemMail: new SystemMailRecipients({ db: counted, sharedDomain: TEST_DOMAIN, clock }) }));

@@ -78,7 +78,8 @@ export function checkParams(path: string, values: Record<string, string | undefi
   const segments = path.split('/');
   for (const [i, segment] of segments.entries()) {
     if (!segment.startsWith(':')) continue;
-    const name = segment.slice(1);
+    // A parameter may be followed by literal text in its segment (`:address.json`).
+    const name = /^:([A-Za-z_]+)/.exec(segment)![1]!;
     const value = values[name] ?? '';
     const collection = segments[i - 1] ?? name;
     const noun = collection.replace(/-/g, ' ').replace(/s$/, '') || name;

@@ -47,6 +47,11 @@ export interface RouteSpec<Q extends z.ZodType = z.ZodType, B extends z.ZodType 
    * 402, 403, 404, 413, 415, 422, 429 from auth, path, body and limit): e.g. `conflict`.
    */
   errors?: ErrorCode[];
+  /**
+   * A page route's (`produces: 'text/html'`) failures that are HTML pages for a person, not the
+   * error envelope: status → what the page says (a sign-in link unknown, used or expired).
+   */
+  pages?: Record<number, string>;
 }
 
 export interface RouteContext<Q, B> {

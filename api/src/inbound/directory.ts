@@ -1,5 +1,7 @@
 /** The relay's RecipientDirectory, answered from the agents and domains tables. */
 import type { Recipient, RecipientDirectory } from '@e2a/relay';
+import { isExpired } from '../agents/expiry.js';
+import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { isOperatorAddress, type PostmasterRoute } from './postmaster.js';
 
@@ -14,7 +16,7 @@ export function isRecipientContext(value: unknown): value is RecipientContext {
 }
 
 export class AgentDirectory implements RecipientDirectory {
-  constructor(private readonly deps: { db: Database; sharedDomain: string; postmaster: PostmasterRoute }) {}
+  constructor(private readonly deps: { db: Database; sharedDomain: string; postmaster: PostmasterRoute; clock: Clock }) {}
 
   async lookup(address: string): Promise<Recipient | null> {
     // The relay asks only for addresses at our domains (or a bare "postmaster", RFC 5321 §4.5.1).
@@ -25,10 +27,12 @@ export class AgentDirectory implements RecipientDirectory {
   private async agentAt(address: string): Promise<Recipient | null> {
     const row = await this.deps.db
       .selectFrom('agents')
-      .select(['id', 'address', 'user_id', 'protection'])
+      .select(['id', 'address', 'user_id', 'protection', 'expires_at'])
       .where('address', '=', address.toLowerCase())
       .executeTakeFirst();
-    if (!row) return null;
+    // An expired agent (docs/EPHEMERAL.md) is unknown from its expires_at on, before the worker
+    // deletes it: the same 550 5.1.1 as an address that never existed, so expiry tells nothing.
+    if (!row || isExpired(row.expires_at, this.deps.clock.now())) return null;
     const context: RecipientContext = { userId: row.user_id, protection: row.protection };
     return { agentId: row.id, address: row.address, context };
   }

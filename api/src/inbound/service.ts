@@ -23,6 +23,7 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json, pgText } from '../db/database.js';
 import { eventId, newId, sha256Hex } from '../ids.js';
+import { priorityFromHeaders } from '../messages/priority.js';
 import { eventReachesAgent } from '../messages/visibility.js';
 import type { GateDecision, ProtectionGates } from '../protection/decision.js';
 import { parseStoredProtection } from '../protection/service.js';
@@ -48,6 +49,13 @@ export interface InboundServiceDeps {
 }
 
 /** One recipient's verdict, decided before anything is written. */
+/** What only local delivery may say about a message, beside it rather than in it. */
+export interface LocalFacts {
+  conversationId: string | null;
+  /** Per-message expiry: a copy unread by then leaves the mailbox (messages/visibility.ts). */
+  expiresAt: Date | null;
+}
+
 interface Plan {
   recipient: Recipient;
   userId: string;
@@ -65,13 +73,16 @@ export class InboundService implements InboundSink {
   /**
    * Local delivery (outbound/local-delivery.ts): mail one agent sends to another on this gateway
    * comes here without an SMTP hop. Only this path may name a trusted conversation id, and it is
-   * honoured only if that conversation belongs to the receiving agent (DESIGN §4).
+   * honoured only if that conversation belongs to the receiving agent (DESIGN §4). So may a
+   * per-message expiry (docs/EPHEMERAL.md), stored on each copy.
    */
-  acceptLocal(message: InboundMessage, trustedConversationId: string | null): Promise<{ queueId: string }> {
-    return this.store(message, trustedConversationId);
+  acceptLocal(message: InboundMessage, local: LocalFacts): Promise<{ queueId: string }> {
+    return this.store(message, local);
   }
 
-  private async store(message: InboundMessage, trustedConversationId: string | null): Promise<{ queueId: string }> {
+  private async store(message: InboundMessage, local: LocalFacts | null): Promise<{ queueId: string }> {
+    const trustedConversationId = local?.conversationId ?? null;
+    const expiresAt = local?.expiresAt ?? null;
     const queueId = newId('queue');
     // Sealed once for every recipient: the copies share one blob (blobs/content.ts).
     const sealed = sealContent(this.deps.box, { raw: message.raw, text: message.parsed.text, html: message.parsed.html, attachments: message.parsed.attachments });
@@ -86,14 +97,14 @@ export class InboundService implements InboundSink {
     // statement (its own transaction); anything more (further copies, attachment rows, the review,
     // the bounce's update and email.failed) is wrapped so it all commits together.
     if (forwards.length === 0 && plans.length === 1 && sealed.attachments.length === 0 && plans[0]!.decision.action !== 'review' && !isDeliveryReport(message.parsed)) {
-      this.count([await this.storeFor(this.deps.db, plans[0]!, message, queueId, sealed, true, trustedConversationId)]);
+      this.count([await this.storeFor(this.deps.db, plans[0]!, message, queueId, sealed, true, trustedConversationId, expiresAt)]);
     } else {
       const outcomes: CopyOutcome[] = [];
       await this.deps.db.transaction().execute(async (tx) => {
         // The first copy stored writes the blob; duplicates skipped before it write nothing.
         let blobStored = false;
         for (const plan of plans) {
-          const outcome = await this.storeFor(tx, plan, message, queueId, sealed, !blobStored, trustedConversationId);
+          const outcome = await this.storeFor(tx, plan, message, queueId, sealed, !blobStored, trustedConversationId, expiresAt);
           outcomes.push(outcome);
           if (outcome.stored) blobStored = true;
         }
@@ -140,6 +151,7 @@ export class InboundService implements InboundSink {
     sealed: SealedContent,
     writeBlob: boolean,
     trustedConversationId: string | null,
+    expiresAt: Date | null,
   ): Promise<CopyOutcome> {
     const { recipient, decision } = plan;
     const parsed = message.parsed;
@@ -156,6 +168,9 @@ export class InboundService implements InboundSink {
     const subject = pgText(parsed.subject);
     const to = parsed.to.map((a) => a.address);
     const reason = decision.reasons.join('; ') || null;
+    // The sender's claim, a hint only (docs/PRIORITIES.md); mail from another agent here carries
+    // the headers its send wrote (messages/priority.ts), so it keeps its priority.
+    const priority = priorityFromHeaders(parsed.headers);
     const metadata: MessageEventData = {
       message_id: id,
       agent_address: recipient.address,
@@ -165,6 +180,7 @@ export class InboundService implements InboundSink {
       to,
       subject,
       verified: message.authentication.verified,
+      priority,
     };
     const event = (type: 'email.received' | 'email.flagged' | 'email.blocked', withReason: boolean): NewEventRow => ({
       id: eventId(id, type),
@@ -217,7 +233,9 @@ export class InboundService implements InboundSink {
         blob_id: sealed.blobId,
         size_bytes: message.raw.length,
         attachment_count: sealed.attachments.length,
+        priority,
         read_at: null,
+        expires_at: expiresAt,
         received_at: at,
         created_at: this.deps.clock.now(),
       },

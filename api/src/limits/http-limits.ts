@@ -6,10 +6,13 @@
  * `RateLimit: "name";r=…;t=…`), which every limited answer carries, refused or not.
  *
  * Counted per API key (a dashboard session counts as a key: Principal.keyId is its id), per client network (an IPv4 address or an IPv6 /64, as on the SMTP port),
- * per agent for sends, per account for webhook tests; failed authentication per client network,
- * far more tightly. A limit of 0 is off.
+ * per agent for sends, per account for webhook tests, per address asked for for sign-in mail (as a
+ * digest: the limiter's keys never hold an address); failed authentication per client network, far
+ * more tightly. A limit of 0 is off.
  */
+import { createHash } from 'node:crypto';
 import { clientNetwork } from '@e2a/relay';
+import { accountEmail } from '../accounts/dashboard-sessions.js';
 import type { Principal } from '../accounts/principal.js';
 import { AppError } from '../http/errors.js';
 import type { LimitDecision, LimitRule, Limiter, Tightest } from './limiter.js';
@@ -25,6 +28,7 @@ export interface ApiRateLimits {
   reviewLinkAttemptsPerClientPerHour: number;
   signInLinkAttemptsPerClientPerHour: number;
   signInEmailsPerClientPerHour: number;
+  signInEmailsPerAddressPerHour: number;
   websocketConnectsPerKeyPerMinute: number;
   websocketUnauthenticatedPerClientPerMinute: number;
 }
@@ -55,9 +59,10 @@ export class HttpLimits {
 
   /**
    * Charges one request; resolves with the RateLimit headers to send, or rejects with the 429/402.
-   * `agent`: the address the path names, for per-agent costs.
+   * `agent`: the address the path names, for per-agent costs; `body`: the parsed JSON body, not yet
+   * validated (for the address a sign-in mail is asked for).
    */
-  async charge(req: { ip: string; principal: Principal | null; route: RouteLimit | undefined; agent: string | undefined }): Promise<Record<string, string>> {
+  async charge(req: { ip: string; principal: Principal | null; route: RouteLimit | undefined; agent: string | undefined; body?: unknown }): Promise<Record<string, string>> {
     const { limits } = this.deps;
     const client = clientNetwork(req.ip);
     const rules: LimitRule[] = [rule('requests_per_client_per_minute', client, limits.requestsPerClientPerMinute, 60)];
@@ -70,7 +75,14 @@ export class HttpLimits {
     if (req.route === 'webhook_test' && req.principal) rules.push(rule('webhook_tests_per_account_per_hour', req.principal.userId, limits.webhookTestsPerAccountPerHour, 3600));
     if (req.route === 'review_link') rules.push(rule('review_link_attempts_per_client_per_hour', client, limits.reviewLinkAttemptsPerClientPerHour, 3600));
     if (req.route === 'sign_in_link') rules.push(rule('sign_in_link_attempts_per_client_per_hour', client, limits.signInLinkAttemptsPerClientPerHour, 3600));
-    if (req.route === 'sign_in_email') rules.push(rule('sign_in_emails_per_client_per_hour', client, limits.signInEmailsPerClientPerHour, 3600));
+    if (req.route === 'sign_in_email') {
+      rules.push(rule('sign_in_emails_per_client_per_hour', client, limits.signInEmailsPerClientPerHour, 3600));
+      const email = (req.body as { email?: unknown } | undefined)?.email;
+      if (typeof email === 'string') {
+        const digest = createHash('sha256').update(accountEmail(email)).digest('base64url');
+        rules.push(rule('sign_in_emails_per_address_per_hour', digest, limits.signInEmailsPerAddressPerHour, 3600));
+      }
+    }
     const decision = await this.deps.limiter.consume(rules);
     if (!decision.allowed) throw refusal(decision);
     return decision.tightest ? rateLimitHeaders(decision.tightest) : {};

@@ -146,6 +146,33 @@ describe.each(ENGINES)('MCP endpoint /mcp (%s)', (engine) => {
     expect(textOf(await client.callTool({ name: 'check_inbox', arguments: {} }))).toBe(`No unread mail for ${bob}.`);
   });
 
+  it('check_inbox puts urgent mail first, and urgent_only leaves the rest unread', async () => {
+    const carol = `carol-bot@${TEST_DOMAIN}`;
+    expect((await gw.api('/v1/agents', { method: 'POST', body: JSON.stringify({ address: carol }) })).status).toBe(201);
+    await deliver(gw.gateway.smtpPort, 'dana@example.com', [carol], buildMessage({ to: carol, subject: 'Routine note', messageId: 'mcp-prio-1@example.com' }));
+    await deliver(gw.gateway.smtpPort, 'dana@example.com', [carol], buildMessage({ to: carol, subject: 'Server down', messageId: 'mcp-prio-2@example.com', headers: ['X-Priority: 1'] }));
+    await deliver(gw.gateway.smtpPort, 'dana@example.com', [carol], buildMessage({ to: carol, subject: 'Newest, normal', messageId: 'mcp-prio-3@example.com' }));
+    const client = await connect(gw.apiKey);
+
+    const all = textOf(await client.callTool({ name: 'check_inbox', arguments: { agent: carol } }));
+    expect(all).toMatch(/^3 unread message\(s\)/);
+    const order = ['Subject: Server down', 'Subject: Newest, normal', 'Subject: Routine note'].map((s) => all.indexOf(s));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(all).toContain('Priority: urgent (as the sender marked it; not verified)');
+
+    const urgent = await client.callTool({ name: 'check_inbox', arguments: { agent: carol, urgent_only: true, mark_read: true } });
+    expect(urgent.isError, textOf(urgent)).toBeFalsy();
+    expect(textOf(urgent)).toMatch(/^1 unread urgent message\(s\)/);
+    expect(textOf(urgent)).toContain('Subject: Server down');
+    expect(textOf(urgent)).not.toContain('Routine note');
+    expect(textOf(urgent)).not.toContain('Newest, normal');
+    expect(textOf(await client.callTool({ name: 'check_inbox', arguments: { agent: carol, urgent_only: true } }))).toBe(`No unread urgent mail for ${carol}.`);
+    // The others were neither returned nor marked read.
+    const rest = textOf(await client.callTool({ name: 'check_inbox', arguments: { agent: carol } }));
+    expect(rest).toMatch(/^2 unread message\(s\)/);
+  });
+
   it('send from one agent shows up in the other agent’s check_inbox', async () => {
     const a = await connect(keys[alice]!);
     const b = await connect(keys[bob]!);

@@ -1,4 +1,5 @@
 import type { ListMessagesQuery } from '@e2a/sdk/wire';
+import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { inMailbox } from './visibility.js';
 
@@ -17,6 +18,7 @@ const SUMMARY_COLUMNS = [
   'm.size_bytes',
   'm.attachment_count',
   'm.verified',
+  'm.priority',
   'm.received_at',
   'm.read_at',
 ] as const;
@@ -27,10 +29,13 @@ const SUMMARY_COLUMNS = [
  * (blobs/content.ts), shared with the other recipients' copies.
  */
 export class MessagesRepo {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
 
   list(agentId: string, q: ListMessagesQuery & { beforeId?: string | undefined }) {
-    let query = this.db.selectFrom('messages as m').select(SUMMARY_COLUMNS).where(inMailbox(agentId));
+    let query = this.db.selectFrom('messages as m').select(SUMMARY_COLUMNS).where(inMailbox(agentId, this.clock.now()));
     if (q.beforeId) query = query.where('m.id', '<', q.beforeId);
     if (q.direction) query = query.where('m.direction', '=', q.direction);
     if (q.since) query = query.where('m.received_at', '>=', new Date(q.since));
@@ -43,6 +48,8 @@ export class MessagesRepo {
     if (q.conversation_id) query = query.where('m.conversation_id', '=', q.conversation_id);
     if (q.unread === true) query = query.where('m.read_at', 'is', null);
     if (q.unread === false) query = query.where('m.read_at', 'is not', null);
+    // Served by messages_agent_priority (migration 0011).
+    if (q.priority) query = query.where('m.priority', '=', q.priority);
     return query.orderBy('m.id', 'desc').limit(q.limit + 1).execute();
   }
 
@@ -62,7 +69,7 @@ export class MessagesRepo {
         'b.raw',
         'm.content_hash',
       ])
-      .where(inMailbox(agentId))
+      .where(inMailbox(agentId, this.clock.now()))
       .where('m.id', '=', id)
       .executeTakeFirst();
   }
@@ -72,7 +79,7 @@ export class MessagesRepo {
       .selectFrom('messages as m')
       .innerJoin('message_blobs as b', 'b.id', 'm.blob_id')
       .select([...SUMMARY_COLUMNS, 'b.raw', 'm.authentication'])
-      .where(inMailbox(agentId))
+      .where(inMailbox(agentId, this.clock.now()))
       .where('m.id', '=', id)
       .executeTakeFirst();
   }
@@ -95,7 +102,7 @@ export class MessagesRepo {
       .selectFrom('messages as m')
       .leftJoin('attachments as a', (join) => join.onRef('a.blob_id', '=', 'm.blob_id').on('a.idx', '=', idx))
       .select(['a.filename', 'a.content_type', 'a.disposition', 'a.content'])
-      .where(inMailbox(agentId))
+      .where(inMailbox(agentId, this.clock.now()))
       .where('m.id', '=', messageId)
       .executeTakeFirst();
   }
@@ -105,7 +112,7 @@ export class MessagesRepo {
     const result = await this.db
       .updateTable('messages')
       .set({ read_at: readAt })
-      .where(inMailbox(agentId, 'messages'))
+      .where(inMailbox(agentId, this.clock.now(), 'messages'))
       .where('id', '=', id)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;

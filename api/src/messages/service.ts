@@ -28,6 +28,7 @@ function toSummary(row: SummaryRow, agentAddress: string): MessageSummary {
     size: row.size_bytes,
     attachment_count: row.attachment_count,
     verified: row.verified,
+    priority: row.priority,
     received_at: new Date(row.received_at).toISOString(),
     read_at: row.read_at ? new Date(row.read_at).toISOString() : null,
   };
@@ -37,7 +38,7 @@ export class MessagesService {
   private readonly repo: MessagesRepo;
 
   constructor(private readonly deps: { db: Database; box: SecretBox; claims: ClaimsSigner; clock: Clock }) {
-    this.repo = new MessagesRepo(deps.db);
+    this.repo = new MessagesRepo(deps.db, deps.clock);
   }
 
   async list(agent: { id: string; address: string }, query: ListMessagesQuery): Promise<MessagePage> {

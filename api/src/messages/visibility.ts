@@ -14,6 +14,10 @@
  *   outbound  released to the outbound worker (queued, sent, failed, bounced): not held for review,
  *             not rejected, not blocked.
  *
+ * and, for inbound copies sent with a per-message expiry (docs/EPHEMERAL.md), only while it is
+ * read or not yet past `expires_at`: an unread copy leaves the mailbox at that instant, judged by
+ * the injected clock (`now`), whether anything has swept it or not.
+ *
  * Everything else answers exactly as a message that does not exist (404 `not_found`, "message {id}
  * not found"), so no answer tells quarantined mail from none. Account keys get the same mailbox:
  * they also drive agents (the MCP agent tools, a model handed an account key), and quarantined
@@ -37,10 +41,11 @@ export const HIDDEN_STATUSES = ['held', 'rejected', 'blocked'] as const satisfie
  * hidden if either writer alone says so. Constants are literals, so the planner sees them in every
  * plan, generic or not (db/prepared-statements.ts).
  */
-export function inMailbox(agentId: string, table: 'm' | 'messages' = 'm'): Expression<SqlBool> {
+export function inMailbox(agentId: string, now: Date, table: 'm' | 'messages' = 'm'): Expression<SqlBool> {
   const column = (name: string) => sql.ref(`${table}.${name}`);
   const hidden = sql.join(HIDDEN_STATUSES.map((s) => sql.lit(s)));
-  return sql<SqlBool>`(${column('agent_id')} = ${agentId} AND ${column('held')} = false AND ${column('status')} NOT IN (${hidden}))`;
+  const unexpired = sql<SqlBool>`(${column('expires_at')} IS NULL OR ${column('direction')} = 'outbound' OR ${column('read_at')} IS NOT NULL OR ${column('expires_at')} > ${now}::timestamptz)`;
+  return sql<SqlBool>`(${column('agent_id')} = ${agentId} AND ${column('held')} = false AND ${column('status')} NOT IN (${hidden}) AND ${unexpired})`;
 }
 
 /**

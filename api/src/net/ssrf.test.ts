@@ -185,7 +185,8 @@ describe('dial-time SSRF guard', () => {
       return hop < 2 ? { status: hop % 2 ? 308 : 307, headers: { location: `/hook?hop=${hop + 1}` } } : { status: 204 };
     });
     const transport = createHttpPoster({ policy: OPEN, timeoutMs: 2000 });
-    expect(await transport.post(post(r.url))).toEqual({ kind: 'response', status: 204, retryAfter: null, redirects: 2 });
+    // Latency runs from the first hop to the final headers; a 204 has an empty body, fully read.
+    expect(await transport.post(post(r.url))).toEqual({ kind: 'response', status: 204, retryAfter: null, redirects: 2, latencyMs: expect.any(Number), bodyHead: Buffer.alloc(0) });
     expect(r.requests.map((q) => [q.method, q.body, q.headers['webhook-id']])).toEqual(Array(3).fill(['POST', '{"x":1}', 'evt_x']));
     expect(await transport.post(post(`${r.url.replace('/hook', '/see-other')}`))).toMatchObject({ kind: 'response', status: 303 });
     expect(await transport.post(post(`${r.url.replace('/hook', '/loop')}`))).toMatchObject({ kind: 'response', status: 308, redirects: 3 });

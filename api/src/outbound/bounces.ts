@@ -24,7 +24,7 @@ export const bounceDetector: BounceHook = {
     const original = await db
       .selectFrom('messages as m')
       .innerJoin('agents as a', 'a.id', 'm.agent_id')
-      .select(['m.id', 'm.conversation_id', 'm.subject', 'm.delivery', 'a.user_id', 'a.address'])
+      .select(['m.id', 'm.conversation_id', 'm.subject', 'm.priority', 'm.delivery', 'a.user_id', 'a.address'])
       .where('m.agent_id', '=', agentId)
       .where('m.direction', '=', 'outbound')
       .where('m.message_id_header', '=', dsn.originalMessageId)
@@ -49,7 +49,7 @@ export const bounceDetector: BounceHook = {
       db,
       original.user_id,
       agentId,
-      [outboundEvent('email.failed', { id: original.id, agentAddress: original.address, conversationId: original.conversation_id, to: delivery.map((d) => d.address), subject: original.subject }, reason)],
+      [outboundEvent('email.failed', { id: original.id, agentAddress: original.address, conversationId: original.conversation_id, to: delivery.map((d) => d.address), subject: original.subject, priority: original.priority }, reason)],
       at,
     );
     return true;

@@ -32,4 +32,6 @@ export interface OutboundDraft {
   inReplyTo: string | null;
   references: string[];
   conversationId: string;
+  /** Per-message expiry (ISO 8601), for copies delivered to local agents; absent on older drafts. */
+  expiresAt?: string | null;
 }

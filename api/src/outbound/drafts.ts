@@ -58,6 +58,7 @@ export async function draftForSend(agent: SendingAgent, req: Send, repo: Outboun
     headers: req.headers ?? {},
     inReplyTo: null,
     references: [],
+    expiresAt: req.expires_at ?? null,
   };
 }
 
@@ -124,6 +125,7 @@ export async function draftForReply(agent: SendingAgent, req: Reply, repo: Outbo
     headers: req.headers ?? {},
     inReplyTo: parentId,
     references,
+    expiresAt: req.expires_at ?? null,
   };
 }
 

@@ -2,7 +2,7 @@
  * The events about an outbound message (email.flagged, email.blocked, email.sent, email.failed):
  * one MessageEventData shape, whoever writes them (the API on acceptance, the worker, a bounce).
  */
-import type { EventType, MessageEventData } from '@e2a/sdk/wire';
+import type { EventType, MessageEventData, MessagePriority } from '@e2a/sdk/wire';
 import { eventId } from '../ids.js';
 import type { NewEvent } from './repo.js';
 
@@ -12,6 +12,7 @@ export interface OutboundFacts {
   conversationId: string;
   to: string[];
   subject: string | null;
+  priority: MessagePriority;
 }
 
 export function outboundEvent(type: EventType, m: OutboundFacts, reason: string | null): NewEvent {
@@ -25,6 +26,7 @@ export function outboundEvent(type: EventType, m: OutboundFacts, reason: string 
     subject: m.subject,
     // The sender is the agent the API key authenticated.
     verified: true,
+    priority: m.priority,
     reason,
   };
   return { id: eventId(m.id, type), type, data };

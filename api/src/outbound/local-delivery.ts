@@ -28,7 +28,12 @@ export interface LocalMessage {
   mailFrom: string;
   recipients: Recipient[];
   conversationId: string;
+  /** Per-message expiry (docs/EPHEMERAL.md): stored on each copy; past it, nothing is delivered. */
+  expiresAt: Date | null;
 }
+
+/** What became of a local delivery: stored, or not delivered because the message expired first. */
+export type LocalOutcome = 'delivered' | 'expired';
 
 /** RFC 8601 §2.2 field for the verdict we store, so the raw message and the JSON agree. */
 function authResults(hostname: string, a: Authentication, mailFrom: string): string {
@@ -44,9 +49,11 @@ function authResults(hostname: string, a: Authentication, mailFrom: string): str
 export class LocalDelivery {
   constructor(private readonly deps: LocalDeliveryDeps) {}
 
-  async deliver(message: LocalMessage): Promise<void> {
+  async deliver(message: LocalMessage): Promise<LocalOutcome> {
     const { hostname, clock } = this.deps;
     const receivedAt = clock.now();
+    // Already past its expiry (a retry, a late approval): no copy, no event, no webhook.
+    if (message.expiresAt && message.expiresAt.getTime() <= receivedAt.getTime()) return 'expired';
     const domain = message.mailFrom.slice(message.mailFrom.lastIndexOf('@') + 1).toLowerCase();
     const checked = await this.deps.verifier.verify(message.raw, { ip: '127.0.0.1', helo: hostname, mailFrom: message.mailFrom });
     const authentication: Authentication = { ...checked.authentication, spf: { status: 'pass', domain, aligned: true } };
@@ -67,7 +74,8 @@ export class LocalDelivery {
         parsed,
         receivedAt,
       },
-      message.conversationId,
+      { conversationId: message.conversationId, expiresAt: message.expiresAt },
     );
+    return 'delivered';
   }
 }

@@ -4,9 +4,11 @@
  * `FOR UPDATE SKIP LOCKED` sub-select, which is safe across replicas on PostgreSQL and a single
  * statement on PGlite (DESIGN §3).
  */
+import type { MessagePriority } from '@e2a/sdk/wire';
 import { sql, type Insertable } from 'kysely';
 import { blobRow, type SealedContent } from '../blobs/content.js';
 import { insertBlob } from '../blobs/repo.js';
+import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
 import type { MessagesTable } from '../db/schema.js';
@@ -25,6 +27,7 @@ export interface ClaimedMessage {
   agent_address: string;
   conversation_id: string;
   subject: string | null;
+  priority: MessagePriority;
   draft: Uint8Array;
   raw: Uint8Array | null;
   attempts: number;
@@ -40,7 +43,8 @@ export interface Composed {
 
 const composedColumns = (c: Composed | null) => (c ? { size_bytes: c.size } : {});
 
-export async function insertEvents(db: Database, userId: string, agentId: string, events: NewEvent[], at: Date): Promise<void> {
+/** Event rows in the caller's transaction; `agentId` null for account-level events (no agent feed carries them). */
+export async function insertEvents(db: Database, userId: string, agentId: string | null, events: NewEvent[], at: Date): Promise<void> {
   if (events.length === 0) return;
   await db
     .insertInto('events')
@@ -50,7 +54,10 @@ export async function insertEvents(db: Database, userId: string, agentId: string
 }
 
 export class OutboundRepo {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * The source of a reply or forward: a message the agent's mailbox shows (messages/visibility.ts).
@@ -61,7 +68,7 @@ export class OutboundRepo {
       .selectFrom('messages as m')
       .innerJoin('message_blobs as b', 'b.id', 'm.blob_id')
       .select(['m.id', 'm.direction', 'm.from_address', 'm.from_name', 'm.to_addresses', 'm.cc_addresses', 'm.reply_to_addresses', 'm.headers', 'm.subject', 'm.message_id_header', 'm.references_header', 'm.conversation_id', 'b.raw'])
-      .where(inMailbox(agentId))
+      .where(inMailbox(agentId, this.clock.now()))
       .where('m.id', '=', id)
       .executeTakeFirst();
   }
@@ -138,15 +145,21 @@ export class OutboundRepo {
             ORDER BY next_attempt_at
             LIMIT ${limit}
             FOR UPDATE SKIP LOCKED)
-      RETURNING m.id, m.agent_id, a.user_id, a.address AS agent_address, m.conversation_id, m.subject, m.draft, b.raw,
+      RETURNING m.id, m.agent_id, a.user_id, a.address AS agent_address, m.conversation_id, m.subject, m.priority, m.draft, b.raw,
                 m.attempts, m.delivery, m.first_attempt_at`.execute(this.db);
     return result.rows;
   }
 
   /** Local recipients among `addresses`: agents on this gateway. */
-  async localAgents(addresses: string[]): Promise<Array<{ id: string; address: string }>> {
+  /** The agents of this gateway at these addresses; an expired one (docs/EPHEMERAL.md) is none. */
+  async localAgents(addresses: string[], now: Date): Promise<Array<{ id: string; address: string }>> {
     if (addresses.length === 0) return [];
-    return this.db.selectFrom('agents').select(['id', 'address']).where('address', 'in', addresses.map((a) => a.toLowerCase())).execute();
+    return this.db
+      .selectFrom('agents')
+      .select(['id', 'address'])
+      .where('address', 'in', addresses.map((a) => a.toLowerCase()))
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .execute();
   }
 
   /** Records an attempt that will be retried; the claim is released. Composed bytes go to the message's blob in the same statement. */

@@ -7,7 +7,7 @@
  *   review → held + review (ReviewHolds), 202 pending_review with approval_expires_at
  *   block  → stored as blocked + email.blocked, 403 blocked_by_policy
  */
-import type { ForwardRequest, ReplyRequest, SendMessageRequest, SendResult } from '@e2a/sdk/wire';
+import type { ForwardRequest, MessagePriority, ReplyRequest, SendMessageRequest, SendResult } from '@e2a/sdk/wire';
 import type { z } from 'zod';
 import { sealContent } from '../blobs/content.js';
 import type { Clock } from '../clock.js';
@@ -15,7 +15,8 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json, pgText } from '../db/database.js';
 import type { EventBus } from '../events/bus.js';
-import { notFound } from '../http/errors.js';
+import { AppError, notFound } from '../http/errors.js';
+import { outgoingPriority } from '../messages/priority.js';
 import { newId, sha256Hex } from '../ids.js';
 import type { ProtectionGates } from '../protection/decision.js';
 import { parseStoredProtection } from '../protection/service.js';
@@ -85,22 +86,22 @@ export class OutboundService {
   private readonly repo: OutboundRepo;
 
   constructor(private readonly deps: OutboundServiceDeps) {
-    this.repo = new OutboundRepo(deps.db);
+    this.repo = new OutboundRepo(deps.db, deps.clock);
   }
 
   async send(agent: AgentForSend, req: z.output<typeof SendMessageRequest>): Promise<Accepted> {
     const id = newId('message');
-    return this.accept(agent, id, await draftForSend(agent, req, this.repo, id));
+    return this.accept(agent, id, await draftForSend(agent, req, this.repo, id), req.priority);
   }
 
   async reply(agent: AgentForSend, originalId: string, req: z.output<typeof ReplyRequest>): Promise<Accepted> {
     const id = newId('message');
-    return this.accept(agent, id, await draftForReply(agent, req, this.repo, id, originalId));
+    return this.accept(agent, id, await draftForReply(agent, req, this.repo, id, originalId), req.priority);
   }
 
   async forward(agent: AgentForSend, originalId: string, req: z.output<typeof ForwardRequest>): Promise<Accepted> {
     const id = newId('message');
-    return this.accept(agent, id, await draftForForward(agent, req, this.repo, this.deps.box, id, originalId));
+    return this.accept(agent, id, await draftForForward(agent, req, this.repo, this.deps.box, id, originalId), req.priority);
   }
 
   /** The current SendResult of one of the agent's outbound messages. */
@@ -148,11 +149,13 @@ export class OutboundService {
     }
   }
 
-  private async accept(agent: AgentForSend, id: string, draft: OutboundDraft): Promise<Accepted> {
+  private async accept(agent: AgentForSend, id: string, draft: OutboundDraft, requestedPriority: MessagePriority | undefined): Promise<Accepted> {
     const { limits, box, clock } = this.deps;
     const recipients = uniqueRecipients(draft.to, draft.cc, draft.bcc);
     checkRecipientCount(recipients.length, limits);
-    draft.headers = checkCustomHeaders(draft.headers);
+    // The priority headers go into the draft, so the composed mail carries them (messages/priority.ts).
+    const { priority, headers } = outgoingPriority(checkCustomHeaders(draft.headers), requestedPriority);
+    draft.headers = headers;
     const attachmentBytes = checkAttachments(draft.attachments, limits);
     const estimate = checkTotalSize({ text: draft.text, html: draft.html, attachmentBytes }, limits);
 
@@ -167,6 +170,9 @@ export class OutboundService {
     const reason = decision.reasons.length > 0 ? decision.reasons.join('; ') : null;
     const status = decision.action === 'block' ? 'blocked' : decision.action === 'review' ? 'held' : 'queued';
     const now = clock.now();
+    if (draft.expiresAt && new Date(draft.expiresAt) <= now) {
+      throw new AppError('validation_error', 'body.expires_at must be in the future: it is when unread copies stop being shown (docs/EPHEMERAL.md)', [{ path: 'expires_at', message: 'must be in the future' }]);
+    }
     const sealedDraft = box.seal(JSON.stringify(draft));
     // The bodies and attachments are kept sealed for reads (GET …/messages/{id}); the raw form is
     // composed and stored by the worker on the first attempt.
@@ -183,7 +189,7 @@ export class OutboundService {
         content: Buffer.from(a.content, 'base64'),
       })),
     });
-    const facts = { id, agentAddress: agent.address, conversationId: draft.conversationId, to: recipients, subject: pgText(draft.subject) };
+    const facts = { id, agentAddress: agent.address, conversationId: draft.conversationId, to: recipients, subject: pgText(draft.subject), priority };
     const events = decision.action === 'flag' ? [outboundEvent('email.flagged', facts, reason)] : decision.action === 'block' ? [outboundEvent('email.blocked', facts, reason)] : [];
     let review: { reviewId: string; expiresAt: Date } | null = null;
 
@@ -220,7 +226,9 @@ export class OutboundService {
         draft: sealedDraft,
         size_bytes: estimate,
         attachment_count: draft.attachments.length,
+        priority,
         read_at: null,
+        expires_at: draft.expiresAt ? new Date(draft.expiresAt) : null,
         received_at: now,
         created_at: now,
         status_reason: decision.action === 'pass' ? null : reason,
@@ -266,6 +274,7 @@ export class OutboundService {
         agent_address: agent.address,
         conversation_id: draft.conversationId,
         subject: accepted.message.subject,
+        priority,
         draft: sealedDraft,
         raw: null,
         attempts: 1,

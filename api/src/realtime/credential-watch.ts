@@ -19,9 +19,9 @@ export interface HeldCredential {
   revoke(reason: string): void;
 }
 
-/** Which of these keys are revoked or gone, and which of these agents are gone. */
+/** Which of these keys are revoked or gone, which of these agents are gone, and which expired (docs/EPHEMERAL.md). */
 export interface CredentialCheck {
-  invalidAmong(keyIds: string[], agentIds: string[]): Promise<{ keyIds: string[]; agentIds: string[] }>;
+  invalidAmong(keyIds: string[], agentIds: string[]): Promise<{ keyIds: string[]; agentIds: string[]; expiredAgentIds?: string[] }>;
 }
 
 export const REVOKED_REASON = {
@@ -29,6 +29,7 @@ export const REVOKED_REASON = {
   /** A dashboard session (its id stands in for a key id) that was signed out or expired. */
   session: 'dashboard session ended: sign in again',
   agent: 'agent deleted: its mailbox is gone; nothing more will arrive on this address',
+  expired: 'agent expired: its mailbox is gone; nothing more will arrive on this address',
 } as const;
 
 /** Why a connection whose key (or dashboard session) ended is closed. */
@@ -66,6 +67,10 @@ export class CredentialWatch {
       held.revoke(REVOKED_REASON.agent);
       return () => {};
     }
+    if (this.recent.has(`expired ${held.agentId}`)) {
+      held.revoke(REVOKED_REASON.expired);
+      return () => {};
+    }
     add(this.byKey, held.keyId, held);
     add(this.byAgent, held.agentId, held);
     return () => {
@@ -91,9 +96,10 @@ export class CredentialWatch {
     if (this.stopped || this.byKey.size === 0) return Promise.resolve();
     this.checking ??= this.opts.check
       .invalidAmong([...this.byKey.keys()], [...this.byAgent.keys()])
-      .then(({ keyIds, agentIds }) => {
+      .then(({ keyIds, agentIds, expiredAgentIds }) => {
         for (const keyId of keyIds) this.revoke({ kind: 'key', keyId });
         for (const agentId of agentIds) this.revoke({ kind: 'agent', agentId });
+        for (const agentId of expiredAgentIds ?? []) this.revoke({ kind: 'agent', agentId, expired: true });
       })
       .catch((err) => this.opts.logger.warn({ err }, 'realtime credential check failed; retrying at the next interval'))
       .finally(() => {
@@ -110,7 +116,7 @@ export class CredentialWatch {
   }
 
   private onRevocation(revocation: Revocation): void {
-    const tag = revocation.kind === 'key' ? `key ${revocation.keyId}` : `agent ${revocation.agentId}`;
+    const tag = revocation.kind === 'key' ? `key ${revocation.keyId}` : `${revocation.expired ? 'expired' : 'agent'} ${revocation.agentId}`;
     this.recent.add(tag);
     if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.values().next().value!);
     this.revoke(revocation);
@@ -118,7 +124,9 @@ export class CredentialWatch {
 
   private revoke(revocation: Revocation): void {
     const [index, id, reason] =
-      revocation.kind === 'key' ? [this.byKey, revocation.keyId, keyReason(revocation.keyId)] : [this.byAgent, revocation.agentId, REVOKED_REASON.agent];
+      revocation.kind === 'key'
+        ? [this.byKey, revocation.keyId, keyReason(revocation.keyId)]
+        : [this.byAgent, revocation.agentId, revocation.expired ? REVOKED_REASON.expired : REVOKED_REASON.agent];
     const held = index.get(id);
     if (!held) return;
     for (const h of [...held]) {

@@ -51,10 +51,10 @@ describe.each(ENGINES)('realtime hub (%s)', (engine) => {
   afterAll(() => tdb?.drop());
 
   let n = 0;
-  async function insertEvent(opts: { seq?: number } = {}): Promise<{ id: string; seq: number }> {
+  async function insertEvent(opts: { seq?: number; priority?: 'urgent' | 'normal' | 'low' } = {}): Promise<{ id: string; seq: number }> {
     n += 1;
     const id = `evt_hub_${n}`;
-    const data = JSON.stringify({ message_id: `msg_${n}`, agent_address: 'a@agents.test', conversation_id: 'conv_1', direction: 'inbound', from: null, to: [], subject: `s${n}`, verified: false });
+    const data = JSON.stringify({ message_id: `msg_${n}`, agent_address: 'a@agents.test', conversation_id: 'conv_1', direction: 'inbound', from: null, to: [], subject: `s${n}`, verified: false, priority: opts.priority ?? 'normal' });
     const result = opts.seq
       ? await sql<{ seq: number }>`INSERT INTO events (seq, id, user_id, agent_id, type, schema_version, data)
           OVERRIDING SYSTEM VALUE VALUES (${opts.seq}, ${id}, 'user_1', 'agent_1', 'email.received', 1, ${data}::jsonb) RETURNING seq`.execute(tdb.handle.db)
@@ -80,6 +80,31 @@ describe.each(ENGINES)('realtime hub (%s)', (engine) => {
       await hub.join(sink, 'agent_1', start);
       await sink.until(10, 'ten unacknowledged events');
       expect(sink.ids).toEqual(inserted.filter((_, i) => i !== 5).map((e) => e.id));
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  it('replays urgent events first, across pages, then the rest in order; again after a resume', async () => {
+    const hub = startHub(new ControlledBus(), 60_000, 2);
+    const repo = new RealtimeRepo(tdb.handle.db);
+    const start = await repo.maxSeq('agent_1');
+    try {
+      const order = ['normal', 'urgent', 'low', 'urgent', 'normal', 'urgent', 'normal'] as const;
+      const inserted = [];
+      for (const priority of order) inserted.push({ ...(await insertEvent({ priority })), priority });
+      const urgent = inserted.filter((e) => e.priority === 'urgent').map((e) => e.id);
+      const rest = inserted.filter((e) => e.priority !== 'urgent').map((e) => e.id);
+      const sink = new RecordingSink();
+      const sub = await hub.join(sink, 'agent_1', start);
+      await sink.until(order.length, 'the backlog');
+      expect(sink.ids).toEqual([...urgent, ...rest]);
+
+      // Resume after the first event: the urgent ones after it first, then the others after it.
+      expect(await sub.resume(inserted[0]!.id)).toBe(true);
+      await sink.until(order.length * 2 - 1, 'the backlog after the resume');
+      expect(sink.ids.slice(order.length)).toEqual([...urgent, ...rest.slice(1)]);
+      for (const e of inserted) await repo.ack('agent_1', e.id, new Date());
     } finally {
       await hub.stop();
     }

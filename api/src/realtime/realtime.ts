@@ -46,7 +46,9 @@ export function createRealtime(deps: {
   const { config, logger } = deps;
   const repo = new RealtimeRepo(deps.db);
   const hub = new RealtimeHub({ repo, bus: deps.bus, clock: deps.clock, logger, pollIntervalMs: config.poll_interval_ms });
-  const credentials = new CredentialWatch({ feed: deps.bus, check: repo, intervalMs: config.credential_check_interval_ms, logger });
+  // Expiry is judged by the injected clock (docs/EPHEMERAL.md), as everywhere else.
+  const check = { invalidAmong: (keyIds: string[], agentIds: string[]) => repo.invalidAmong(keyIds, agentIds, deps.clock.now()) };
+  const credentials = new CredentialWatch({ feed: deps.bus, check, intervalMs: config.credential_check_interval_ms, logger });
   const server = new RealtimeServer({
     hub,
     credentials,

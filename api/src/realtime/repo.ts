@@ -3,19 +3,19 @@
  * it by sequence number, and acknowledgement is a column on it, so every replica sees the same state.
  */
 import { sql } from 'kysely';
-import type { Event } from '@e2a/sdk/wire';
+import type { EmailEvent } from '@e2a/sdk/wire';
 import type { Database } from '../db/database.js';
 import { toWireEvent } from '../events/envelope.js';
 import type { EventRow as StoredEvent } from '../events/repo.js';
 
 export interface EventRow {
   seq: number;
-  event: Event;
+  event: EmailEvent;
 }
 
 function toRow(r: Pick<StoredEvent, 'seq' | 'id' | 'type' | 'schema_version' | 'data' | 'created_at'>): EventRow {
   // int8: a number from pg (parser set in db/database.ts), possibly a string or bigint elsewhere.
-  return { seq: Number(r.seq), event: toWireEvent(r) };
+  return { seq: Number(r.seq), event: toWireEvent(r) as EmailEvent };
 }
 
 const COLUMNS = ['seq', 'id', 'type', 'schema_version', 'data', 'created_at'] as const;
@@ -33,18 +33,21 @@ export class RealtimeRepo {
     return Number(row?.max ?? 0);
   }
 
-  /** Replay: unacknowledged events in (after, upTo], oldest first. Served by events_agent_unacked. */
-  async unacked(agentId: string, after: number, upTo: number, limit: number): Promise<EventRow[]> {
-    const rows = await this.db
+  /**
+   * Replay: unacknowledged events in (after, upTo], oldest first; with `urgentOnly`, only those about
+   * urgent mail. Served by events_agent_unacked, and events_agent_unacked_urgent (migration 0011),
+   * whose predicate the urgent filter repeats as written, a literal, so it matches whatever the plan.
+   */
+  async unacked(agentId: string, after: number, upTo: number, limit: number, urgentOnly = false): Promise<EventRow[]> {
+    let query = this.db
       .selectFrom('events')
       .select(COLUMNS)
       .where('agent_id', '=', agentId)
       .where('acked_at', 'is', null)
       .where('seq', '>', String(after))
-      .where('seq', '<=', String(upTo))
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
+      .where('seq', '<=', String(upTo));
+    if (urgentOnly) query = query.where(sql<boolean>`(data->>'priority') = 'urgent'`);
+    const rows = await query.orderBy('seq').limit(limit).execute();
     return rows.map(toRow);
   }
 
@@ -106,21 +109,25 @@ export class RealtimeRepo {
   /**
    * The periodic credential re-check (credential-watch.ts): of these keys (and dashboard sessions,
    * whose ids stand in for key ids), those revoked, expired or gone;
-   * of these agents, those gone. One statement for every open connection in the process, one
+   * of these agents, those gone and those expired by `now` (docs/EPHEMERAL.md). One statement for every open connection in the process, one
    * primary-key probe per distinct key and agent.
    */
-  async invalidAmong(keyIds: string[], agentIds: string[]): Promise<{ keyIds: string[]; agentIds: string[] }> {
-    if (keyIds.length === 0 && agentIds.length === 0) return { keyIds: [], agentIds: [] };
-    const result = await sql<{ kind: 'key' | 'agent'; id: string }>`
+  async invalidAmong(keyIds: string[], agentIds: string[], now: Date): Promise<{ keyIds: string[]; agentIds: string[]; expiredAgentIds: string[] }> {
+    if (keyIds.length === 0 && agentIds.length === 0) return { keyIds: [], agentIds: [], expiredAgentIds: [] };
+    const result = await sql<{ kind: 'key' | 'agent' | 'expired'; id: string }>`
       SELECT 'key' AS kind, c.id FROM unnest(${keyIds}::text[]) AS c(id)
         WHERE NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.id = c.id AND k.revoked_at IS NULL)
           AND NOT EXISTS (SELECT 1 FROM dashboard_sessions s WHERE s.id = c.id AND s.revoked_at IS NULL AND s.expires_at > now())
       UNION ALL
       SELECT 'agent' AS kind, c.id FROM unnest(${agentIds}::text[]) AS c(id)
-        WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = c.id)`.execute(this.db);
+        WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = c.id)
+      UNION ALL
+      SELECT 'expired' AS kind, a.id FROM agents a
+        WHERE a.id = ANY(${agentIds}::text[]) AND a.expires_at <= ${now}::timestamptz`.execute(this.db);
     return {
       keyIds: result.rows.filter((r) => r.kind === 'key').map((r) => r.id),
       agentIds: result.rows.filter((r) => r.kind === 'agent').map((r) => r.id),
+      expiredAgentIds: result.rows.filter((r) => r.kind === 'expired').map((r) => r.id),
     };
   }
 }

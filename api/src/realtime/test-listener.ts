@@ -2,7 +2,7 @@
  * A WebSocket listener for tests: a real `ws` client that records every server frame and how the
  * connection closed, with waits that fail with what was seen instead of hanging.
  */
-import type { Event, ServerFrame } from '@e2a/sdk/wire';
+import type { EmailEvent, ServerFrame } from '@e2a/sdk/wire';
 import WebSocket from 'ws';
 
 export interface Closed {
@@ -42,7 +42,7 @@ export class TestListener {
   }
 
   /** Event envelopes received so far, in arrival order. */
-  get events(): Event[] {
+  get events(): EmailEvent[] {
     return this.frames.flatMap((f) => (f.type === 'event' ? [f.event] : []));
   }
 
@@ -71,7 +71,7 @@ export class TestListener {
   }
 
   /** Waits for `n` event frames in total and returns them. */
-  async waitEvents(n: number): Promise<Event[]> {
+  async waitEvents(n: number): Promise<EmailEvent[]> {
     await this.until(() => this.events.length >= n, `${n} events`);
     return this.events;
   }

@@ -88,13 +88,13 @@ export class ReviewDecider {
         }
         await tx.updateTable('messages').set({ ...update, status: 'queued', next_attempt_at: at, status_reason: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
         if (bodies) await replaceOutboundBodies(tx, row.id, bodies);
-        await showInConversation(tx, message, row.received_at);
+        await showInConversation(tx, message, row.received_at, at);
       } else {
         await tx.updateTable('messages').set({ status: 'rejected', status_reason: reason ?? 'rejected by the reviewer', next_attempt_at: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
       }
     } else if (approve) {
       await tx.updateTable('messages').set({ held: false, status: 'received' }).where('id', '=', row.id).where('held', '=', true).execute();
-      await showInConversation(tx, message, row.received_at);
+      await showInConversation(tx, message, row.received_at, at);
       // The email.received it would have had on arrival, with the same deterministic id.
       await insertMessageEvent(tx, { userId: review.user_id, type: 'email.received', message, at });
     } else {
@@ -118,11 +118,11 @@ export class ReviewDecider {
  * outbound/repo.ts); released, it is. The count is taken afresh of what the mailbox shows
  * (messages/visibility.ts), so it is right whatever counted before.
  */
-async function showInConversation(tx: Database, message: EventMessage, receivedAt: Date): Promise<void> {
+async function showInConversation(tx: Database, message: EventMessage, receivedAt: Date, now: Date): Promise<void> {
   await tx
     .updateTable('conversations')
     .set({
-      message_count: sql<number>`(SELECT count(*) FROM messages m WHERE m.conversation_id = ${message.conversationId} AND ${inMailbox(message.agentId)})::integer`,
+      message_count: sql<number>`(SELECT count(*) FROM messages m WHERE m.conversation_id = ${message.conversationId} AND ${inMailbox(message.agentId, now)})::integer`,
       last_message_at: sql<Date>`greatest(last_message_at, ${receivedAt}::timestamptz)`,
       subject: sql<string | null>`coalesce(subject, ${message.subject}::text)`,
     })

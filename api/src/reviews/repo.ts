@@ -47,6 +47,17 @@ export function listReviews(
   return query.orderBy('r.id', 'desc').limit(q.limit + 1).execute();
 }
 
+/** The account's pending reviews, counted on the partial index reviews_user_pending (migration 0010). */
+export async function countPendingReviews(db: Database, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('reviews')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export function getReview(db: Database, id: string) {
   return withMessage(db).where('r.id', '=', id).executeTakeFirst();
 }

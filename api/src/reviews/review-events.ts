@@ -7,6 +7,7 @@
  * account-level (agent_id NULL), so the agent's WebSocket and agent-scoped keys never see them.
  */
 import { EVENT_SCHEMA_VERSION, type EventType, type MessageEventData } from '@e2a/sdk/wire';
+import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import { json, pgText } from '../db/database.js';
 import { eventId } from '../ids.js';
@@ -29,7 +30,7 @@ export async function insertMessageEvent(
   e: { userId: string; type: EventType; message: EventMessage; reviewId?: string; reason?: string | null; at: Date },
 ): Promise<void> {
   const m = e.message;
-  const data: MessageEventData = {
+  const data: Omit<MessageEventData, 'priority'> = {
     message_id: m.id,
     agent_address: m.agentAddress,
     conversation_id: m.conversationId,
@@ -49,7 +50,8 @@ export async function insertMessageEvent(
       agent_id: eventReachesAgent(m.direction, e.type) ? m.agentId : null,
       type: e.type,
       schema_version: EVENT_SCHEMA_VERSION,
-      data: json(data),
+      // The message's priority (docs/PRIORITIES.md), read from its row in the same statement.
+      data: sql<string>`${json(data)}::jsonb || jsonb_build_object('priority', coalesce((SELECT priority FROM messages WHERE id = ${m.id}), 'normal'))`,
       created_at: e.at,
       acked_at: null,
     })

@@ -56,6 +56,30 @@ describe.each(ENGINES)('reviews API (%s)', (engine) => {
     expect((await gw.api('/v1/reviews?status=nope')).status).toBe(422);
   });
 
+  it('counts the pending reviews of the account only, and stops counting a decided one', async () => {
+    const count = async (key?: string) => (await (await gw.api('/v1/reviews/count', key ? { key } : {})).json()).pending as number;
+    const listed = async () => {
+      let n = 0;
+      let cursor: string | null = null;
+      do {
+        const page: { items: unknown[]; next_cursor: string | null } = await (await gw.api(`/v1/reviews?status=pending&limit=100${cursor ? `&cursor=${cursor}` : ''}`)).json();
+        n += page.items.length;
+        cursor = page.next_cursor;
+      } while (cursor);
+      return n;
+    };
+    const before = await count();
+    expect(before).toBe(await listed());
+    const { reviewId } = await holdOutbound(gw, { agent: bot, to: ['x@partner.com'], subject: 'count me', text: 'hi' });
+    await holdOutbound(gw, { agent: bot, to: ['y@partner.com'], subject: 'count me too', text: 'hi' });
+    expect(await count()).toBe(before + 2);
+    expect(await count(otherKey)).toBe(0);
+    expect((await post(`/v1/reviews/${reviewId}/reject`, { reason: 'counted' })).status).toBe(200);
+    expect(await count()).toBe(before + 1);
+    expect(await count()).toBe(await listed());
+    expect((await gw.api('/v1/reviews/count?status=approved')).status).toBe(422);
+  });
+
   it('approve queues the message due now and emits email.review_approved; a second decision is 409', async () => {
     const { messageId, reviewId } = await holdOutbound(gw, { agent: bot, to: ['x@partner.com'], subject: 'approve me', text: 'hi' });
     const res = await post(`/v1/reviews/${reviewId}/approve`, { note: 'looks fine' });
@@ -102,13 +126,14 @@ describe.each(ENGINES)('reviews API (%s)', (engine) => {
     const { reviewId } = await holdOutbound(gw, { agent: bot, to: ['x@partner.com'], subject: 'scoped', text: 'hi' });
     const calls: Array<[string, RequestInit]> = [
       ['/v1/reviews', {}],
+      ['/v1/reviews/count', {}],
       [`/v1/reviews/${reviewId}`, {}],
       [`/v1/reviews/${reviewId}/approve`, { method: 'POST', body: '{}' }],
       [`/v1/reviews/${reviewId}/reject`, { method: 'POST', body: '{}' }],
     ];
     for (const [path, init] of calls) {
       expect((await gw.api(path, { ...init, key: agentKey })).status, `${path} agent key`).toBe(403);
-      if (path !== '/v1/reviews') expect((await gw.api(path, { ...init, key: otherKey })).status, `${path} other tenant`).toBe(404);
+      if (path !== '/v1/reviews' && path !== '/v1/reviews/count') expect((await gw.api(path, { ...init, key: otherKey })).status, `${path} other tenant`).toBe(404);
     }
     expect((await (await gw.api('/v1/reviews', { key: otherKey })).json()).items).toEqual([]);
     expect((await gw.api(`/v1/reviews/${reviewId}`)).status).toBe(200);

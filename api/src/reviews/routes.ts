@@ -1,4 +1,4 @@
-import { ApproveReviewRequest, ListReviewsQuery, RejectReviewRequest, Review, ReviewPage } from '@e2a/sdk/wire';
+import { ApproveReviewRequest, ListReviewsQuery, RejectReviewRequest, Review, ReviewCount, ReviewPage } from '@e2a/sdk/wire';
 import { RawBody, type RouteTable } from '../http/route.js';
 import type { MagicLinks } from './magic-links.js';
 import { PAGE_HEADERS, renderPage } from './pages.js';
@@ -8,6 +8,11 @@ export function reviewRoutes(routes: RouteTable, reviews: ReviewsService, links:
   routes.add(
     { method: 'get', path: '/v1/reviews', operationId: 'reviews.list', summary: 'List reviews (account keys only)', tag: 'reviews', query: ListReviewsQuery, response: ReviewPage },
     ({ principal, query }) => reviews.list(principal, query),
+  );
+  // Before /v1/reviews/:id, which would otherwise take "count" for an id.
+  routes.add(
+    { method: 'get', path: '/v1/reviews/count', operationId: 'reviews.count', summary: 'Count the pending reviews (account keys only)', tag: 'reviews', response: ReviewCount },
+    ({ principal }) => reviews.count(principal),
   );
   routes.add(
     { method: 'get', path: '/v1/reviews/:id', operationId: 'reviews.get', summary: 'Get a review with the message text (account keys only)', tag: 'reviews', response: Review },

@@ -4,7 +4,7 @@
  * which may quote the injection it fell for) would defeat the hold. Another tenant's review is
  * reported as not found, so ids do not leak.
  */
-import type { ApproveReviewRequest, ListReviewsQuery, Review, ReviewPage } from '@e2a/sdk/wire';
+import type { ApproveReviewRequest, ListReviewsQuery, Review, ReviewCount, ReviewPage } from '@e2a/sdk/wire';
 import type { Principal } from '../accounts/principal.js';
 import { isoTime, type Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
@@ -13,7 +13,7 @@ import { decodeCursor, toPage } from '../http/cursor.js';
 import { AppError, notFound } from '../http/errors.js';
 import { loadPreviewSource, previewText } from './message-preview.js';
 import type { ReviewDecider } from './outcome.js';
-import { getReview, listReviews, type ReviewView } from './repo.js';
+import { countPendingReviews, getReview, listReviews, type ReviewView } from './repo.js';
 
 export function toWireReview(row: ReviewView, text: string | null): Review {
   return {
@@ -56,6 +56,12 @@ export class ReviewsService {
       agentAddress: query.agent_address,
     });
     return toPage(rows, query.limit, (r) => toWireReview(r, null));
+  }
+
+  /** The count a queue header shows; a list page alone cannot say how many there are in all. */
+  async count(principal: Principal): Promise<ReviewCount> {
+    requireAccount(principal);
+    return { pending: await countPendingReviews(this.deps.db, principal.userId) };
   }
 
   async get(principal: Principal, id: string): Promise<Review> {

@@ -11,6 +11,7 @@ export const API_LIMITS_OFF: ApiRateLimits = {
   reviewLinkAttemptsPerClientPerHour: 0,
   signInLinkAttemptsPerClientPerHour: 0,
   signInEmailsPerClientPerHour: 0,
+  signInEmailsPerAddressPerHour: 0,
   websocketConnectsPerKeyPerMinute: 0,
   websocketUnauthenticatedPerClientPerMinute: 0,
 };

@@ -1,6 +1,7 @@
 /**
  * A real HTTP webhook receiver on loopback for tests. The script decides each answer by the
- * request's ordinal: a status (with headers), a redirect, or 'hang' (never answer).
+ * request's ordinal: a status (with headers and a body, 'ok' unless given), a redirect, or 'hang'
+ * (never answer).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +15,7 @@ export interface ReceivedRequest {
   body: string;
 }
 
-export type ReceiverAnswer = { status: number; headers?: Record<string, string> } | 'hang';
+export type ReceiverAnswer = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
 
 export interface WebhookReceiver {
   url: string;
@@ -38,7 +39,7 @@ export async function startReceiver(
       const index = requests.push(received) - 1;
       const a = answer(received, index);
       if (a === 'hang') return;
-      res.writeHead(a.status, a.headers ?? {}).end('ok');
+      res.writeHead(a.status, a.headers ?? {}).end(a.body ?? 'ok');
     });
   });
   const host = options.host ?? '127.0.0.1';

@@ -45,17 +45,31 @@ export async function claimDue(db: Database, opts: { now: Date; limit: number; l
   return rows;
 }
 
+/** What the last attempt saw of the receiver, recorded with its outcome. */
+export interface AttemptResponse {
+  latencyMs: number | null;
+  excerpt: string | null;
+}
+
 /**
  * Records a success and clears the webhook's failure clock, in one statement. The webhook row is
  * written only when that changes something (it was failing, or last_success_at is over a second
  * old): every delivery of a busy webhook would otherwise queue on the same row lock.
  */
-export async function markSucceeded(db: Database, job: ClaimedDelivery, r: { at: Date; status: number }): Promise<void> {
+export async function markSucceeded(db: Database, job: ClaimedDelivery, r: { at: Date; status: number } & AttemptResponse): Promise<void> {
   await db
     .with('d', (qb) =>
       qb
         .updateTable('webhook_deliveries')
-        .set({ status: 'succeeded', completed_at: r.at, locked_until: null, last_status: r.status, last_error: null })
+        .set({
+          status: 'succeeded',
+          completed_at: r.at,
+          locked_until: null,
+          last_status: r.status,
+          last_error: null,
+          last_latency_ms: r.latencyMs,
+          last_response_excerpt: r.excerpt,
+        })
         .where('id', '=', job.id)
         .where('status', '=', 'pending')
         .returning('id'),
@@ -80,7 +94,7 @@ export async function markSucceeded(db: Database, job: ClaimedDelivery, r: { at:
 export async function markFailed(
   db: Database,
   job: ClaimedDelivery,
-  r: { at: Date; status: number | null; error: string; nextAttemptAt: Date | null; disableIfFailingSince: Date; disabledReason: string },
+  r: { at: Date; status: number | null; error: string; nextAttemptAt: Date | null; disableIfFailingSince: Date; disabledReason: string } & AttemptResponse,
 ): Promise<{ disabled: boolean }> {
   const disable = sql<boolean>`(enabled AND coalesce(failing_since, ${r.at}::timestamptz) <= ${r.disableIfFailingSince}::timestamptz)`;
   const row = await db
@@ -93,6 +107,8 @@ export async function markFailed(
           locked_until: null,
           last_status: r.status,
           last_error: r.error,
+          last_latency_ms: r.latencyMs,
+          last_response_excerpt: r.excerpt,
         })
         .where('id', '=', job.id)
         .where('status', '=', 'pending')

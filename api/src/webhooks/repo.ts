@@ -1,7 +1,16 @@
 /** SQL for webhooks and their deliveries. The delivery worker's claim lives in workers/. */
+import type { ReplayableDeliveryStatus } from '@e2a/sdk/wire';
 import { sql, type Updateable } from 'kysely';
 import { json, type Database } from '../db/database.js';
 import type { WebhooksTable } from '../db/schema.js';
+
+/**
+ * The SET list of a replay: pending from attempt 1, due at `at`, and the previous attempts' record
+ * cleared. Shared by redeliver and replayDead so the two cannot drift.
+ */
+const resetToPending = (at: Date) => sql`
+  status = 'pending', attempts = 0, next_attempt_at = ${at}::timestamptz, locked_until = NULL,
+  last_status = NULL, last_error = NULL, last_latency_ms = NULL, last_response_excerpt = NULL, completed_at = NULL`;
 
 export type WebhookRow = Awaited<ReturnType<WebhooksRepo['get']>> & {};
 
@@ -60,7 +69,7 @@ export class WebhooksRepo {
     let q = this.db
       .selectFrom('webhook_deliveries as d')
       .innerJoin('events as e', 'e.id', 'd.event_id')
-      .select(['d.id', 'd.webhook_id', 'd.event_id', 'e.type as event_type', 'd.status', 'd.attempts', 'd.next_attempt_at', 'd.last_status', 'd.last_error', 'd.created_at', 'd.completed_at'])
+      .select(['d.id', 'd.webhook_id', 'd.event_id', 'e.type as event_type', 'd.status', 'd.attempts', 'd.next_attempt_at', 'd.last_status', 'd.last_error', 'd.last_latency_ms', 'd.last_response_excerpt', 'd.created_at', 'd.completed_at'])
       .where('d.webhook_id', '=', webhookId);
     if (opts.beforeId) q = q.where('d.id', '<', opts.beforeId);
     return q.orderBy('d.id', 'desc').limit(opts.limit + 1).execute();
@@ -81,9 +90,21 @@ export class WebhooksRepo {
         AND (jsonb_array_length(w.events) = 0 OR w.events ? e.type)
         AND (jsonb_array_length(w.filter_agent_addresses) = 0 OR w.filter_agent_addresses ? (e.data->>'agent_address'))
         AND (jsonb_array_length(w.filter_conversation_ids) = 0 OR w.filter_conversation_ids ? (e.data->>'conversation_id'))
-      ON CONFLICT (webhook_id, event_id) DO UPDATE SET
-        status = 'pending', attempts = 0, next_attempt_at = ${at}::timestamptz, locked_until = NULL,
-        last_status = NULL, last_error = NULL, completed_at = NULL
+      ON CONFLICT (webhook_id, event_id) DO UPDATE SET ${resetToPending(at)}
       RETURNING id, webhook_id`.execute(this.db).then((r) => r.rows);
+  }
+
+  /**
+   * Puts every delivery of the webhook in `status` (dead) back in the queue from attempt 1, with the
+   * reset redeliver applies; one statement, whatever the count. Returns how many were requeued.
+   */
+  async replay(webhookId: string, status: ReplayableDeliveryStatus, at: Date): Promise<number> {
+    const { rows } = await sql<{ replayed: string | number }>`
+      WITH replayed AS (
+        UPDATE webhook_deliveries SET ${resetToPending(at)}
+        WHERE webhook_id = ${webhookId} AND status = ${status}
+        RETURNING 1)
+      SELECT count(*) AS replayed FROM replayed`.execute(this.db);
+    return Number(rows[0]?.replayed ?? 0);
   }
 }

@@ -80,6 +80,7 @@ describe.each(ENGINES)('/v1/webhooks (%s)', (engine) => {
       ['POST', `/v1/webhooks/${id}/rotate-secret`],
       ['POST', `/v1/webhooks/${id}/test`],
       ['GET', `/v1/webhooks/${id}/deliveries`],
+      ['POST', `/v1/webhooks/${id}/deliveries/replay`, { status: 'dead' }],
     ];
     for (const [method, path, body] of routes) {
       const init = { method, ...(body ? { body: JSON.stringify(body) } : {}) };
@@ -88,6 +89,20 @@ describe.each(ENGINES)('/v1/webhooks (%s)', (engine) => {
       if (path.includes(id)) expect((await gw.api(path, { ...init, key: otherKey })).status, `${method} ${path} other tenant`).toBe(404);
     }
     expect((await gw.api(`/v1/webhooks/${id}`)).status).toBe(200);
+  });
+
+  it('replay of deliveries takes only {"status": "dead"}, and answers with the count', async () => {
+    const { id } = await create();
+    const replay = (body: string | undefined) =>
+      gw.api(`/v1/webhooks/${id}/deliveries/replay`, { method: 'POST', ...(body === undefined ? {} : { body }) });
+    const refusal = async (res: Response) => ({ status: res.status, ...((await res.json()) as { error: { code: string; message: string } }).error });
+    expect(await refusal(await replay(JSON.stringify({ status: 'pending' })))).toMatchObject({ status: 422, code: 'validation_error', message: /^body\.status: / });
+    expect(await refusal(await replay(JSON.stringify({})))).toMatchObject({ status: 422, code: 'validation_error', message: /^body\.status: / });
+    expect(await refusal(await replay(JSON.stringify({ status: 'dead', all: true })))).toMatchObject({ status: 422, code: 'validation_error', message: /^body\.all: unknown field/ });
+    expect(await refusal(await replay('{"status": dead}'))).toMatchObject({ status: 400, code: 'bad_request' });
+    const ok = await replay(JSON.stringify({ status: 'dead' }));
+    expect(ok.status).toBe(202);
+    expect(await ok.json()).toEqual({ replayed: 0 });
   });
 
   it('deletes only with ?confirm=DELETE, and says so', async () => {

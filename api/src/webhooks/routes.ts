@@ -2,6 +2,8 @@ import {
   CreateWebhookRequest,
   DeleteWebhookQuery,
   PageQuery,
+  ReplayDeliveriesRequest,
+  ReplayDeliveriesResult,
   UpdateWebhookRequest,
   Webhook,
   WebhookDeliveryPage,
@@ -45,5 +47,19 @@ export function webhookRoutes(routes: RouteTable, webhooks: WebhooksService): vo
   routes.add(
     { method: 'get', path: '/v1/webhooks/:id/deliveries', operationId: 'webhooks.listDeliveries', summary: "A webhook's deliveries, newest event first", tag, query: PageQuery, response: WebhookDeliveryPage },
     ({ principal, params, query }) => webhooks.deliveries(principal, params.id!, query),
+  );
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/webhooks/:id/deliveries/replay',
+      operationId: 'webhooks.replayDeliveries',
+      summary: 'Requeue every dead delivery of an enabled webhook from attempt 1 (same event ids)',
+      tag,
+      body: ReplayDeliveriesRequest,
+      response: ReplayDeliveriesResult,
+      status: 202,
+      errors: ['conflict'],
+    },
+    ({ principal, params, body }) => webhooks.replayDeliveries(principal, params.id!, body),
   );
 }

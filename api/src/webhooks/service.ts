@@ -2,8 +2,13 @@
  * Webhooks: where a user's events are POSTed. Account-scoped: an agent key gets 403 (a webhook sees
  * every agent of the account), another tenant's webhook is 404 so ids do not leak.
  */
-import type { Webhook, WebhookDeliveryPage, WebhookPage, WebhookTestEvent, WebhookTestResult, WebhookWithSecret } from '@e2a/sdk/wire';
-import { CreateWebhookRequest as CreateSchema, UpdateWebhookRequest as UpdateSchema, WEBHOOK_TEST_EVENT_TYPE } from '@e2a/sdk/wire';
+import type { ReplayDeliveriesResult, Webhook, WebhookDeliveryPage, WebhookPage, WebhookTestEvent, WebhookTestResult, WebhookWithSecret } from '@e2a/sdk/wire';
+import {
+  CreateWebhookRequest as CreateSchema,
+  ReplayDeliveriesRequest as ReplaySchema,
+  UpdateWebhookRequest as UpdateSchema,
+  WEBHOOK_TEST_EVENT_TYPE,
+} from '@e2a/sdk/wire';
 import type { z } from 'zod';
 import type { Principal } from '../accounts/principal.js';
 import { isoTime, type Clock } from '../clock.js';
@@ -45,6 +50,8 @@ export interface WebhooksDeps {
   /** URL rules for create/update; the transport applies the same policy at dial time. */
   policy: TargetPolicy;
   caps: AccountCaps;
+  /** Wakes this process's delivery worker after a replay (other replicas find the rows by polling). */
+  onRequeued: () => void;
 }
 
 export class WebhooksService {
@@ -158,9 +165,26 @@ export class WebhooksService {
       next_attempt_at: d.status === 'pending' ? isoTime(d.next_attempt_at) : null,
       last_status: d.last_status,
       last_error: d.last_error,
+      last_latency_ms: d.last_latency_ms,
+      last_response_excerpt: d.last_response_excerpt,
       created_at: isoTime(d.created_at),
       completed_at: isoTime(d.completed_at),
     }));
+  }
+
+  /**
+   * Requeues every dead delivery of the webhook from attempt 1 (events keep their ids, so receivers
+   * still de-duplicate). A disabled webhook is refused: nothing would be sent, and the replay would
+   * silently wait for a re-enable the caller may not intend.
+   */
+  async replayDeliveries(principal: Principal, id: string, req: z.output<typeof ReplaySchema>): Promise<ReplayDeliveriesResult> {
+    const row = await this.find(principal, id);
+    if (!row.enabled) {
+      throw new AppError('conflict', `webhook ${id} is disabled, so replayed deliveries would not be sent; enable it first (PATCH /v1/webhooks/${id} with {"enabled": true}), then replay`);
+    }
+    const replayed = await this.repo.replay(row.id, req.status, this.deps.clock.now());
+    if (replayed > 0) this.deps.onRequeued();
+    return { replayed };
   }
 
   private async find(principal: Principal, id: string): Promise<WebhookRow> {

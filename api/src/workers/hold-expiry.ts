@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import type { ReviewDecider } from '../reviews/outcome.js';
 import { lapsedReviews } from '../reviews/repo.js';
+import { drainInBatches, Sweeper } from './sweeper.js';
 
 export interface HoldExpiryDeps {
   db: Database;
@@ -21,64 +22,20 @@ export interface HoldExpiryDeps {
   batchSize?: number;
 }
 
-export class HoldExpiryWorker {
-  private stopped = true;
-  private loopDone: Promise<void> = Promise.resolve();
-  private wakeUp: (() => void) | null = null;
-
-  constructor(private readonly deps: HoldExpiryDeps) {}
-
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loopDone = this.loop();
-  }
-
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.wakeUp?.();
-    await this.loopDone;
+export class HoldExpiryWorker extends Sweeper {
+  constructor(private readonly deps: HoldExpiryDeps) {
+    super({ logger: deps.logger, pollIntervalMs: deps.pollIntervalMs, name: 'hold expiry' });
   }
 
   /** Decides every hold lapsed by now; returns how many this call decided. */
-  async sweepOnce(): Promise<number> {
-    const batchSize = this.deps.batchSize ?? 50;
-    let total = 0;
-    for (;;) {
-      const { claimed, decided } = await this.deps.db.transaction().execute(async (tx) => {
-        const now = this.deps.clock.now();
-        const due = await lapsedReviews(tx, now, batchSize);
-        let n = 0;
-        for (const r of due) {
-          const done = await this.deps.decider.apply(tx, r.id, { outcome: r.on_expiry, by: 'expiry', note: null, byExpiry: true });
-          if (done) n++;
-        }
-        return { claimed: due.length, decided: n };
-      });
-      total += decided;
-      if (claimed < batchSize) return total;
-    }
+  sweepOnce(): Promise<number> {
+    return drainInBatches({ ...this.deps, batchSize: this.deps.batchSize ?? 50 }, lapsedReviews, async (tx, r) =>
+      Boolean(await this.deps.decider.apply(tx, r.id, { outcome: r.on_expiry, by: 'expiry', note: null, byExpiry: true })),
+    );
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const n = await this.sweepOnce();
-        if (n > 0) this.deps.logger.info({ decided: n }, 'expired holds decided by on_expiry');
-      } catch (err) {
-        if (this.stopped) break;
-        this.deps.logger.error({ err }, 'hold expiry sweep failed; retrying at the next poll');
-      }
-      if (this.stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.deps.pollIntervalMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = null;
-    }
+  protected async sweep(): Promise<void> {
+    const n = await this.sweepOnce();
+    if (n > 0) this.deps.logger.info({ decided: n }, 'expired holds decided by on_expiry');
   }
 }

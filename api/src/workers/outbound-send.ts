@@ -69,7 +69,7 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
 
   constructor(private readonly deps: OutboundSendDeps) {
     super({ bus: deps.bus, logger: deps.logger, concurrency: deps.concurrency, pollIntervalMs: deps.pollIntervalMs, name: 'outbound send', wakeOn: (notice) => notice.type === 'email.review_approved' });
-    this.repo = new OutboundRepo(deps.db);
+    this.repo = new OutboundRepo(deps.db, deps.clock);
   }
 
   /** A slot for a message the API commits already claimed, and the lease to write with it. */
@@ -113,15 +113,22 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
     const pending = uniqueRecipients(draft.to, draft.cc, draft.bcc).filter((a) => previous.get(a.toLowerCase())?.status !== 'sent');
     const maybeLocal: string[] = [];
     for (const address of pending) if (await this.deps.localDomains.includes(address)) maybeLocal.push(address);
-    const locals = await this.repo.localAgents(maybeLocal);
+    const locals = await this.repo.localAgents(maybeLocal, clock.now());
     const localSet = new Set(locals.map((l) => l.address));
     const external = pending.filter((a) => !localSet.has(a.toLowerCase()));
 
     const outcomes: RecipientOutcome[] = [];
     if (locals.length > 0) {
       try {
-        await this.deps.local.deliver({ raw, mailFrom: job.agent_address, recipients: locals.map((l) => ({ agentId: l.id, address: l.address })), conversationId: draft.conversationId });
-        outcomes.push(...locals.map((l) => ({ address: l.address, status: 'sent' as const, response: 'delivered to a local agent' })));
+        const expiresAt = draft.expiresAt ? new Date(draft.expiresAt) : null;
+        const local = await this.deps.local.deliver({ raw, mailFrom: job.agent_address, recipients: locals.map((l) => ({ agentId: l.id, address: l.address })), conversationId: draft.conversationId, expiresAt });
+        outcomes.push(
+          ...locals.map((l) =>
+            local === 'delivered'
+              ? { address: l.address, status: 'sent' as const, response: 'delivered to a local agent' }
+              : { address: l.address, status: 'failed' as const, response: 'not delivered: the message expired (expires_at) before it could be delivered' },
+          ),
+        );
       } catch (err) {
         this.deps.logger.warn({ err, message: job.id }, 'local delivery failed; will retry');
         outcomes.push(...locals.map((l) => ({ address: l.address, status: 'deferred' as const, response: `local delivery failed: ${(err as Error).message}`.slice(0, 500) })));
@@ -168,7 +175,7 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
       delivery,
       reason,
       at: now,
-      event: outboundEvent(type, { id: job.id, agentAddress: job.agent_address, conversationId: job.conversation_id, to: delivery.map((d) => d.address), subject: job.subject }, reason),
+      event: outboundEvent(type, { id: job.id, agentAddress: job.agent_address, conversationId: job.conversation_id, to: delivery.map((d) => d.address), subject: job.subject, priority: job.priority }, reason),
     });
     return status;
   }

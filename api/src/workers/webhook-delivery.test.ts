@@ -4,6 +4,8 @@
  * production table is asserted in retry-schedule.test.ts); the clock is injected where a test needs
  * hours to pass.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildMessage, createFakeResolver } from '@e2a/relay/testing';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,22 @@ const ATTEMPTS_BEFORE_DEAD = TINY.capsMs.length + 1;
 const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body) });
 const idOf = (r: ReceivedRequest) => String(r.headers['webhook-id']);
 const headersOf = (r: ReceivedRequest) => ({ 'webhook-id': idOf(r), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) });
+
+interface Delivery {
+  id: string;
+  event_id: string;
+  status: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  last_latency_ms: number | null;
+  last_response_excerpt: string | null;
+  next_attempt_at: string | null;
+  completed_at: string | null;
+}
+
+/** Control characters other than \n and \t: what an excerpt must never hold. */
+const CONTROL = /[^\P{Cc}\t\n]/u;
 
 describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
   let gw: TestGateway;
@@ -63,7 +81,7 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
 
   async function deliveries(hookId: string) {
     const res = await gw.api(`/v1/webhooks/${hookId}/deliveries`);
-    return ((await res.json()) as { items: Array<{ event_id: string; status: string; attempts: number; last_status: number | null; last_error: string | null; next_attempt_at: string | null }> }).items;
+    return ((await res.json()) as { items: Delivery[] }).items;
   }
 
   it('retries through a receiver that fails for a while: every event arrives, once per success, same webhook-id', async () => {
@@ -176,5 +194,127 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
     } while (cursor);
     expect(ids.length).toBe(new Set(ids).size);
     expect(ids.length).toBeGreaterThanOrEqual(all.items.length);
+  });
+  it('records the response code, latency and a sanitised excerpt of the first 1 KiB, at most 512 characters', async () => {
+    // Control characters (NUL, CR, ESC, DEL, a C1) and a two-byte UTF-8 letter, then far more than 1 KiB.
+    const prefix = 'boom\u0000\r\n\tdétail \u001b[31mred\u007f\u0085!';
+    const body = prefix + 'x'.repeat(4000);
+    const { address, hook } = await setup('loud', () => ({ status: 500, body }));
+    await mail(address, 1);
+    const [d] = await until('first failure recorded', async () => {
+      const list = await deliveries(hook.id);
+      return list[0]?.last_status === 500 ? list : null;
+    });
+    const sanitisedPrefix = 'boom  \n\tdétail  [31mred  !';
+    expect(d!.last_response_excerpt).toBe(sanitisedPrefix + 'x'.repeat(512 - sanitisedPrefix.length));
+    expect([...d!.last_response_excerpt!]).toHaveLength(512);
+    expect(d!.last_response_excerpt).not.toMatch(CONTROL);
+    expect(Number.isInteger(d!.last_latency_ms)).toBe(true);
+    expect(d!.last_latency_ms).toBeGreaterThanOrEqual(0);
+    expect(d!.last_error).toMatch(/HTTP 500/);
+  });
+
+  it('reads a 10 MiB response body only so far: the excerpt is bounded, the rest is cut off, the delivery succeeds', async () => {
+    const TOTAL = 10 * 1024 * 1024;
+    const CHUNK = Buffer.alloc(64 * 1024, 'a');
+    /** What the server saw: bytes the socket accepted, and whether the client hung up before the end. */
+    const seen = { requests: 0, written: 0, closedEarly: null as boolean | null };
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.requests++;
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(TOTAL) });
+        let queued = 0;
+        const pump = () => {
+          while (!res.destroyed && queued < TOTAL) {
+            queued += CHUNK.length;
+            const ok = res.write(CHUNK, (err) => {
+              if (!err) seen.written += CHUNK.length;
+            });
+            if (!ok) return void res.once('drain', pump);
+          }
+          if (!res.destroyed) res.end();
+        };
+        res.on('close', () => (seen.closedEarly = !res.writableFinished));
+        pump();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/big`;
+      expect((await gw.api('/v1/agents', json({ local_part: 'big' }))).status).toBe(201);
+      const address = `big@${TEST_DOMAIN}`;
+      const hook = (await (await gw.api('/v1/webhooks', json({ url, filters: { agent_addresses: [address] } }))).json()) as { id: string };
+      await mail(address, 1);
+      const [d] = await until('delivered', async () => {
+        const list = await deliveries(hook.id);
+        return list[0]?.status === 'succeeded' ? list : null;
+      });
+      expect(d).toMatchObject({ status: 'succeeded', attempts: 1, last_status: 200, last_error: null, last_response_excerpt: 'a'.repeat(512) });
+      expect(d!.last_latency_ms).toBeGreaterThanOrEqual(0);
+      // The worker hung up long before the body's end: the server never finished writing it.
+      await until('the server saw the connection close', () => seen.closedEarly !== null);
+      expect(seen.requests).toBe(1);
+      expect(seen.closedEarly).toBe(true);
+      expect(seen.written).toBeLessThan(TOTAL);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('replays every dead delivery of a webhook in one request, leaving the others alone', async () => {
+    let fixed = false;
+    const subjectOf = (r: ReceivedRequest) => (JSON.parse(r.body) as { data: { subject: string } }).data.subject;
+    // m0 is accepted at once; m1 and m2 fail until the receiver is fixed.
+    const { receiver, address, hook } = await setup('replayall', (req) => ({ status: fixed || subjectOf(req) === 'm0' ? 200 : 500, body: fixed ? 'fixed' : 'broken' }));
+    const events = await mail(address, 3);
+    const settled = await until('one succeeded, two dead', async () => {
+      const list = await deliveries(hook.id);
+      return list.length === 3 && list.filter((d) => d.status === 'dead').length === 2 && list.some((d) => d.status === 'succeeded') ? list : null;
+    });
+    const succeeded = settled.find((d) => d.status === 'succeeded')!;
+    const deadEvents = settled.filter((d) => d.status === 'dead').map((d) => d.event_id).sort();
+    expect(deadEvents).toHaveLength(2);
+    expect(events).toContain(succeeded.event_id);
+    const requestsBefore = receiver.requests.length;
+
+    const replay = (body: unknown, key?: string | null) => gw.api(`/v1/webhooks/${hook.id}/deliveries/replay`, { method: 'POST', body: JSON.stringify(body), ...(key !== undefined ? { key } : {}) });
+
+    // A disabled webhook would not send: 409, and nothing moves.
+    expect((await gw.api(`/v1/webhooks/${hook.id}`, { method: 'PATCH', body: JSON.stringify({ enabled: false }) })).status).toBe(200);
+    const refused = await replay({ status: 'dead' });
+    expect(refused.status).toBe(409);
+    const envelope = ((await refused.json()) as { error: { code: string; message: string } }).error;
+    expect(envelope.code).toBe('conflict');
+    expect(envelope.message).toMatch(/disabled.*enable it first/);
+    expect((await deliveries(hook.id)).filter((d) => d.status === 'dead')).toHaveLength(2);
+    expect((await gw.api(`/v1/webhooks/${hook.id}`, { method: 'PATCH', body: JSON.stringify({ enabled: true }) })).status).toBe(200);
+
+    // Another tenant gets the same 404 as on every other route of this webhook.
+    const other = (await gw.gateway.accounts.bootstrap(`replay-other-${engine}@example.com`)).apiKey.key;
+    const foreign = await replay({ status: 'dead' }, other);
+    expect(foreign.status).toBe(404);
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('not_found');
+
+    fixed = true;
+    const res = await replay({ status: 'dead' });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ replayed: 2 });
+    await receiver.waitFor(requestsBefore + 2, (rs) => deadEvents.every((id) => rs.slice(requestsBefore).some((r) => idOf(r) === id)));
+    const after = await until('replayed deliveries succeeded', async () => {
+      const list = await deliveries(hook.id);
+      return list.every((d) => d.status === 'succeeded') ? list : null;
+    });
+    for (const d of after.filter((x) => deadEvents.includes(x.event_id))) {
+      expect(d).toMatchObject({ status: 'succeeded', attempts: 1, last_status: 200, last_error: null, last_response_excerpt: 'fixed' });
+    }
+    // The delivery that had succeeded was not touched: same attempt, same completion, sent once.
+    expect(after.find((d) => d.id === succeeded.id)).toEqual(succeeded);
+    expect(receiver.requests.filter((r) => idOf(r) === succeeded.event_id)).toHaveLength(1);
+    expect(receiver.requests.slice(requestsBefore).map(idOf).sort()).toEqual(deadEvents);
+
+    // Nothing dead any more: a second replay requeues nothing.
+    expect(await (await replay({ status: 'dead' })).json()).toEqual({ replayed: 0 });
   });
 });

@@ -15,10 +15,11 @@ import type { EventBus } from '../events/bus.js';
 import { toWireEvent } from '../events/envelope.js';
 import type { PostOutcome, WebhookTransport } from '../net/http-poster.js';
 import { nextDelayMs, parseRetryAfter, type RetrySchedule } from '../webhooks/retry-schedule.js';
+import { responseExcerpt } from '../webhooks/response-excerpt.js';
 import { describeStatus } from '../webhooks/service.js';
 import { signedRequest } from '../webhooks/signed-request.js';
 import { activeSecrets } from '../webhooks/signing-secrets.js';
-import { claimDue, markFailed, markSucceeded, type ClaimedDelivery } from '../webhooks/delivery-queue.js';
+import { claimDue, markFailed, markSucceeded, type AttemptResponse, type ClaimedDelivery } from '../webhooks/delivery-queue.js';
 import { PollingWorker } from './polling-worker.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -59,13 +60,16 @@ export class WebhookDeliveryWorker extends PollingWorker<ClaimedDelivery> {
     const at = clock.now();
     const envelope = toWireEvent({ id: job.event_id, type: job.event_type, schema_version: job.schema_version, created_at: job.event_created_at, data: job.data });
     let outcome: PostOutcome;
+    // null: the request never started, so there is no latency to report.
+    let response: AttemptResponse = { latencyMs: null, excerpt: null };
     const started = performance.now();
     try {
       outcome = await transport.post(signedRequest(job.url, envelope, activeSecrets(job, box, at), at));
+      response = { latencyMs: outcome.latencyMs, excerpt: outcome.kind === 'response' && outcome.bodyHead ? responseExcerpt(outcome.bodyHead) : null };
     } catch (err) {
       // A secret that cannot be opened (wrong storage.encryption_key) must still end in `dead`, not
       // loop on lapsed claims forever.
-      outcome = { kind: 'error', refused: false, error: `could not sign the request: ${(err as Error).message}` };
+      outcome = { kind: 'error', refused: false, error: `could not sign the request: ${(err as Error).message}`, latencyMs: 0 };
     }
     const done = clock.now();
     this.deps.metrics?.webhookAttempt(
@@ -73,7 +77,7 @@ export class WebhookDeliveryWorker extends PollingWorker<ClaimedDelivery> {
       (performance.now() - started) / 1000,
     );
     if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
-      await markSucceeded(db, job, { at: done, status: outcome.status });
+      await markSucceeded(db, job, { at: done, status: outcome.status, ...response });
       return;
     }
     const status = outcome.kind === 'response' ? outcome.status : null;
@@ -84,9 +88,10 @@ export class WebhookDeliveryWorker extends PollingWorker<ClaimedDelivery> {
       at: done,
       status,
       error,
+      ...response,
       nextAttemptAt: delay === null ? null : new Date(done.getTime() + delay),
       disableIfFailingSince: new Date(done.getTime() - this.deps.disableAfterMs),
-      disabledReason: `disabled by e2a: every delivery failed for ${Math.round(this.deps.disableAfterMs / 360_000) / 10} h (webhooks.disable_after_hours) with no success; last error: ${error.slice(0, 200)}. Fix the endpoint, then PATCH {"enabled": true} and replay with POST /v1/events/{id}/redeliver`,
+      disabledReason: `disabled by e2a: every delivery failed for ${Math.round(this.deps.disableAfterMs / 360_000) / 10} h (webhooks.disable_after_hours) with no success; last error: ${error.slice(0, 200)}. Fix the endpoint, then PATCH {"enabled": true} and replay the dead deliveries with POST /v1/webhooks/{id}/deliveries/replay {"status": "dead"}`,
     });
     if (delay === null) this.deps.logger.warn({ delivery: job.id, event: job.event_id, webhook: job.webhook_id, error }, 'webhook delivery dead after the last retry');
     if (result.disabled) this.deps.logger.warn({ webhook: job.webhook_id }, 'webhook disabled: failing with no success for webhooks.disable_after_hours');

@@ -1,11 +1,11 @@
 /** login, whoami, config: who the CLI talks to, and as whom. */
 import { createInterface } from 'node:readline/promises';
-import { E2A } from '@e2a/sdk';
 import type { Command } from 'commander';
 import { CONFIG_KEYS, configPath, effectiveConfig, readConfig, writeConfig, type ConfigKey } from '../config-store.js';
 import type { Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from '../failure.js';
+import { sdk } from '../sdk.js';
 import { urlValue } from '../values.js';
 
 async function prompt(question: string): Promise<string> {
@@ -28,7 +28,7 @@ export function accountCommands(program: Command, ctx: () => Context): void {
     .action(async (opts: { key?: string; url?: string }) => {
       const url = opts.url ?? effectiveConfig().api_url;
       const key = opts.key ?? (await prompt('API key: '));
-      const info = await new E2A({ apiKey: key, baseUrl: url, maxRetries: 0 }).info();
+      const info = await new (sdk().E2A)({ apiKey: key, baseUrl: url, maxRetries: 0 }).info();
       if (!info.auth) throw new CliError('the server did not recognise that key', EXIT.auth);
       const file = writeConfig({ ...readConfig(), api_url: url, api_key: key });
       ctx().print({ api_url: url, email: info.auth.email, scope: info.auth.scope, config: file }, () => `Logged in to ${url} as ${info.auth!.email} (${info.auth!.scope} key). Saved to ${file}.`);

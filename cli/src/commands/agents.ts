@@ -1,30 +1,42 @@
 import type { Agent } from '@e2a/sdk';
 import type { Command } from 'commander';
 import { table, type Context } from '../context.js';
+import { ttlOption } from '../values.js';
 
 export function agentCommands(program: Command, ctx: () => Context): void {
-  const agents = program.command('agents').description('mailboxes: list, create, get, delete');
+  const agents = program.command('agents').description('mailboxes: list, create, get, extend, delete');
   agents.command('list').action(async () => {
     const c = ctx();
     const items: Agent[] = [];
     for await (const a of c.client().agents.iterate()) items.push(a);
-    c.print(items, () => table(items, ['address', 'id', 'created_at']));
+    c.print(items, () => table(items, ['address', 'id', 'created_at', 'expires_at']));
   });
   agents
     .command('create <name-or-address>')
     .description('bot → bot@<shared domain>; a full address needs a verified domain')
     .option('--display-name <name>')
-    .addHelpText('after', '\nExamples:\n  e2a agents create bot\n  e2a agents create support@example.com --display-name "Support"')
-    .action(async (name: string, opts: { displayName?: string }) => {
+    .option('--ttl <duration>', 'an ephemeral inbox: it and its mail are deleted this long from now (e.g. 1h, 7d)', ttlOption)
+    .addHelpText('after', '\nExamples:\n  e2a agents create bot\n  e2a agents create support@example.com --display-name "Support"\n  e2a agents create signup-check --ttl 1h')
+    .action(async (name: string, opts: { displayName?: string; ttl?: number }) => {
       const c = ctx();
       const body = name.includes('@') ? { address: name } : { local_part: name };
-      const agent = await c.client().agents.create({ ...body, ...(opts.displayName ? { display_name: opts.displayName } : {}) });
-      c.print(agent, () => `Created ${agent.address}`);
+      const agent = await c.client().agents.create({ ...body, ...(opts.displayName ? { display_name: opts.displayName } : {}), ...(opts.ttl !== undefined ? { ttl_seconds: opts.ttl } : {}) });
+      c.print(agent, () => (agent.expires_at ? `Created ${agent.address} (expires ${agent.expires_at})` : `Created ${agent.address}`));
+    });
+  agents
+    .command('extend <address>')
+    .description('set a new expiry for an ephemeral agent, counted from now')
+    .requiredOption('--ttl <duration>', 'how long from now until it expires (e.g. 1h, 1d)', ttlOption)
+    .addHelpText('after', '\nExamples:\n  e2a agents extend signup-check@agents.localhost --ttl 1d')
+    .action(async (address: string, opts: { ttl: number }) => {
+      const c = ctx();
+      const agent = await c.client().agents.extend(address, { ttl_seconds: opts.ttl });
+      c.print(agent, () => `${agent.address} now expires ${agent.expires_at}`);
     });
   agents.command('get <address>').action(async (address: string) => {
     const c = ctx();
     const agent = await c.client().agents.get(address);
-    c.print(agent, () => table([agent], ['address', 'id', 'display_name', 'created_at']));
+    c.print(agent, () => table([agent], ['address', 'id', 'display_name', 'created_at', 'expires_at']));
   });
   agents
     .command('delete <address>')

@@ -8,14 +8,16 @@
  * before the ack gets the event again on its next start. One status line per attempt.
  */
 import { Option, type Command } from 'commander';
-import { AuthenticationError, E2AError, generateWebhookSecret, NotFoundError, PermissionError, type Event, type EventStream, type Message } from '@e2a/sdk';
+import type { EmailEvent, EventStream, Message, MessagePriority } from '@e2a/sdk';
 import { readConfig, writeConfig } from '../config-store.js';
 import type { Context } from '../context.js';
 import { parseDuration } from '../duration.js';
-import { durationOption, urlValue } from '../values.js';
+import { durationOption, PRIORITY_CHOICES, urlValue } from '../values.js';
 import { askModel, FORWARD_FORMATS, postWebhook, type Attempt, type ForwardFormat } from '../forward.js';
 import { statusLine, untilTaken } from '../forward-retry.js';
 import { collect } from '../repeatable.js';
+import { ModelSessions } from '../model-sessions.js';
+import { sdk } from '../sdk.js';
 
 interface ListenOptions {
   agent?: string;
@@ -27,6 +29,7 @@ interface ListenOptions {
   once?: boolean;
   until?: string;
   allow: string[];
+  priority?: MessagePriority;
 }
 
 export function listenCommand(program: Command, ctx: () => Context): void {
@@ -44,6 +47,10 @@ export function listenCommand(program: Command, ctx: () => Context): void {
     .option('--model <name>', 'model for --forward-format responses', 'gpt-4.1-mini')
     .option('--no-reply', "with --forward-format responses: do not send the model's answer as a reply")
     .option('--allow <address>', 'sender (or @domain) the model may treat as allowlisted (repeatable)', collect, [])
+    .addOption(
+      new Option('--priority <priority>', 'only events about mail of this priority; the others are left unacknowledged, for another listener or a later run')
+        .choices(PRIORITY_CHOICES),
+    )
     .option('--once', 'stop after the first event handled')
     .option('--until <duration>', 'stop after this long (30s, 5m, 2h)', (text: string) => (durationOption(text), text))
     .addHelpText(
@@ -58,6 +65,7 @@ export function listenCommand(program: Command, ctx: () => Context): void {
         'Examples:',
         '  e2a listen --agent bot@agents.example.com',
         '  e2a listen --agent bot@agents.example.com --forward http://127.0.0.1:3000/webhooks/e2a',
+        '  e2a listen --agent bot@agents.example.com --priority urgent --forward http://127.0.0.1:3000/urgent',
         '  e2a listen --agent bot@agents.example.com --forward http://127.0.0.1:18789/v1/responses --forward-format responses --model my-model',
       ].join('\n'),
     )
@@ -73,12 +81,13 @@ export function listenCommand(program: Command, ctx: () => Context): void {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const target = opts.forward ? { url: opts.forward, token: opts.forwardToken ?? process.env.E2A_FORWARD_TOKEN } : null;
       const secret = target && opts.forwardFormat === 'webhook' ? forwardSecret() : null;
+      const sessions = target && opts.forwardFormat === 'responses' ? new ModelSessions() : null;
 
-      log(`listening for ${agent}${target ? `, forwarding to ${target.url} (${opts.forwardFormat})` : ''} (Ctrl-C to stop)`);
+      log(`listening for ${agent}${opts.priority ? ` (${opts.priority} mail only)` : ''}${target ? `, forwarding to ${target.url} (${opts.forwardFormat})` : ''} (Ctrl-C to stop)`);
       if (secret) log(`webhook signing secret: ${secret}`);
 
       /** Tries `attempt` until the handler takes the event, one status line per attempt; false if stopped first. */
-      const forward = (event: Event, attempt: () => Promise<Attempt & { reply?: string | null }>) =>
+      const forward = (event: EmailEvent, attempt: () => Promise<Attempt & { reply?: string | null }>) =>
         untilTaken(attempt, {
           signal: abort.signal,
           report: (result, retryInMs) =>
@@ -89,6 +98,8 @@ export function listenCommand(program: Command, ctx: () => Context): void {
 
       const stream: EventStream = client.listen(agent, {
         autoAck: false,
+        // Filtered in the SDK: the rest stays unacknowledged on the gateway (docs/PRIORITIES.md).
+        ...(opts.priority ? { priority: opts.priority } : {}),
         onStatus: (s) => log(s.state === 'connected' ? 'connected' : `disconnected (${s.code ?? ''} ${s.reason ?? ''}); retrying in ${s.retryInMs} ms`),
       });
       // Stopping ends the stream through return(), which lets an ack already sent be confirmed
@@ -112,10 +123,24 @@ export function listenCommand(program: Command, ctx: () => Context): void {
                 message = await client.messages.get(agent, event.data.message_id);
               } catch (err) {
                 // Deleted since: there is nothing left to answer, and retrying cannot change that.
-                if (err instanceof NotFoundError) return { ok: true, status: 'message gone', ms: 0 };
+                if (err instanceof sdk().NotFoundError) return { ok: true, status: 'message gone', ms: 0 };
                 return gatewayFailure(err);
               }
-              const answer = await askModel({ ...target, model: opts.model, allowlist: opts.allow }, message, abort.signal);
+              const session = ModelSessions.key(agent, message.conversation_id);
+              const ask = (previousResponseId: string | undefined) => askModel({ ...target, model: opts.model, allowlist: opts.allow, previousResponseId }, message, abort.signal);
+              const previous = sessions!.previous(session);
+              let answer = await ask(previous);
+              if (previous && !answer.ok && (answer.status === '400' || answer.status === '404')) {
+                // Perhaps the endpoint no longer has that session (expired, or another model
+                // server): if a new session works, the conversation goes on in it rather than
+                // failing forever; if not, the refusal was about something else and the session stays.
+                const fresh = await ask(undefined);
+                if (fresh.ok) {
+                  log(`the model refused the session of conversation ${message.conversation_id} (${answer.status}); continued in a new one`);
+                  answer = fresh;
+                }
+              }
+              if (answer.ok && answer.responseId) sessions!.remember(session, answer.responseId);
               if (!answer.ok || !opts.reply) return answer;
               try {
                 // The idempotency key makes a retry after a lost answer (or a restart) send one reply.
@@ -140,7 +165,7 @@ export function listenCommand(program: Command, ctx: () => Context): void {
 }
 
 /** Acks a handled event; false if the stream ended first (the event then comes again: at least once). */
-async function acked(stream: EventStream, event: Event): Promise<boolean> {
+async function acked(stream: EventStream, event: EmailEvent): Promise<boolean> {
   try {
     await stream.ack(event);
     return true;
@@ -155,12 +180,13 @@ async function acked(stream: EventStream, event: Event): Promise<boolean> {
  * restarting), except a refused key, which no retry fixes: that ends the command.
  */
 function gatewayFailure(err: unknown): Attempt {
+  const { AuthenticationError, E2AError, PermissionError } = sdk();
   if (err instanceof AuthenticationError || err instanceof PermissionError || !(err instanceof E2AError)) throw err;
   return { ok: false, status: `gateway: ${err.message}`, ms: 0 };
 }
 
 /** Prints an event (received mail with its sender and verdict); true once printed. */
-async function show(c: Context, event: Event, message: () => Promise<Message>): Promise<boolean> {
+async function show(c: Context, event: EmailEvent, message: () => Promise<Message>): Promise<boolean> {
   if (event.type !== 'email.received') {
     if (c.json) c.print(event, () => '');
     return true;
@@ -175,7 +201,7 @@ function forwardSecret(): string {
   if (process.env.E2A_FORWARD_SECRET) return process.env.E2A_FORWARD_SECRET;
   const stored = readConfig();
   if (stored.forward_secret) return stored.forward_secret;
-  const secret = generateWebhookSecret();
+  const secret = sdk().generateWebhookSecret();
   writeConfig({ ...stored, forward_secret: secret });
   return secret;
 }

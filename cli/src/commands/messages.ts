@@ -1,7 +1,7 @@
-import type { MessageSummary } from '@e2a/sdk';
-import type { Command } from 'commander';
+import type { MessagePriority, MessageSummary } from '@e2a/sdk';
+import { Option, type Command } from 'commander';
 import { table, type Context } from '../context.js';
-import { limitOption } from '../values.js';
+import { limitOption, PRIORITY_CHOICES } from '../values.js';
 
 export function messageCommands(program: Command, ctx: () => Context): void {
   const messages = program.command('messages').description("read an agent's mailbox");
@@ -12,9 +12,10 @@ export function messageCommands(program: Command, ctx: () => Context): void {
     .option('--from <address>')
     .option('--subject <text>', 'subject contains')
     .option('--conversation <id>')
+    .addOption(new Option('--priority <priority>', "only this priority (inbound: the sender's claim)").choices(PRIORITY_CHOICES))
     .option('--limit <n>', 'at most this many', limitOption(10_000), 20)
-    .addHelpText('after', '\nExample:\n  e2a messages list --agent bot@agents.example.com --unread')
-    .action(async (opts: { agent?: string; unread?: boolean; from?: string; subject?: string; conversation?: string; limit: number }) => {
+    .addHelpText('after', '\nExamples:\n  e2a messages list --agent bot@agents.example.com --unread\n  e2a messages list --unread --priority urgent')
+    .action(async (opts: { agent?: string; unread?: boolean; from?: string; subject?: string; conversation?: string; priority?: MessagePriority; limit: number }) => {
       const c = ctx();
       const limit = opts.limit;
       const items: MessageSummary[] = [];
@@ -24,14 +25,15 @@ export function messageCommands(program: Command, ctx: () => Context): void {
         ...(opts.from ? { from: opts.from } : {}),
         ...(opts.subject ? { subject_contains: opts.subject } : {}),
         ...(opts.conversation ? { conversation_id: opts.conversation } : {}),
+        ...(opts.priority ? { priority: opts.priority } : {}),
       })) {
         items.push(m);
         if (items.length >= limit) break;
       }
       c.print(items, () =>
         table(
-          items.map((m) => ({ id: m.id, from: m.from?.address, subject: m.subject, verified: m.verified, received_at: m.received_at })),
-          ['id', 'from', 'subject', 'verified', 'received_at'],
+          items.map((m) => ({ id: m.id, from: m.from?.address, subject: m.subject, priority: m.priority, verified: m.verified, received_at: m.received_at })),
+          ['id', 'from', 'subject', 'priority', 'verified', 'received_at'],
         ),
       );
     });
@@ -47,6 +49,8 @@ export function messageCommands(program: Command, ctx: () => Context): void {
           `Subject:  ${m.subject ?? ''}`,
           `Date:     ${m.received_at}`,
           `Verified: ${m.verified} (spf ${m.authentication?.spf.status}, dmarc ${m.authentication?.dmarc.status})`,
+          // The sender's claim inbound (docs/PRIORITIES.md); normal goes unsaid.
+          ...(m.priority !== 'normal' ? [`Priority: ${m.priority}${m.direction === 'inbound' ? ' (as the sender marked it; not verified)' : ''}`] : []),
           '',
           m.text ?? '(no text part)',
         ].join('\n'),

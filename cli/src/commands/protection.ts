@@ -1,6 +1,7 @@
 /** protection get|set: an agent's gates, content scan, holds and reviewers (account key). */
 import { readFileSync } from 'node:fs';
-import { GATE_ACTIONS, GATE_POLICIES, SCAN_SENSITIVITIES, type Protection, type ProtectionInput } from '@e2a/sdk';
+import type { Protection, ProtectionInput } from '@e2a/sdk';
+import { GATE_ACTIONS, GATE_POLICIES, SCAN_SENSITIVITIES } from '@e2a/sdk/values';
 import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';

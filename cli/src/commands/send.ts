@@ -1,13 +1,13 @@
 /** send and reply: mail out as an agent. Exit 3 when the message waits for a reviewer. */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { SendResult } from '@e2a/sdk';
-import type { Command } from 'commander';
+import type { MessagePriority, SendResult } from '@e2a/sdk';
+import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from '../failure.js';
 import { collect } from '../repeatable.js';
-import { secondsOption } from '../values.js';
+import { PRIORITY_CHOICES, secondsOption } from '../values.js';
 
 function readText(path: string | undefined, what: string): string | undefined {
   if (path === undefined) return undefined;
@@ -49,13 +49,19 @@ interface BodyOptions {
   idempotencyKey?: string;
   wait?: boolean;
   timeout: number;
+  priority?: MessagePriority;
 }
 
 function bodyOf(opts: BodyOptions) {
   const text = opts.body ?? readText(opts.bodyFile, 'body file');
   const html = readText(opts.htmlFile, 'HTML file');
   if (text === undefined && html === undefined) throw new CliError('give a body: --body TEXT, --body-file PATH (- for stdin) or --html-file PATH', EXIT.usage);
-  return { ...(text !== undefined ? { text } : {}), ...(html !== undefined ? { html } : {}), attachments: attachments(opts.attach) };
+  return {
+    ...(text !== undefined ? { text } : {}),
+    ...(html !== undefined ? { html } : {}),
+    attachments: attachments(opts.attach),
+    ...(opts.priority ? { priority: opts.priority } : {}),
+  };
 }
 
 function sendOptions(opts: BodyOptions) {
@@ -68,6 +74,7 @@ function bodyFlags(cmd: Command): Command {
     .option('--body-file <path>', 'plain-text body from a file (- for stdin)')
     .option('--html-file <path>', 'HTML body from a file')
     .option('--attach <path>', 'attach a file (repeatable)', collect, [])
+    .addOption(new Option('--priority <priority>', 'urgent or low set Priority, Importance and X-Priority on the mail (default normal: none)').choices(PRIORITY_CHOICES))
     .option('--idempotency-key <key>', 'repeat-safe key (a retry with the same key sends once)')
     .option('--wait', 'wait until the message is sent or failed')
     .option('--timeout <seconds>', 'with --wait, give up after this long', secondsOption, 30);

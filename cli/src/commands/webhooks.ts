@@ -61,8 +61,16 @@ export function webhookCommands(program: Command, ctx: () => Context): void {
   webhooks.command('deliveries <id>').action(async (id: string) => {
     const c = ctx();
     const page = await c.client().webhooks.deliveries(id, { limit: 50 });
-    c.print(page.items, () => table(page.items, ['event_id', 'event_type', 'status', 'attempts', 'last_status', 'last_error']));
+    c.print(page.items, () => table(page.items, ['event_id', 'event_type', 'status', 'attempts', 'last_status', 'last_latency_ms', 'last_error']));
   });
+  webhooks
+    .command('replay <id>')
+    .description('send every dead delivery of the webhook again, from attempt 1 (the webhook must be enabled)')
+    .action(async (id: string) => {
+      const c = ctx();
+      const result = await c.client().webhooks.replayDeliveries(id, { status: 'dead' });
+      c.print(result, () => (result.replayed === 0 ? `${id}: no dead deliveries` : `${id}: queued ${result.replayed} dead deliver${result.replayed === 1 ? 'y' : 'ies'} again`));
+    });
 }
 
 export function eventCommands(program: Command, ctx: () => Context): void {
@@ -81,7 +89,7 @@ export function eventCommands(program: Command, ctx: () => Context): void {
       });
       c.print(page.items, () =>
         table(
-          page.items.map((e) => ({ id: e.id, type: e.type, agent: e.data.agent_address, subject: e.data.subject, created_at: e.created_at })),
+          page.items.map((e) => ({ id: e.id, type: e.type, agent: e.data.agent_address, subject: 'subject' in e.data ? e.data.subject : null, created_at: e.created_at })),
           ['id', 'type', 'agent', 'subject', 'created_at'],
         ),
       );

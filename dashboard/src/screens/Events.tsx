@@ -69,9 +69,20 @@ export function EventsScreen(props: { client: E2A }) {
                     </td>
                     <td className="mono">{ev.type}</td>
                     <td className="mono">{ev.data.agent_address}</td>
-                    <td className="mono">{ev.data.direction === 'inbound' ? ev.data.from ?? '—' : ev.data.to.join(', ')}</td>
-                    <td>{ev.data.subject ?? '—'}</td>
-                    <td>{ev.data.reason ?? ''}</td>
+                    {'direction' in ev.data ? (
+                      <>
+                        <td className="mono">{ev.data.direction === 'inbound' ? ev.data.from ?? '—' : ev.data.to.join(', ')}</td>
+                        <td>{ev.data.subject ?? '—'}</td>
+                        <td>{ev.data.reason ?? ''}</td>
+                      </>
+                    ) : (
+                      // agent.expiring / agent.expired: about the agent, not a message.
+                      <>
+                        <td className="mono">—</td>
+                        <td>—</td>
+                        <td>expires {ev.data.expires_at}</td>
+                      </>
+                    )}
                   </tr>
                 ))}
               </tbody>

@@ -174,6 +174,14 @@ function Mailbox(props: { client: E2A; address: string }) {
                   <tr key={m.id} className={m.read_at ? undefined : 'unread'}>
                     <td>
                       <a href={href.message(address, m.id)}>{m.subject || '(no subject)'}</a>
+                      {m.priority === 'urgent' && (
+                        <>
+                          {' '}
+                          <span className="badge badge-bad" title={m.direction === 'inbound' ? 'Marked urgent by the sender (not verified)' : 'Sent as urgent'}>
+                            urgent
+                          </span>
+                        </>
+                      )}
                       {!m.read_at && <span className="small"> (unread)</span>}
                     </td>
                     <td className="mono">{m.direction === 'inbound' ? (m.from?.address ?? '—') : `to ${m.to.map((t) => t.address).join(', ')}`}</td>

@@ -48,6 +48,15 @@ function MessageView(props: { client: E2A; message: Message }) {
         </dd>
         <dt>Status</dt>
         <dd>{m.status}</dd>
+        {m.priority !== 'normal' && (
+          <>
+            <dt>Priority</dt>
+            <dd>
+              {m.priority === 'urgent' ? <span className="badge badge-bad">urgent</span> : m.priority}
+              {m.direction === 'inbound' && <span className="small"> (as the sender marked it; not verified)</span>}
+            </dd>
+          </>
+        )}
       </dl>
       {m.direction === 'inbound' && <Verdict auth={m.authentication} />}
       <Body client={client} message={m} />

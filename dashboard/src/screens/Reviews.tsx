@@ -2,48 +2,77 @@
  * The review queue: mail the protection rules held, inbound and outbound, waiting for a person.
  * Each item shows why it was held, who it is for, when it decides itself (and which way), and its
  * content; it can be approved, rejected, or (outbound) edited and then approved, one at a time or in
- * bulk. The queue refreshes itself every few seconds: reviews are account events, and the live
- * WebSocket is per agent (held mail is invisible to agents), so the queue polls the reviews API.
+ * bulk. The queue shows a page at a time and refreshes the page in view every few seconds: reviews
+ * are account events, and the live WebSocket is per agent (held mail is invisible to agents), so the
+ * queue polls the reviews API.
  */
 import { useEffect, useState } from 'react';
-import type { E2A, Review } from '@e2a/sdk';
+import type { E2A, Review, ReviewPage } from '@e2a/sdk';
 import { href } from '../ui/router.js';
 import { ErrorNote, LoadedView, errorText, useAction, useLoad } from '../ui/screen-kit.js';
 import '../ui/dashboard.css';
 
 /** How often the queue asks for new holds. */
 export const REVIEW_POLL_MS = 3000;
+/** Reviews on one page of the queue: a page the reviewer can read through, cheap to poll. */
+export const REVIEW_PAGE_SIZE = 50;
 
-async function loadPending(client: E2A): Promise<Review[]> {
-  const items: Review[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await client.reviews.list({ status: 'pending', limit: 100, ...(cursor ? { cursor } : {}) });
-    items.push(...page.items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor && items.length < 1000);
-  return items;
+interface QueuePage {
+  /** The cursor this page was asked with (undefined: the first page). */
+  cursor: string | undefined;
+  page: ReviewPage;
+  /** Every pending review of the account, not only this page's. */
+  pending: number;
 }
 
+async function loadPage(client: E2A, cursor: string | undefined): Promise<QueuePage> {
+  const [page, count] = await Promise.all([
+    client.reviews.list({ status: 'pending', limit: REVIEW_PAGE_SIZE, ...(cursor ? { cursor } : {}) }),
+    client.reviews.count(),
+  ]);
+  return { cursor, page, pending: count.pending };
+}
+
+/**
+ * One page of the pending reviews, newest first (the API's order), with the count of all of them.
+ * Pages follow the API's cursor (keyset), so a page stays put while new holds arrive on the first;
+ * the poll refreshes only the page in view and the count.
+ */
 export function ReviewsScreen(props: { client: E2A; onPending?: (n: number) => void }) {
   const { client, onPending } = props;
-  const reviews = useLoad(() => loadPending(client), [client]);
+  // The cursor of every page from the first (none) to the one in view: "Previous page" pops one.
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const pageNumber = cursors.length;
+  const reviews = useLoad(() => loadPage(client, cursor), [client, cursor]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [announce, setAnnounce] = useState('');
   const bulk = useAction();
+  const shown = reviews.data;
+  // The page on screen is an older one while the next or previous loads: no paging or selecting on it.
+  const switching = shown !== undefined && shown.cursor !== cursor;
 
   useEffect(() => {
     const timer = setInterval(reviews.reload, REVIEW_POLL_MS);
     return () => clearInterval(timer);
   }, [reviews.reload]);
+  const pending = reviews.state === 'ready' ? reviews.data.pending : -1;
   useEffect(() => {
-    if (reviews.state === 'ready') onPending?.(reviews.data.length);
-    // Only the count matters; a new array with the same length changes nothing.
+    if (pending >= 0) onPending?.(pending);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [reviews.state === 'ready' ? reviews.data.length : -1]);
+  }, [pending]);
+  // Everything on a later page was decided: step back rather than show an empty page.
+  const emptiedLaterPage = reviews.state === 'ready' && !switching && pageNumber > 1 && reviews.data.page.items.length === 0;
+  useEffect(() => {
+    if (emptiedLaterPage) setCursors((c) => (c.length > 1 ? c.slice(0, -1) : c));
+  }, [emptiedLaterPage]);
 
-  const pendingIds = new Set(reviews.data?.map((r) => r.id) ?? []);
-  const chosen = [...selected].filter((id) => pendingIds.has(id));
+  const goTo = (next: Array<string | undefined>) => {
+    setSelected(new Set());
+    setCursors(next);
+  };
+  const pageIds = new Set(shown?.page.items.map((r) => r.id) ?? []);
+  const chosen = [...selected].filter((id) => pageIds.has(id));
   const decided = (what: string) => {
     setAnnounce(what);
     reviews.reload();
@@ -60,54 +89,95 @@ export function ReviewsScreen(props: { client: E2A; onPending?: (n: number) => v
   return (
     <section aria-labelledby="reviews-title">
       <h1 id="reviews-title">Review queue</h1>
-      <p className="hint">Held mail waits here for a decision. New holds appear on their own (checked every {REVIEW_POLL_MS / 1000} s).</p>
+      <p className="hint">
+        Held mail waits here for a decision, newest first, {REVIEW_PAGE_SIZE} to a page. New holds appear on the first page on their own (checked every {REVIEW_POLL_MS / 1000} s).
+      </p>
       <p role="status" aria-live="polite" className="announce">
         {announce}
       </p>
-      <LoadedView loaded={reviews} what="the review queue" isEmpty={(d) => d.length === 0} empty={<p>Nothing is held. Mail the protection rules hold for review shows up here.</p>}>
-        {(items) => (
-          <>
-            <div className="bulk" role="group" aria-label="Decide the selected items">
-              <label>
-                <input
-                  type="checkbox"
-                  checked={chosen.length === items.length}
-                  onChange={(e) => setSelected(e.target.checked ? new Set(items.map((r) => r.id)) : new Set())}
-                />{' '}
-                Select all ({items.length})
-              </label>
-              <button type="button" disabled={chosen.length === 0 || bulk.busy} onClick={() => decideAll('approve')}>
-                Approve selected ({chosen.length})
-              </button>
-              <button type="button" disabled={chosen.length === 0 || bulk.busy} onClick={() => decideAll('reject')}>
-                Reject selected ({chosen.length})
-              </button>
-              {bulk.error && <ErrorNote error={bulk.error} />}
-            </div>
-            <ul className="review-list">
-              {items.map((review) => (
-                <li key={review.id}>
-                  <ReviewItem
-                    client={client}
-                    review={review}
-                    selected={selected.has(review.id)}
-                    onSelect={(on) =>
-                      setSelected((s) => {
-                        const next = new Set(s);
-                        if (on) next.add(review.id);
-                        else next.delete(review.id);
-                        return next;
-                      })
-                    }
-                    onDecided={decided}
-                  />
-                </li>
-              ))}
-            </ul>
-          </>
-        )}
+      <LoadedView
+        loaded={reviews}
+        what="the review queue"
+        isEmpty={(d) => d.page.items.length === 0 && pageNumber === 1}
+        empty={<p>Nothing is held. Mail the protection rules hold for review shows up here.</p>}
+      >
+        {({ page, pending: total }) => {
+          const items = page.items;
+          const first = (pageNumber - 1) * REVIEW_PAGE_SIZE + 1;
+          return (
+            <>
+              <div className="bulk" role="group" aria-label="Decide the selected items">
+                <label>
+                  <input
+                    type="checkbox"
+                    disabled={switching}
+                    checked={items.length > 0 && chosen.length === items.length}
+                    onChange={(e) => setSelected(e.target.checked ? new Set(items.map((r) => r.id)) : new Set())}
+                  />{' '}
+                  Select all on this page ({items.length})
+                </label>
+                <button type="button" disabled={chosen.length === 0 || bulk.busy} onClick={() => decideAll('approve')}>
+                  Approve selected ({chosen.length})
+                </button>
+                <button type="button" disabled={chosen.length === 0 || bulk.busy} onClick={() => decideAll('reject')}>
+                  Reject selected ({chosen.length})
+                </button>
+                {bulk.error && <ErrorNote error={bulk.error} />}
+              </div>
+              <Pager
+                label="Review queue pages"
+                status={items.length > 0 ? `Page ${pageNumber}: ${first}–${first + items.length - 1} of ${total} held` : `Page ${pageNumber} of ${total} held`}
+                busy={switching}
+                onPrevious={pageNumber > 1 ? () => goTo(cursors.slice(0, -1)) : null}
+                onNext={page.next_cursor ? () => goTo([...cursors, page.next_cursor ?? undefined]) : null}
+              />
+              <ul className="review-list" aria-busy={switching}>
+                {items.map((review) => (
+                  <li key={review.id}>
+                    <ReviewItem
+                      client={client}
+                      review={review}
+                      selected={selected.has(review.id)}
+                      onSelect={(on) =>
+                        setSelected((s) => {
+                          const next = new Set(s);
+                          if (on) next.add(review.id);
+                          else next.delete(review.id);
+                          return next;
+                        })
+                      }
+                      onDecided={decided}
+                    />
+                  </li>
+                ))}
+              </ul>
+              {page.next_cursor || pageNumber > 1 ? (
+                <Pager label="Review queue pages, end of the list" busy={switching} onPrevious={pageNumber > 1 ? () => goTo(cursors.slice(0, -1)) : null} onNext={page.next_cursor ? () => goTo([...cursors, page.next_cursor ?? undefined]) : null} />
+              ) : null}
+            </>
+          );
+        }}
       </LoadedView>
     </section>
+  );
+}
+
+/** Previous/next page buttons (absent ones disabled) and where the reader is. */
+function Pager(props: { label: string; status?: string; busy: boolean; onPrevious: (() => void) | null; onNext: (() => void) | null }) {
+  return (
+    <nav className="pager" aria-label={props.label}>
+      <button type="button" disabled={props.busy || !props.onPrevious} onClick={props.onPrevious ?? undefined}>
+        Previous page
+      </button>
+      {props.status && (
+        <span className="pager-status" aria-live="polite">
+          {props.status}
+        </span>
+      )}
+      <button type="button" disabled={props.busy || !props.onNext} onClick={props.onNext ?? undefined}>
+        Next page
+      </button>
+    </nav>
   );
 }
 

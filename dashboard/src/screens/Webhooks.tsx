@@ -148,17 +148,19 @@ function Deliveries(props: { client: E2A; webhookId: string }) {
   const deliveries = useLoad(() => client.webhooks.deliveries(webhookId, { limit: 50 }), [client, webhookId]);
   const replay = useAction();
   const [replayed, setReplayed] = useState<string | null>(null);
-  const replayEvents = (ids: string[]) =>
-    void replay
-      .run(async () => {
-        for (const id of ids) await client.events.redeliver(id);
-        return ids.length;
-      })
-      .then((n) => {
-        if (n === undefined) return;
-        setReplayed(`Queued ${n} event${n === 1 ? '' : 's'} again.`);
-        deliveries.reload();
-      });
+  const replayEvent = (id: string) =>
+    void replay.run(() => client.events.redeliver(id)).then((r) => {
+      if (!r) return;
+      setReplayed('Queued 1 event again.');
+      deliveries.reload();
+    });
+  // One request whatever the count: the server requeues every dead delivery, listed here or not.
+  const replayDead = () =>
+    void replay.run(() => client.webhooks.replayDeliveries(webhookId, { status: 'dead' })).then((r) => {
+      if (!r) return;
+      setReplayed(r.replayed === 0 ? 'No dead deliveries to replay.' : `Queued ${r.replayed} dead deliver${r.replayed === 1 ? 'y' : 'ies'} again.`);
+      deliveries.reload();
+    });
 
   return (
     <section className="panel" aria-label="Deliveries">
@@ -169,15 +171,17 @@ function Deliveries(props: { client: E2A; webhookId: string }) {
         empty={<p>No deliveries yet: events matching this webhook are listed here once they are sent.</p>}
       >
         {(page) => {
-          const dead = [...new Set(page.items.filter((d) => d.status === 'dead').map((d) => d.event_id))];
+          const dead = page.items.filter((d) => d.status === 'dead').length;
+          // Only the latest 50 are listed: with more, there may be dead ones beyond them.
+          const more = page.next_cursor !== null;
           return (
             <>
               <div className="actions">
                 <button type="button" onClick={deliveries.reload}>
                   Refresh
                 </button>
-                <button type="button" disabled={replay.busy || dead.length === 0} onClick={() => replayEvents(dead)}>
-                  Replay all dead ({dead.length})
+                <button type="button" disabled={replay.busy || (dead === 0 && !more)} onClick={replayDead}>
+                  {`Replay all dead (${dead}${more ? '+' : ''})`}
                 </button>
               </div>
               <table className="data-table">
@@ -189,13 +193,14 @@ function Deliveries(props: { client: E2A; webhookId: string }) {
                     <th scope="col">Response</th>
                     <th scope="col">Attempts</th>
                     <th scope="col">Last error</th>
+                    <th scope="col">Response body</th>
                     <th scope="col">Created</th>
                     <th scope="col">Replay</th>
                   </tr>
                 </thead>
                 <tbody>
                   {page.items.map((d) => (
-                    <DeliveryRow key={d.id} d={d} busy={replay.busy} onReplay={() => replayEvents([d.event_id])} />
+                    <DeliveryRow key={d.id} d={d} busy={replay.busy} onReplay={() => replayEvent(d.event_id)} />
                   ))}
                 </tbody>
               </table>
@@ -210,6 +215,22 @@ function Deliveries(props: { client: E2A; webhookId: string }) {
         </p>
       )}
     </section>
+  );
+}
+
+/**
+ * The receiver's words, as text: React escapes them, and <pre> keeps their lines. Collapsed, so a
+ * table of error pages stays a table.
+ */
+function ResponseExcerpt(props: { text: string | null }) {
+  const { text } = props;
+  if (!text?.trim()) return <>—</>;
+  const firstLine = Array.from(text.trim().split('\n', 1)[0]!);
+  return (
+    <details className="response-excerpt">
+      <summary>{firstLine.length > 40 ? `${firstLine.slice(0, 40).join('')}…` : firstLine.join('')}</summary>
+      <pre>{text}</pre>
+    </details>
   );
 }
 
@@ -231,9 +252,20 @@ function DeliveryRow(props: { d: WebhookDelivery; busy: boolean; onReplay: () =>
           </>
         )}
       </td>
-      <td>{d.last_status !== null ? `HTTP ${d.last_status}` : '—'}</td>
+      <td>
+        {d.last_status !== null ? `HTTP ${d.last_status}` : d.last_latency_ms !== null ? 'no response' : '—'}
+        {d.last_latency_ms !== null && (
+          <>
+            <br />
+            <span className="small">{d.last_latency_ms} ms</span>
+          </>
+        )}
+      </td>
       <td>{d.attempts}</td>
       <td className="excerpt">{d.last_error ?? '—'}</td>
+      <td className="excerpt">
+        <ResponseExcerpt text={d.last_response_excerpt} />
+      </td>
       <td>
         <Time at={d.created_at} />
       </td>

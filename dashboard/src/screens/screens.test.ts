@@ -90,17 +90,35 @@ describeBrowser.each(ENGINES)('dashboard account screens (%s)' + skipNote, (engi
     expect(await dead.textContent()).toContain('email.received');
     expect(await page.getByRole('button', { name: 'Replay all dead (1)' }).isEnabled()).toBe(true);
 
+    // The receiver's body is shown as text, collapsed under its first line.
+    const excerpt = dead.locator('details.response-excerpt');
+    expect(await excerpt.locator('summary').textContent()).toBe('ok');
+    await excerpt.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    expect(await excerpt.getAttribute('open')).not.toBeNull();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
     receiverFails = false;
-    await dead.getByRole('button', { name: /^Replay event / }).click();
-    await page.getByText('Queued 1 event again.').waitFor();
+    await page.getByRole('button', { name: 'Replay all dead (1)' }).click();
+    await page.getByText('Queued 1 dead delivery again.').waitFor();
     await receiver.waitFor(3);
     await until('the delivery succeeded', async () => (await json<WebhookDeliveryPage>(`/v1/webhooks/${hook.id}/deliveries`)).items.every((d) => d.status === 'succeeded'));
     await page.getByRole('button', { name: 'Refresh' }).click();
     const succeeded = page.locator('tr[data-delivery-status="succeeded"]');
     await succeeded.waitFor();
     expect(await succeeded.textContent()).toContain('HTTP 200');
+    // Response column: the code, then the latency.
+    expect(await succeeded.locator('td').nth(2).innerText()).toMatch(/^HTTP 200\n\d+ ms$/);
+    expect(await page.getByRole('button', { name: 'Replay all dead (0)' }).isDisabled()).toBe(true);
     // The replay resent the same event id.
     expect(receiver.requests[2]!.headers['webhook-id']).toBe(receiver.requests[0]!.headers['webhook-id']);
+
+    // One delivery replays on its own too, from the keyboard.
+    await succeeded.getByRole('button', { name: /^Replay event / }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Queued 1 event again.').waitFor();
+    await receiver.waitFor(4);
+    expect(receiver.requests[3]!.headers['webhook-id']).toBe(receiver.requests[0]!.headers['webhook-id']);
 
     // Disabled: the card says so and why nothing is sent.
     await page.getByRole('button', { name: 'Disable' }).click();
@@ -152,11 +170,11 @@ describeBrowser.each(ENGINES)('dashboard account screens (%s)' + skipNote, (engi
     const shown = page.getByRole('region', { name: 'API key' });
     const key = (await shown.locator('code').textContent())!;
     expect(key.length).toBeGreaterThan(20);
-    expect((await gw.api('/v1/agents', { key })).status).toBe(200);
     await page.getByRole('button', { name: 'I have stored it' }).click();
-
     const row = page.locator('tr', { hasText: 'ci-key' });
+    // Not used yet. (Checked before the key's first use: that use records a last-used time.)
     expect(await row.textContent()).toContain('never');
+    expect((await gw.api('/v1/agents', { key })).status).toBe(200);
     // By keyboard: Enter on Revoke asks in the page with focus on the confirmation, Enter confirms.
     await row.getByRole('button', { name: 'Revoke key ci-key' }).focus();
     await page.keyboard.press('Enter');

@@ -159,6 +159,7 @@ describe('SDK resources against a live gateway', () => {
     expect(held.status).toBe('pending_review');
     const pending = await e2a.reviews.list({ status: 'pending' });
     expect(pending.items.map((r) => r.id)).toContain(held.review_id);
+    expect(await e2a.reviews.count()).toEqual({ pending: pending.items.length });
     expect((await e2a.reviews.get(held.review_id!)).subject).toBe('sdk held');
     expect((await e2a.reviews.approve(held.review_id!, { subject: 'sdk held (edited)' })).status).toBe('approved');
     const heldAgain = await e2a.messages.send(bot, { to: [peer], subject: 'sdk no', text: 'x' });

@@ -9,6 +9,7 @@ import { HttpClient } from './http.js';
 import { listen, type EventStream, type ListenOptions } from './listen.js';
 import { AccountResource } from './resources/account.js';
 import { AgentsResource } from './resources/agents.js';
+import { CardsResource, DirectoryResource } from './resources/cards.js';
 import { ApiKeysResource } from './resources/api-keys.js';
 import { ConversationsResource } from './resources/conversations.js';
 import { SessionsResource, SignInLinksResource } from './resources/dashboard.js';
@@ -45,6 +46,10 @@ function env(name: string): string | undefined {
 
 export class E2A {
   readonly agents: AgentsResource;
+  /** Agents' capability cards. */
+  readonly cards: CardsResource;
+  /** Search over the cards you may see. */
+  readonly directory: DirectoryResource;
   readonly messages: MessagesResource;
   readonly apiKeys: ApiKeysResource;
   readonly conversations: ConversationsResource;
@@ -81,6 +86,8 @@ export class E2A {
     });
     this.agent = options.agent ?? env('E2A_AGENT_EMAIL');
     this.agents = new AgentsResource(this.http);
+    this.cards = new CardsResource(this.http);
+    this.directory = new DirectoryResource(this.http);
     this.messages = new MessagesResource(this.http);
     this.apiKeys = new ApiKeysResource(this.http);
     this.conversations = new ConversationsResource(this.http);

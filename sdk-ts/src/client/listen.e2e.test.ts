@@ -11,11 +11,11 @@ let server: LiveServer;
 let e2a: E2A;
 let sent = 0;
 
-async function mail(to: string, subject: string): Promise<void> {
+async function mail(to: string, subject: string, headers: string[] = []): Promise<void> {
   sent += 1;
   const client = await SmtpTestClient.connect(server.smtpPort);
   await client.ehlo();
-  const result = await client.send('alice@example.com', [to], buildMessage({ to, subject, messageId: `listen-e2e-${sent}@example.com` }));
+  const result = await client.send('alice@example.com', [to], buildMessage({ to, subject, headers, messageId: `listen-e2e-${sent}@example.com` }));
   await client.quit();
   if (result.data?.code !== 250) throw new Error(`SMTP refused: ${JSON.stringify(result)}`);
 }
@@ -102,6 +102,32 @@ describe('listen() acknowledges only what the consumer finished with', () => {
     }
     expect(handled).toEqual(['x', 'y']);
     expect(await replayed(address, 1)).toEqual(['z']);
+  });
+});
+
+describe('listen({ priority })', () => {
+  it('hands out only mail of that priority and leaves the rest unacknowledged for later', async () => {
+    const address = await agent('prioritised');
+    await mail(address, 'routine');
+    await mail(address, 'urgent backlog', ['X-Priority: 1']);
+
+    const stream = e2a.listen(address, { priority: 'urgent', signal: AbortSignal.timeout(15_000) });
+    const handled: string[] = [];
+    for await (const event of stream) {
+      handled.push(String(event.data.subject));
+      expect(event.data.priority).toBe('urgent');
+      if (handled.length === 1) {
+        // Live now: a normal message the filter passes over, then an urgent one it hands out.
+        await mail(address, 'routine live');
+        await mail(address, 'urgent live', ['Importance: high']);
+      } else {
+        await stream.ack(event);
+        break;
+      }
+    }
+    expect(handled).toEqual(['urgent backlog', 'urgent live']);
+    // The normal mail was neither handed out nor acked: an unfiltered listener gets it.
+    expect(await replayed(address, 2)).toEqual(['routine', 'routine live']);
   });
 });
 

@@ -2,9 +2,9 @@
  * `client.listen(address)`: the agent's events as an async iterator over the WebSocket API
  * (docs/REALTIME.md). First-frame auth (works in browsers and Node's built-in WebSocket; `ws` is
  * loaded only where there is no WebSocket global), reconnects with exponential backoff and full
- * jitter, resumes after the last event handed out, drops duplicates across reconnects by id, and
- * ends with an error on a close code after which retrying cannot help (FATAL_CLOSE_CODES: bad key,
- * no such agent, credential in the URL, key revoked or agent deleted while listening).
+ * jitter, drops duplicates across reconnects by id, and ends with an error on a close code after
+ * which retrying cannot help (FATAL_CLOSE_CODES: bad key, no such agent, credential in the URL, key
+ * revoked or agent deleted while listening).
  *
  * Acknowledgement is at least once: an event is acked only once the consumer is finished with it,
  * which the iterator learns when the consumer asks for the next one (autoAck) or calls `ack()`.
@@ -12,14 +12,28 @@
  * `return()` and look the same to it) acks nothing more: the event in hand and those queued behind
  * it come again on the next listen(). `return()` waits (briefly) for the acks already sent to be
  * confirmed, so they are not lost with the socket.
+ *
+ * A reconnect starts again where the first connection did (the oldest unacknowledged event, or
+ * `after`), not after the last event handed out: the server replays urgent mail first
+ * (docs/PRIORITIES.md), so that event is no position in the sequence, and resuming after it could
+ * pass over older mail not yet received. What was received already is dropped by id.
+ *
+ * `priority` filters here, in the client: the WebSocket protocol has no subscription frame. Events
+ * about mail of another priority are neither handed out nor acked; they stay unacknowledged for a
+ * listener without the filter (or a later listen()), so nothing is lost.
  */
-import { CLOSE, FATAL_CLOSE_CODES, closeName, type Event } from '../wire/index.js';
+import { CLOSE, FATAL_CLOSE_CODES, closeName, type EmailEvent, type MessagePriority } from '../wire/index.js';
 import { E2AError } from './errors.js';
 
 export interface ListenOptions {
   signal?: AbortSignal;
-  /** Start after this event id instead of at the oldest unacknowledged one. */
+  /** Start after this event id instead of at the oldest unacknowledged one (reconnects too). */
   after?: string;
+  /**
+   * Hand out only events about mail of this priority (`data.priority`). The others are skipped
+   * and not acked: they stay for a listener without the filter, or the next listen().
+   */
+  priority?: MessagePriority;
   /**
    * Ack an event when the consumer asks for the next one (default true). With false, only
    * `stream.ack(event)` acks.
@@ -32,13 +46,13 @@ export interface ListenOptions {
 }
 
 /** What listen() returns: the events, and a way to ack one explicitly. */
-export interface EventStream extends AsyncIterableIterator<Event> {
+export interface EventStream extends AsyncIterableIterator<EmailEvent> {
   /**
    * Acks an event now (for every listener of the agent: it is not replayed again). Resolves once
    * the server has recorded it; an ack sent while disconnected is sent again after the reconnect.
    * Rejects if the stream ends first: the event will then be delivered again.
    */
-  ack(event: Event | string): Promise<void>;
+  ack(event: EmailEvent | string): Promise<void>;
 }
 
 interface SocketLike {
@@ -89,7 +103,7 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
   const autoAck = options.autoAck ?? true;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
 
-  const queue: Event[] = [];
+  const queue: EmailEvent[] = [];
   const seen = new Set<string>();
   let waiter: { resolve: () => void } | null = null;
   let failure: Error | null = null;
@@ -169,12 +183,12 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
     const ws = new Ctor(url.toString());
     socket = ws;
     ws.addEventListener('open', () => {
-      ws.send(JSON.stringify({ type: 'auth', token: apiKey, ...(lastHandedOut ? { after: lastHandedOut } : {}) }));
+      ws.send(JSON.stringify({ type: 'auth', token: apiKey, ...(options.after ? { after: options.after } : {}) }));
       // Frames are handled in order, so these follow the authentication.
       for (const id of unconfirmed.keys()) ws.send(JSON.stringify({ type: 'ack', event_id: id }));
     });
     ws.addEventListener('message', (msg: { data: unknown }) => {
-      let frame: { type?: string; event?: Event; event_id?: string; code?: string; message?: string };
+      let frame: { type?: string; event?: EmailEvent; event_id?: string; code?: string; message?: string };
       try {
         frame = JSON.parse(String(msg.data));
       } catch {
@@ -185,6 +199,8 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
         options.onStatus?.({ state: 'connected' });
       } else if (frame.type === 'event' && frame.event && !seen.has(frame.event.id)) {
         bounded(seen, frame.event.id);
+        // Events from a server older than priorities carry none: their mail is normal.
+        if (options.priority && (frame.event.data?.priority ?? 'normal') !== options.priority) return;
         queue.push(frame.event);
         wake();
       } else if (frame.type === 'acked' && frame.event_id) {
@@ -220,7 +236,7 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
   else void connect().catch((err: Error) => finish(err));
 
   const stream: EventStream = {
-    async next(): Promise<IteratorResult<Event>> {
+    async next(): Promise<IteratorResult<EmailEvent>> {
       // Asking for the next event says the consumer is finished with the previous one.
       if (autoAck && lastHandedOut && lastHandedOut !== options.after && !finished) void ack(lastHandedOut);
       for (;;) {
@@ -236,7 +252,7 @@ export function listen(endpoint: URL, apiKey: string, options: ListenOptions = {
         await new Promise<void>((resolve) => (waiter = { resolve }));
       }
     },
-    async return(): Promise<IteratorResult<Event>> {
+    async return(): Promise<IteratorResult<EmailEvent>> {
       // No ack for the event in hand: the consumer may be leaving because it failed on it.
       if (unconfirmed.size > 0 && !finished) {
         let timeout: ReturnType<typeof setTimeout> | undefined;

@@ -4,7 +4,7 @@
  * held mail or open its own gates.
  */
 import { z } from 'zod';
-import { ApproveReviewRequest, EVENT_TYPES, GATE_ACTIONS, GATE_POLICIES, REVIEW_STATUSES, SCAN_SENSITIVITIES, type Protection } from '../wire/index.js';
+import { ApproveReviewRequest, EVENT_TYPES, GATE_ACTIONS, MIN_AGENT_TTL_SECONDS, GATE_POLICIES, REVIEW_STATUSES, SCAN_SENSITIVITIES, type Protection } from '../wire/index.js';
 import { cursor, limit as pageLimit } from './inputs.js';
 import { json, text } from './results.js';
 import type { Register, ToolContext } from './tools.js';
@@ -28,8 +28,14 @@ export function registerAccountTools(register: Register, ctx: ToolContext): void
   register(
     'create_agent',
     {
-      description: 'Create an agent mailbox: local_part lands on the shared domain; address must be on a verified domain of the account.',
-      input: { local_part: z.string().min(1).max(64).optional(), address: address.optional(), display_name: z.string().max(200).optional() },
+      description:
+        'Create an agent mailbox: local_part lands on the shared domain; address must be on a verified domain of the account. ttl_seconds makes it ephemeral: it, its mail and its keys are deleted that many seconds from now.',
+      input: {
+        local_part: z.string().min(1).max(64).optional(),
+        address: address.optional(),
+        display_name: z.string().max(200).optional(),
+        ttl_seconds: z.number().int().min(MIN_AGENT_TTL_SECONDS).optional().describe(`Seconds until the agent expires (at least ${MIN_AGENT_TTL_SECONDS}); omit for a permanent agent`),
+      },
     },
     async (body) => json(await client.agents.create(body)),
   );

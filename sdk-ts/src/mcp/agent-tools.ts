@@ -2,7 +2,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { formatForModel } from '../format-for-model.js';
-import { MESSAGE_DIRECTIONS, type Message, type SendResult } from '../wire/index.js';
+import { MESSAGE_DIRECTIONS, MESSAGE_PRIORITIES, type Message, type MessageSummary, type SendResult } from '../wire/index.js';
 import { MAX_ATTACHMENT_BYTES, attachmentContent } from './attachment-content.js';
 import { cursor, limit } from './inputs.js';
 import { json, text } from './results.js';
@@ -15,6 +15,7 @@ const idempotencyKey = z.string().max(255).optional().describe('Repeat a call wi
 const bodies = {
   text: z.string().optional().describe('Plain-text body'),
   html: z.string().optional().describe('HTML body'),
+  priority: z.enum(MESSAGE_PRIORITIES).optional().describe('urgent, normal (default) or low: sets the Priority, Importance and X-Priority headers'),
 };
 
 /** The result with its status in words, so the model does not resend mail that is held or queued. */
@@ -63,6 +64,7 @@ export function registerAgentTools(register: Register, ctx: ToolContext): void {
         from: z.string().max(254).optional().describe('Sender address'),
         subject_contains: z.string().max(200).optional(),
         conversation_id: z.string().max(64).optional(),
+        priority: z.enum(MESSAGE_PRIORITIES).optional().describe("Only this priority (inbound: the sender's claim, not verified)"),
         limit: limit(100, 20),
         cursor,
       },
@@ -158,22 +160,40 @@ export function registerAgentTools(register: Register, ctx: ToolContext): void {
   register(
     'check_inbox',
     {
-      description: 'Unread inbound mail, newest first, each message in full and wrapped as untrusted data with its sender verdict. Call mark_read when done, or pass mark_read: true.',
-      input: { agent, limit: limit(20, 10), mark_read: z.boolean().default(false).describe('Mark the returned messages read') },
+      description:
+        "Unread inbound mail, urgent first, then newest first, each message in full and wrapped as untrusted data with its sender verdict. Priority is the sender's claim, not verified. Call mark_read when done, or pass mark_read: true.",
+      input: {
+        agent,
+        limit: limit(20, 10),
+        mark_read: z.boolean().default(false).describe('Mark the returned messages read'),
+        urgent_only: z.boolean().default(false).describe('Only urgent mail; the rest stays unread'),
+      },
     },
-    async ({ agent: a, limit: max, mark_read }) => {
+    async ({ agent: a, limit: max, mark_read, urgent_only }) => {
       const address = ctx.agent(a);
-      const page = await client.messages.list(address, { unread: true, direction: 'inbound', limit: max });
-      if (page.items.length === 0) return text(`No unread mail for ${address}.`);
+      const unread = { unread: true, direction: 'inbound', limit: max } as const;
+      // Urgent first (docs/PRIORITIES.md): the urgent page, then the newest of the rest to fill it.
+      const urgent = await client.messages.list(address, { ...unread, priority: 'urgent' });
+      let items: MessageSummary[] = urgent.items;
+      let more = urgent.next_cursor !== null;
+      if (!urgent_only && items.length < max) {
+        const page = await client.messages.list(address, unread);
+        const taken = new Set(items.map((m) => m.id));
+        const rest = page.items.filter((m) => !taken.has(m.id));
+        const room = max - items.length;
+        items = [...items, ...rest.slice(0, room)];
+        more ||= page.next_cursor !== null || rest.length > room;
+      }
+      if (items.length === 0) return text(`No unread ${urgent_only ? 'urgent ' : ''}mail for ${address}.`);
       // One at a time: each is a loopback request, and the page is small.
       const blocks: string[] = [];
-      for (const summary of page.items) {
+      for (const summary of items) {
         // PATCH answers with the whole message, so marking read needs no GET as well.
         const message = mark_read ? await client.messages.markRead(address, summary.id, true) : await client.messages.get(address, summary.id);
         blocks.push(formatForModel(message, ctx.format));
       }
-      const more = page.next_cursor ? ' More unread mail is waiting: mark these read and call again.' : '';
-      return text(`${blocks.length} unread message(s) for ${address}${mark_read ? ', now marked read' : ''}.${more}`, ...blocks);
+      const waiting = more ? ` More unread ${urgent_only ? 'urgent ' : ''}mail is waiting: mark these read and call again.` : '';
+      return text(`${blocks.length} unread ${urgent_only ? 'urgent ' : ''}message(s) for ${address}${mark_read ? ', now marked read' : ''}.${waiting}`, ...blocks);
     },
   );
 

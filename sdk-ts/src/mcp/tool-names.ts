@@ -18,6 +18,8 @@ export const AGENT_TOOLS = [
   'get_conversation',
   'check_inbox',
   'mark_read',
+  'find_agents',
+  'get_agent_card',
 ] as const;
 
 export const ACCOUNT_TOOLS = [

@@ -12,7 +12,7 @@ import { createE2AMcpServer } from './server.js';
 import { ACCOUNT_TOOLS, AGENT_TOOLS } from './tool-names.js';
 
 // Written out here on purpose: changing a name in tool-names.ts must fail this test.
-const FROZEN_AGENT = ['whoami', 'list_messages', 'get_message', 'get_attachment', 'send', 'reply', 'forward', 'list_conversations', 'get_conversation', 'check_inbox', 'mark_read'];
+const FROZEN_AGENT = ['whoami', 'list_messages', 'get_message', 'get_attachment', 'send', 'reply', 'forward', 'list_conversations', 'get_conversation', 'check_inbox', 'mark_read', 'find_agents', 'get_agent_card'];
 const FROZEN_ACCOUNT = ['list_agents', 'create_agent', 'get_protection', 'set_protection', 'list_reviews', 'approve_review', 'reject_review', 'list_webhooks', 'create_webhook', 'delete_webhook', 'list_events'];
 
 const BOT = 'bot@agents.test';
@@ -30,6 +30,7 @@ const message: Message = {
   subject: 'Numbers',
   size: 10,
   attachment_count: 0,
+  priority: 'normal',
   verified: false,
   received_at: '2026-01-02T03:04:05.000Z',
   read_at: null,

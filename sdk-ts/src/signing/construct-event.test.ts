@@ -9,7 +9,7 @@ const event: Event = {
   type: 'email.received',
   schema_version: 1,
   created_at: '2026-01-02T03:04:05.000Z',
-  data: { message_id: 'msg_1', agent_address: 'bot@agents.test', conversation_id: 'conv_1', direction: 'inbound', from: 'a@example.com', to: ['bot@agents.test'], subject: 'hi', verified: true },
+  data: { message_id: 'msg_1', agent_address: 'bot@agents.test', conversation_id: 'conv_1', direction: 'inbound', from: 'a@example.com', to: ['bot@agents.test'], subject: 'hi', verified: true, priority: 'normal' },
 };
 
 describe('constructEvent and the test signer', () => {

@@ -15,6 +15,7 @@ export * from './webhooks.js';
 export * from './realtime.js';
 export * from './send.js';
 export * from './protection.js';
+export * from './cards.js';
 export * from './reviews.js';
 export * from './domains.js';
 export * from './conversations.js';

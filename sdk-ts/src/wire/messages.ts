@@ -5,6 +5,14 @@ import { EmailAddress, PageQuery, Timestamp, page } from './primitives.js';
 export const MESSAGE_DIRECTIONS = ['inbound', 'outbound'] as const;
 export const MESSAGE_STATUSES = ['received', 'held', 'queued', 'sent', 'failed', 'bounced', 'rejected', 'blocked'] as const;
 
+/**
+ * A message's priority (docs/PRIORITIES.md). Inbound it is the sender's claim, read from the
+ * Priority, Importance, X-Priority and X-MSMail-Priority headers: a hint, not authenticated.
+ */
+export const MESSAGE_PRIORITIES = ['urgent', 'normal', 'low'] as const;
+export type MessagePriority = (typeof MESSAGE_PRIORITIES)[number];
+export const MessagePriority = z.enum(MESSAGE_PRIORITIES).meta({ id: 'MessagePriority', description: "urgent, normal or low. Inbound: the sender's claim from its priority headers, not authenticated (docs/PRIORITIES.md)." });
+
 export const AttachmentMeta = z
   .object({
     index: z.number().int(),
@@ -33,6 +41,7 @@ export const MessageSummary = z
     size: z.number().int(),
     attachment_count: z.number().int(),
     verified: z.boolean(),
+    priority: MessagePriority,
     received_at: Timestamp,
     read_at: Timestamp.nullable(),
   })
@@ -70,5 +79,6 @@ export const ListMessagesQuery = PageQuery.extend({
   subject_contains: z.string().max(200).optional(),
   conversation_id: z.string().max(64).optional(),
   unread: booleanQuery.optional(),
+  priority: z.enum(MESSAGE_PRIORITIES).optional(),
 });
 export type ListMessagesQuery = z.infer<typeof ListMessagesQuery>;

@@ -1,8 +1,7 @@
 import { z } from 'zod';
+import { GATE_ACTIONS, GATE_POLICIES, SCAN_SENSITIVITIES } from '../values.js';
 
-export const GATE_POLICIES = ['open', 'allowlist', 'domain'] as const;
-export const GATE_ACTIONS = ['flag', 'review', 'block'] as const;
-export const SCAN_SENSITIVITIES = ['off', 'low', 'medium', 'high'] as const;
+export { GATE_ACTIONS, GATE_POLICIES, SCAN_SENSITIVITIES };
 
 /**
  * One direction's gate. `open`: anyone. `allowlist`: only listed addresses (inbound: only when the

@@ -4,7 +4,7 @@
  * back to a reason; nothing else on either side invents a code.
  */
 import { z } from 'zod';
-import { Event } from './events.js';
+import { EmailEvent } from './events.js';
 
 /**
  * Close codes. 1000–1015 are RFC 6455 §7.4.1 codes; 4000–4999 are reserved for applications
@@ -81,7 +81,7 @@ export const ReadyFrame = z.object({
   /** The server pings at this interval; a peer that misses a pong is dropped. */
   ping_interval_ms: z.number().int(),
 }).meta({ id: 'ReadyFrame', description: 'Sent once, after authentication; replayed and live events follow.' });
-export const EventFrame = z.object({ type: z.literal('event'), event: Event }).meta({ id: 'EventFrame', description: 'One event: the same envelope (and id) as webhooks and `GET /v1/events`.' });
+export const EventFrame = z.object({ type: z.literal('event'), event: EmailEvent }).meta({ id: 'EventFrame', description: 'One event: the same envelope (and id) as webhooks and `GET /v1/events`.' });
 export const AckedFrame = z.object({ type: z.literal('acked'), event_id: z.string() }).meta({ id: 'AckedFrame', description: 'The ack was recorded (or the event was already acknowledged).' });
 
 export const REALTIME_ERROR_CODES = ['unknown_event', 'bad_frame', 'already_authenticated'] as const;

@@ -28,6 +28,10 @@ export type Review = z.infer<typeof Review>;
 export const ReviewPage = page(Review).meta({ id: 'ReviewPage' });
 export type ReviewPage = z.infer<typeof ReviewPage>;
 
+/** How many reviews wait for a decision: what a queue shows in its header without listing them all. */
+export const ReviewCount = z.object({ pending: z.number().int().nonnegative() }).meta({ id: 'ReviewCount' });
+export type ReviewCount = z.infer<typeof ReviewCount>;
+
 export const ApproveReviewRequest = z
   .object({
     /** Optional edits to an outbound message before it leaves. */

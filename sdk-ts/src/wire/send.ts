@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MESSAGE_PRIORITIES } from './messages.js';
 import { Timestamp } from './primitives.js';
 
 /** No CR or LF anywhere a value becomes a header line (RFC 5322 §2.2: header injection). */
@@ -28,6 +29,16 @@ export type OutboundAttachment = z.input<typeof OutboundAttachment>;
 /** Headers a sender may set; everything else the gateway writes itself. */
 export const ALLOWED_CUSTOM_HEADERS = ['X-Priority', 'Importance', 'List-Unsubscribe', 'List-Unsubscribe-Post', 'Auto-Submitted', 'Precedence', 'Keywords'] as const;
 
+/**
+ * urgent or low sets Priority, Importance and X-Priority on the outgoing mail; normal adds none
+ * (docs/PRIORITIES.md). Given, it replaces any X-Priority or Importance in `headers`; left out, the
+ * message is normal, or what those headers say.
+ */
+const sendPriority = z
+  .enum(MESSAGE_PRIORITIES)
+  .optional()
+  .describe('urgent, normal or low (default normal). urgent and low set Priority, Importance and X-Priority on the mail; normal adds none.');
+
 export const SendMessageRequest = z
   .object({
     to: z.array(Recipient).max(100).default([]),
@@ -40,6 +51,12 @@ export const SendMessageRequest = z
     reply_to: z.array(Recipient).max(10).optional(),
     conversation_id: z.string().max(64).optional(),
     headers: z.record(z.string(), headerSafe(998)).optional(),
+    priority: sendPriority,
+    /**
+     * Per-message expiry (docs/EPHEMERAL.md): a recipient agent of this gateway whose copy is still
+     * unread at this time no longer sees it. Not enforceable on mail to other servers.
+     */
+    expires_at: Timestamp.optional().describe('When unread copies delivered to agents of this gateway vanish (RFC 3339); must be in the future. Other servers cannot be made to honour it.'),
   })
   .meta({ id: 'SendMessageRequest' });
 export type SendMessageRequest = z.input<typeof SendMessageRequest>;
@@ -62,6 +79,7 @@ export const ForwardRequest = z
     bcc: z.array(Recipient).max(100).default([]),
     text: z.string().max(1024 * 1024).optional(),
     html: z.string().max(1024 * 1024).optional(),
+    priority: sendPriority,
   })
   .meta({ id: 'ForwardRequest' });
 export type ForwardRequest = z.input<typeof ForwardRequest>;

@@ -68,6 +68,14 @@ export const WebhookDelivery = z
     next_attempt_at: Timestamp.nullable(),
     last_status: z.number().int().nullable(),
     last_error: z.string().nullable(),
+    /** Last attempt: milliseconds from the request's start to the response headers, or to the failure. */
+    last_latency_ms: z.number().int().nullable(),
+    /**
+     * Last attempt: the start of the response body as plain text (first 1 KiB read, decoded as
+     * UTF-8, control characters but newline and tab blanked, at most 512 characters); null when no
+     * body arrived. Receiver-controlled: display it as text, never as HTML.
+     */
+    last_response_excerpt: z.string().nullable(),
     created_at: Timestamp,
     completed_at: Timestamp.nullable(),
   })
@@ -75,6 +83,21 @@ export const WebhookDelivery = z
 export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 export const WebhookDeliveryPage = page(WebhookDelivery).meta({ id: 'WebhookDeliveryPage' });
 export type WebhookDeliveryPage = z.infer<typeof WebhookDeliveryPage>;
+
+/** Which deliveries POST /v1/webhooks/{id}/deliveries/replay requeues; only `dead` for now. */
+export const REPLAYABLE_DELIVERY_STATUSES = ['dead'] as const;
+export type ReplayableDeliveryStatus = (typeof REPLAYABLE_DELIVERY_STATUSES)[number];
+
+export const ReplayDeliveriesRequest = z
+  .object({ status: z.enum(REPLAYABLE_DELIVERY_STATUSES) })
+  .meta({ id: 'ReplayDeliveriesRequest' });
+export type ReplayDeliveriesRequest = z.input<typeof ReplayDeliveriesRequest>;
+
+/** How many deliveries went back to pending, each from attempt 1. */
+export const ReplayDeliveriesResult = z
+  .object({ replayed: z.number().int() })
+  .meta({ id: 'ReplayDeliveriesResult' });
+export type ReplayDeliveriesResult = z.infer<typeof ReplayDeliveriesResult>;
 
 /** DELETE /v1/webhooks/{id} is permanent, so it must say so: `?confirm=DELETE`. */
 export const DeleteWebhookQuery = z.object({ confirm: z.string().max(16).optional() });

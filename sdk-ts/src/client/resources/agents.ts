@@ -1,4 +1,4 @@
-import type { Agent, AgentPage, CreateAgentRequest, Protection, ProtectionInput } from '../../wire/index.js';
+import type { Agent, AgentPage, CreateAgentRequest, ExtendAgentRequest, Protection, ProtectionInput } from '../../wire/index.js';
 import type { HttpClient } from '../http.js';
 import { paginate, type PageParams } from '../pagination.js';
 
@@ -7,7 +7,10 @@ const enc = encodeURIComponent;
 export class AgentsResource {
   constructor(private readonly http: HttpClient) {}
 
-  /** `create({ local_part: 'bot' })` on the shared domain, or `create({ address })` on a verified one. */
+  /**
+   * `create({ local_part: 'bot' })` on the shared domain, or `create({ address })` on a verified one.
+   * `ttl_seconds` or `expires_at` makes an ephemeral inbox that deletes itself (docs/EPHEMERAL.md).
+   */
   create(body: CreateAgentRequest): Promise<Agent> {
     return this.http.request('POST', '/v1/agents', { body });
   }
@@ -22,6 +25,14 @@ export class AgentsResource {
 
   get(address: string): Promise<Agent> {
     return this.http.request('GET', `/v1/agents/${enc(address)}`);
+  }
+
+  /**
+   * A new expiry for an ephemeral agent: `extend(address, { ttl_seconds: 3600 })` (from now) or
+   * `{ expires_at }`. An agent that has already expired cannot be extended (GoneError, 410).
+   */
+  extend(address: string, body: ExtendAgentRequest): Promise<Agent> {
+    return this.http.request('POST', `/v1/agents/${enc(address)}/extend`, { body });
   }
 
   delete(address: string): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ApproveReviewRequest, ListReviewsQuery, Review, ReviewPage } from '../../wire/index.js';
+import type { ApproveReviewRequest, ListReviewsQuery, Review, ReviewCount, ReviewPage } from '../../wire/index.js';
 import type { HttpClient } from '../http.js';
 
 /** Human review of held mail. Needs an account key: agent keys cannot see or decide reviews. */
@@ -7,6 +7,11 @@ export class ReviewsResource {
 
   list(params: Partial<ListReviewsQuery> = {}): Promise<ReviewPage> {
     return this.http.request('GET', '/v1/reviews', { query: params });
+  }
+
+  /** How many reviews are pending, without listing them (a queue's header). */
+  count(): Promise<ReviewCount> {
+    return this.http.request('GET', '/v1/reviews/count');
   }
 
   get(id: string): Promise<Review> {

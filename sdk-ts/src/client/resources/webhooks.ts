@@ -1,5 +1,7 @@
 import type {
   CreateWebhookRequest,
+  ReplayDeliveriesRequest,
+  ReplayDeliveriesResult,
   UpdateWebhookRequest,
   Webhook,
   WebhookDeliveryPage,
@@ -47,5 +49,13 @@ export class WebhooksResource {
 
   deliveries(id: string, params: PageParams = {}): Promise<WebhookDeliveryPage> {
     return this.http.request('GET', `/v1/webhooks/${enc(id)}/deliveries`, { query: params });
+  }
+
+  /**
+   * Requeues every dead delivery of the webhook from attempt 1, with the same event ids. The
+   * webhook must be enabled (a disabled one answers 409 ConflictError).
+   */
+  replayDeliveries(id: string, body: ReplayDeliveriesRequest = { status: 'dead' }): Promise<ReplayDeliveriesResult> {
+    return this.http.request('POST', `/v1/webhooks/${enc(id)}/deliveries/replay`, { body });
   }
 }
