@@ -2,7 +2,7 @@
  * Option and argument parsers: a bad value is a usage error (exit 2) that says what to write
  * instead, reported by commander before any request is made.
  */
-import type { MessagePriority } from '@e2a/sdk';
+import { MESSAGE_PRIORITIES } from '@e2a/sdk/values';
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from './duration.js';
 import { CliError } from './failure.js';
@@ -52,8 +52,5 @@ export function durationOption(text: string): number {
   }
 }
 
-/**
- * --priority's choices: the SDK's MESSAGE_PRIORITIES, written out because options are declared
- * before the SDK is loaded (sdk.ts); the type keeps the two the same.
- */
-export const PRIORITY_CHOICES = ['urgent', 'normal', 'low'] as const satisfies readonly MessagePriority[];
+/** --priority's choices: declared before the SDK is loaded (sdk.ts), so from its zod-free values. */
+export const PRIORITY_CHOICES = MESSAGE_PRIORITIES;

@@ -112,6 +112,32 @@ describeBrowser.each(ENGINES)('dashboard in a browser (%s)' + skipNote, (engine)
     expect(verdict.authentication.dkim).toContainEqual(expect.objectContaining({ status: 'pass', domain: TEST_DOMAIN, aligned: true }));
   });
 
+  it("opens a held mail's text in the queue; edit then approve starts from the draft and sends the edit", async () => {
+    const { page } = browser;
+    const res = await gw.api(`/v1/agents/${bot}/messages`, json({ to: ['fay@example.com'], subject: 'Edit me', text: 'The original draft.' }));
+    expect(res.status).toBe(202);
+    const sent = (await res.json()) as { review_id: string; message_id_header: string };
+    await page.goto(`${gw.gateway.httpUrl}/#/reviews`);
+    const item = page.locator(`article[data-review-id="${sent.review_id}"]`);
+    await item.getByRole('heading', { name: /Edit me/ }).waitFor();
+    // The list carries no text; opening Content fetches it.
+    await item.locator('summary', { hasText: 'Content' }).click();
+    await item.locator('pre.review-text', { hasText: 'The original draft.' }).waitFor();
+
+    await item.getByRole('button', { name: 'Edit, then approve' }).click();
+    const text = item.getByLabel('Text', { exact: true });
+    await text.waitFor();
+    expect(await text.inputValue()).toBe('The original draft.');
+    await text.fill('The corrected draft.');
+    await item.getByRole('button', { name: 'Approve with these edits' }).click();
+    await item.waitFor({ state: 'detached' });
+    const got = await until('the edited mail at the sink', () => sink.messages.find((m) => m.raw.includes(sent.message_id_header)));
+    expect(got.rcptTo).toEqual(['fay@example.com']);
+    const raw = got.raw.toString('utf8');
+    expect(raw).toContain('The corrected draft.');
+    expect(raw).not.toContain('The original draft.');
+  });
+
   it('the review queue has no serious or critical accessibility violation', async () => {
     const { page } = browser;
     const res = await gw.api(`/v1/agents/${bot}/messages`, json({ to: ['erin@example.com'], subject: 'Held for axe', text: 'Check me.' }));

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { EVENT_TYPES, type E2A, type EventType } from '@e2a/sdk';
+import type { E2A, EventType } from '@e2a/sdk';
+import { EVENT_TYPES } from '@e2a/sdk/values';
 import { ErrorNote, LoadMore, LoadedView, Time, useLoad, usePaged } from '../ui/screen-kit.js';
 import '../ui/dashboard.css';
 import './screens.css';

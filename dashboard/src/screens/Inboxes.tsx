@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { GATE_ACTIONS, GATE_POLICIES, SCAN_SENSITIVITIES, type Agent, type E2A, type Protection } from '@e2a/sdk';
+import type { Agent, E2A, Protection } from '@e2a/sdk';
+import { GATE_ACTIONS, GATE_POLICIES, SCAN_SENSITIVITIES } from '@e2a/sdk/values';
 import { href, useRoute } from '../ui/router.js';
 import { ConfirmButton, ErrorNote, LoadMore, LoadedView, Time, collect, splitList, useAction, useLoad, usePaged } from '../ui/screen-kit.js';
 import '../ui/dashboard.css';

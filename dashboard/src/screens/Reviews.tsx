@@ -214,13 +214,13 @@ function ReviewItem(props: { client: E2A; review: Review; selected: boolean; onS
           <li key={i}>{r}</li>
         ))}
       </ul>
-      <h3>Content</h3>
-      <pre className="review-text">{review.text ?? '(no text)'}</pre>
+      <ReviewContent client={client} review={review} />
       <p>
         <a href={href.message(review.agent_address, review.message_id)}>Open the full message</a> (headers, HTML, hidden text, attachments)
       </p>
       {editing ? (
         <EditAndApprove
+          client={client}
           review={review}
           busy={action.busy}
           onCancel={() => setEditing(false)}
@@ -271,7 +271,46 @@ function ReviewItem(props: { client: E2A; review: Review; selected: boolean; onS
   );
 }
 
+/**
+ * The held mail's text, fetched when the reviewer opens it: the list carries no text (a page would
+ * otherwise open every draft, attachments and all), GET /v1/reviews/{id} does.
+ */
+function ReviewContent(props: { client: E2A; review: Review }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details className="review-content" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Content</summary>
+      {open && <ReviewText client={props.client} id={props.review.id} />}
+    </details>
+  );
+}
+
+function ReviewText(props: { client: E2A; id: string }) {
+  const full = useLoad(() => props.client.reviews.get(props.id), [props.client, props.id]);
+  return (
+    <LoadedView loaded={full} what="the text">
+      {(review) => <pre className="review-text">{review.text ?? '(no text)'}</pre>}
+    </LoadedView>
+  );
+}
+
+/** The editor starts from the draft as it stands: the full review (with its text) is fetched first. */
 function EditAndApprove(props: {
+  client: E2A;
+  review: Review;
+  busy: boolean;
+  onCancel: () => void;
+  onApprove: (edits: { to: string[]; subject: string; text: string; note: string }) => void;
+}) {
+  const full = useLoad(() => props.client.reviews.get(props.review.id), [props.client, props.review.id]);
+  return (
+    <LoadedView loaded={full} what="the draft to edit">
+      {(review) => <EditForm {...props} review={review} />}
+    </LoadedView>
+  );
+}
+
+function EditForm(props: {
   review: Review;
   busy: boolean;
   onCancel: () => void;

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { EVENT_TYPES, paginate, type E2A, type EventType, type Webhook, type WebhookDelivery, type WebhookTestResult } from '@e2a/sdk';
+import { paginate, type E2A, type EventType, type Webhook, type WebhookDelivery, type WebhookTestResult } from '@e2a/sdk';
+import { EVENT_TYPES } from '@e2a/sdk/values';
 import { ConfirmButton, ErrorNote, collect, LoadedView, ShownOnce, Time, useAction, useLoad } from '../ui/screen-kit.js';
 import '../ui/dashboard.css';
 import './screens.css';

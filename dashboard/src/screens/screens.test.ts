@@ -255,15 +255,15 @@ describeBrowser.each(ENGINES)('dashboard account screens (%s)' + skipNote, (engi
     await rows.filter({ hasText: 'for other' }).waitFor();
     expect(await rows.filter({ hasText: 'email.review_requested' }).count()).toBeGreaterThan(0);
 
-    await page.getByLabel('Type').selectOption('email.received');
+    await page.getByRole('combobox', { name: /^Type/ }).selectOption('email.received');
     await expect.poll(async () => new Set((await rows.locator('td:nth-child(2)').allTextContents())).size === 1 && (await rows.count())).toBe(2);
     expect(await rows.locator('td:nth-child(2)').allTextContents()).toEqual(['email.received', 'email.received']);
 
-    await page.getByLabel('Agent').selectOption(other);
+    await page.getByRole('combobox', { name: /^Agent/ }).selectOption(other);
     await expect.poll(() => rows.locator('td:nth-child(3)').allTextContents()).toEqual([other]);
     expect(await rows.first().textContent()).toContain('carol@example.com');
 
-    await page.getByLabel('Type').selectOption('email.sent');
+    await page.getByRole('combobox', { name: /^Type/ }).selectOption('email.sent');
     await page.getByText('No events match these filters.').waitFor();
   });
 

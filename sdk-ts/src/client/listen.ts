@@ -22,7 +22,9 @@
  * about mail of another priority are neither handed out nor acked; they stay unacknowledged for a
  * listener without the filter (or a later listen()), so nothing is lost.
  */
-import { CLOSE, FATAL_CLOSE_CODES, closeName, type EmailEvent, type MessagePriority } from '../wire/index.js';
+import type { EmailEvent, MessagePriority } from '../wire/index.js';
+// From values, not wire: the schemas (zod) stay out of a bundle that only listens.
+import { CLOSE, FATAL_CLOSE_CODES, closeName } from '../values.js';
 import { E2AError } from './errors.js';
 
 export interface ListenOptions {

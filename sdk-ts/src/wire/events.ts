@@ -2,23 +2,9 @@ import { z } from 'zod';
 import { MESSAGE_DIRECTIONS, MESSAGE_PRIORITIES } from './messages.js';
 import { PageQuery, Timestamp, page } from './primitives.js';
 
-/** Events about an agent itself rather than a message (docs/EPHEMERAL.md); account-level, like webhooks. */
-export const AGENT_EVENT_TYPES = ['agent.expiring', 'agent.expired'] as const;
-export type AgentEventType = (typeof AGENT_EVENT_TYPES)[number];
+import { AGENT_EVENT_TYPES, EVENT_TYPES, type AgentEventType, type EventType } from '../values.js';
 
-/** Every event type, in one table. */
-export const EVENT_TYPES = [
-  'email.received',
-  'email.sent',
-  'email.failed',
-  'email.review_requested',
-  'email.review_approved',
-  'email.review_rejected',
-  'email.flagged',
-  'email.blocked',
-  ...AGENT_EVENT_TYPES,
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export { AGENT_EVENT_TYPES, EVENT_TYPES, type AgentEventType, type EventType };
 /** The types whose `data` is MessageEventData. */
 export type EmailEventType = Exclude<EventType, AgentEventType>;
 const EMAIL_EVENT_TYPES = EVENT_TYPES.filter((t): t is EmailEventType => !(AGENT_EVENT_TYPES as readonly string[]).includes(t)) as [EmailEventType, ...EmailEventType[]];

@@ -1,15 +1,12 @@
 import { z } from 'zod';
 import { Authentication } from './authentication.js';
 import { EmailAddress, PageQuery, Timestamp, page } from './primitives.js';
+import { MESSAGE_PRIORITIES } from '../values.js';
 
 export const MESSAGE_DIRECTIONS = ['inbound', 'outbound'] as const;
 export const MESSAGE_STATUSES = ['received', 'held', 'queued', 'sent', 'failed', 'bounced', 'rejected', 'blocked'] as const;
 
-/**
- * A message's priority (docs/PRIORITIES.md). Inbound it is the sender's claim, read from the
- * Priority, Importance, X-Priority and X-MSMail-Priority headers: a hint, not authenticated.
- */
-export const MESSAGE_PRIORITIES = ['urgent', 'normal', 'low'] as const;
+export { MESSAGE_PRIORITIES };
 export type MessagePriority = (typeof MESSAGE_PRIORITIES)[number];
 export const MessagePriority = z.enum(MESSAGE_PRIORITIES).meta({ id: 'MessagePriority', description: "urgent, normal or low. Inbound: the sender's claim from its priority headers, not authenticated (docs/PRIORITIES.md)." });
 

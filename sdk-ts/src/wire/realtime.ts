@@ -5,56 +5,9 @@
  */
 import { z } from 'zod';
 import { EmailEvent } from './events.js';
+import { CLOSE, CLOSE_MEANINGS, closeName, FATAL_CLOSE_CODES, type CloseCode, type CloseName } from '../values.js';
 
-/**
- * Close codes. 1000–1015 are RFC 6455 §7.4.1 codes; 4000–4999 are reserved for applications
- * (RFC 6455 §7.4.2), which is where every e2a-specific reason lives. What each means is in
- * CLOSE_MEANINGS, which the AsyncAPI and OpenAPI documents publish.
- */
-export const CLOSE = {
-  normal: 1000,
-  serverShutdown: 1001,
-  tooBig: 1009,
-  internalError: 1011,
-  authTimeout: 4000,
-  authFailed: 4001,
-  credentialInUrl: 4002,
-  notFound: 4003,
-  badFrame: 4004,
-  slowConsumer: 4005,
-  revoked: 4006,
-  rateLimited: 4007,
-  tooManyListeners: 4008,
-} as const;
-
-/** What each close code means, and what the client should do about it. */
-export const CLOSE_MEANINGS: Record<keyof typeof CLOSE, string> = {
-  normal: 'Client or server ended the session normally.',
-  serverShutdown: 'The server is shutting down (or restarting); reconnect, to this or another replica.',
-  tooBig: 'A frame larger than the server accepts (set by the ws library).',
-  internalError: 'The server failed unexpectedly; reconnect with backoff.',
-  authTimeout: 'No credential: neither an Authorization header nor an auth frame within the auth timeout.',
-  authFailed: 'The API key is malformed, unknown or revoked. Do not retry with the same key.',
-  credentialInUrl: 'A credential (token, key) was put in the URL; it is refused so it never reaches access logs.',
-  notFound: 'The agent does not exist or this key may not see it (one code, so existence does not leak).',
-  badFrame: 'A frame that is not JSON, not a known type, or out of order (e.g. ack before auth).',
-  slowConsumer: "The client read too slowly and the server's send buffer filled; unacked events replay on reconnect.",
-  revoked:
-    'The key this connection authenticated with was revoked, or the agent was deleted, while it was open. Do not reconnect with the same key: create a new key, or check the agent still exists.',
-  rateLimited: 'Too many connections from this key, or unauthenticated ones from this client; the reason says when to retry.',
-  tooManyListeners: 'The agent already has as many listeners open as allowed (api_limits.max_listeners_per_agent); retry later.',
-};
-export type CloseName = keyof typeof CLOSE;
-export type CloseCode = (typeof CLOSE)[CloseName];
-
-/** The table's name for a close code, or null for a code it does not define. */
-export function closeName(code: number): CloseName | null {
-  for (const [name, value] of Object.entries(CLOSE)) if (value === code) return name as CloseName;
-  return null;
-}
-
-/** Close codes after which reconnecting with the same request cannot succeed. */
-export const FATAL_CLOSE_CODES: readonly CloseCode[] = [CLOSE.authFailed, CLOSE.credentialInUrl, CLOSE.notFound, CLOSE.revoked];
+export { CLOSE, CLOSE_MEANINGS, closeName, FATAL_CLOSE_CODES, type CloseCode, type CloseName };
 
 // ---- client → server -------------------------------------------------------------------------
 
