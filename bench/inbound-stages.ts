@@ -37,7 +37,7 @@ export async function measureStages(opts: {
   // Bench agents have default (open) protection, so nothing is ever held here.
   const holds = { hold: () => Promise.reject(new Error('the inbound bench never holds mail')) };
   const postmaster = { forward: () => Promise.reject(new Error('the inbound bench never mails postmaster')) };
-  const sink = new InboundService({ db: opts.gateway.database.db, box, clock: systemClock, gates: protectionGates, holds, bounces: bounceDetector, postmaster });
+  const sink = new InboundService({ db: opts.gateway.database.db, box, clock: systemClock, gates: protectionGates, contacts: { isContact: async () => false }, holds, bounces: bounceDetector, postmaster, lists: { outcome: () => Promise.reject(new Error('the inbound bench never mails a list')) } });
   const totals = { sha256: 0, verify: 0, sanitize: 0, parse: 0, seal: 0, store: 0 };
   const ctx = { ip: '127.0.0.1', helo: 'load.sender.example', mailFrom: opts.envelope.from };
   for (let i = 0; i < opts.samples; i++) {

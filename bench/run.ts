@@ -13,20 +13,22 @@
  *   npm run bench -- pathological [--engine …]   (see pathological.ts)
  *   npm run bench -- startup [--runner compiled,tsx,tsx-cold] [--engine …] [--runs 5]   (see startup.ts)
  *   npm run bench -- dashboard [--engine pglite|postgres] [--reviews 10000] [--cold 3] [--warm 5]   (see dashboard.ts)
+ *   npm run bench -- lists [--engine …] [--members 1000] [--posts 5] [--size 4096]   (see lists.ts)
  *
  * PostgreSQL runs create a fresh database on E2A_BENCH_DATABASE_URL (or TEST_DATABASE_URL).
  */
 import { DASHBOARD_USAGE, dashboardMain } from './dashboard.js';
 import { DELIVERY_USAGE, deliveryMain } from './delivery-cli.js';
 import { INBOUND_USAGE, inboundMain } from './inbound-cli.js';
+import { LISTS_USAGE, listsMain } from './lists.js';
 import { OUTBOUND_USAGE, outboundMain } from './outbound-cli.js';
 import { PATHOLOGICAL_USAGE, pathologicalMain } from './pathological.js';
 import { STARTUP_USAGE, startupMain } from './startup.js';
 import { STORAGE_USAGE, storageMain } from './storage-cli.js';
 
-const SCENARIOS: Record<string, (argv: string[]) => Promise<number>> = { inbound: inboundMain, delivery: deliveryMain, outbound: outboundMain, storage: storageMain, pathological: pathologicalMain, startup: startupMain, dashboard: dashboardMain };
+const SCENARIOS: Record<string, (argv: string[]) => Promise<number>> = { inbound: inboundMain, delivery: deliveryMain, outbound: outboundMain, storage: storageMain, pathological: pathologicalMain, startup: startupMain, dashboard: dashboardMain, lists: listsMain };
 
-const USAGE = [INBOUND_USAGE, DELIVERY_USAGE, OUTBOUND_USAGE, STORAGE_USAGE, PATHOLOGICAL_USAGE, STARTUP_USAGE, DASHBOARD_USAGE].join('\n');
+const USAGE = [INBOUND_USAGE, DELIVERY_USAGE, OUTBOUND_USAGE, STORAGE_USAGE, PATHOLOGICAL_USAGE, STARTUP_USAGE, DASHBOARD_USAGE, LISTS_USAGE].join('\n');
 
 async function main([scenario, ...argv]: string[]): Promise<number> {
   if (!scenario || scenario === '--help' || scenario === '-h') {

@@ -170,6 +170,17 @@ const schema = z.object({
       expiry_poll_interval_ms: z.coerce.number().int().min(100).max(3_600_000).default(5000),
     })
     .prefault({}),
+  /** Contact requests and grants (docs/CONTACTS.md). */
+  contacts: z
+    .object({
+      /** How long a request's verification code may be used. */
+      code_ttl_minutes: z.coerce.number().int().min(1).max(30 * 24 * 60).default(60),
+      /** Pending requests one agent may have at once; a further one is refused with 409. */
+      max_pending_per_agent: z.coerce.number().int().min(1).max(1000).default(3),
+      /** Approvals (codes tried) per client network per hour, on the shared limiter; 0 = no limit. */
+      approvals_per_client_per_hour: z.coerce.number().int().min(0).default(30),
+    })
+    .prefault({}),
   database: z
     .object({
       url: z.string().default('').refine((v) => v === '' || /^postgres(ql)?:\/\//.test(v), 'expected postgres://… or empty for the embedded database'),

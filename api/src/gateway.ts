@@ -16,6 +16,11 @@ import { DashboardSessions } from './accounts/dashboard-sessions.js';
 import { agentRoutes } from './agents/routes.js';
 import { cardRoutes } from './cards/routes.js';
 import { CardsService } from './cards/service.js';
+import { ListFanOut } from './lists/fan-out.js';
+import { listRoutes } from './lists/routes.js';
+import { ListsService } from './lists/service.js';
+import { contactRoutes } from './contacts/routes.js';
+import { ContactsService } from './contacts/service.js';
 import { ReservedAddresses } from './agents/reserved.js';
 import { AgentsService } from './agents/service.js';
 import { ClaimsKeys } from './accounts/claims-keys.js';
@@ -231,7 +236,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const reviewDecider = new ReviewDecider({ box, clock });
     // ---- protection gates + review holds: end ----
     const postmaster = new PostmasterRoute({ db, box, configured: config.postmaster_address, sharedDomain: config.shared_domain, hostname: config.smtp.hostname });
-    const inbound = new InboundService({ db, box, clock, gates, holds, bounces: bounceDetector, postmaster, metrics });
+    const contacts = new ContactsService({
+      db,
+      agents,
+      clock,
+      codeTtlMs: config.contacts.code_ttl_minutes * 60_000,
+      maxPendingPerAgent: config.contacts.max_pending_per_agent,
+    });
+    const listFanOut = new ListFanOut({ db, publicUrl: config.public_url, clock });
+    const inbound = new InboundService({ db, box, clock, gates, contacts, holds, bounces: bounceDetector, postmaster, metrics, lists: listFanOut, logger: logger.child({ part: 'inbound' }) });
 
     const resolver =
       options.resolver ??
@@ -262,6 +275,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         sendsPerAgentPerDay: apiLimits.sends_per_agent_per_day,
         webhookTestsPerAccountPerHour: apiLimits.webhook_tests_per_account_per_hour,
         reviewLinkAttemptsPerClientPerHour: apiLimits.review_link_attempts_per_client_per_hour,
+        contactApprovalsPerClientPerHour: config.contacts.approvals_per_client_per_hour,
         signInLinkAttemptsPerClientPerHour: apiLimits.sign_in_link_attempts_per_client_per_hour,
         signInEmailsPerClientPerHour: apiLimits.sign_in_emails_per_client_per_hour,
         signInEmailsPerAddressPerHour: apiLimits.sign_in_emails_per_address_per_hour,
@@ -271,7 +285,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     // ---- limits: end ----
     const smtp = createInboundServer({
-      directory: new AgentDirectory({ db, sharedDomain: config.shared_domain, postmaster, clock }),
+      directory: new AgentDirectory({ db, sharedDomain: config.shared_domain, postmaster, clock, lists: listFanOut }),
       sink: inbound,
       verifier: createSenderVerifier({ resolver, authservId: config.smtp.hostname, logger: logger.child({ part: 'auth' }) }),
       maxMessageBytes: config.smtp.max_message_bytes,
@@ -360,6 +374,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // ---- dashboard sign-in: end ----
     agentRoutes(routes, agents);
     cardRoutes(routes, new CardsService({ db, agents, clock }));
+    listRoutes(routes, new ListsService({ db, agents, reserved, sharedDomain: config.shared_domain, clock }));
+    contactRoutes(routes, contacts);
     messageRoutes(routes, agents, messages);
     conversationRoutes(routes, agents, conversations);
 
@@ -534,6 +550,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logger: logger.child({ part: 'outbound' }),
       dkim,
       local: localDelivery,
+      lists: listFanOut,
       localDomains: new LocalDomains({ db, sharedDomain: config.shared_domain, clock }),
       transport: outboundTransport,
       outbox: captureOutbox,

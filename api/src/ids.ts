@@ -38,6 +38,10 @@ export const ID_PREFIX = {
   /** dashboard_sessions and dashboard_sign_in_links. */
   session: 'ses',
   signInLink: 'sil',
+  /** contacts: a contact request and its grant. */
+  contact: 'cnt',
+  /** lists (migration 0015; docs/LISTS.md). */
+  list: 'lst',
 } as const;
 
 export function newId(kind: keyof typeof ID_PREFIX): string {

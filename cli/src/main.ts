@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
 import { agentCommands } from './commands/agents.js';
 import { cardCommands } from './commands/cards.js';
+import { listCommands } from './commands/lists.js';
+import { contactCommands } from './commands/contacts.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { keyCommands } from './commands/keys.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -51,6 +53,8 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   domainCommands(program, ctx);
   protectionCommands(program, ctx);
   cardCommands(program, ctx);
+  listCommands(program, ctx);
+  contactCommands(program, ctx);
   outboxCommands(program, ctx);
   dashboardCommand(program, ctx);
   doctorCommand(program, ctx);

@@ -4,6 +4,7 @@
  */
 import type { Authentication } from './auth/verdict.js';
 import type { ParsedMessage } from './mime/parse.js';
+import type { SmtpReply } from './smtp-reply.js';
 
 /** An address this gateway accepts mail for. */
 export interface Recipient {
@@ -46,10 +47,12 @@ export interface InboundMessage {
 
 /**
  * Persists an inbound message for every recipient. Resolves only after the data is durable
- * (committed); rejects on any failure, which the relay turns into 451 4.3.0.
+ * (committed); rejects on any failure, which the relay turns into 451 4.3.0. A `refusal` (a policy
+ * verdict after DATA, e.g. a list that does not take this sender) is the reply instead of 250, and
+ * means nothing was stored.
  */
 export interface InboundSink {
-  accept(message: InboundMessage): Promise<{ queueId: string }>;
+  accept(message: InboundMessage): Promise<{ queueId: string; refusal?: SmtpReply }>;
 }
 
 /**

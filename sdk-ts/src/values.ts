@@ -4,7 +4,8 @@
  * weight (the CLI lists them in its help before any request is made; the dashboard's bundle and
  * `listen()` never need zod). The schemas in wire/ are built from these and re-export them.
  */
-export const GATE_POLICIES = ['open', 'allowlist', 'domain'] as const;
+/** `contacts` (docs/CONTACTS.md) is for the inbound gate only: senders with a live contact grant. */
+export const GATE_POLICIES = ['open', 'allowlist', 'domain', 'contacts'] as const;
 export const GATE_ACTIONS = ['flag', 'review', 'block'] as const;
 export const SCAN_SENSITIVITIES = ['off', 'low', 'medium', 'high'] as const;
 /**
@@ -16,10 +17,20 @@ export const MESSAGE_PRIORITIES = ['urgent', 'normal', 'low'] as const;
 export const CARD_VISIBILITIES = ['account', 'public'] as const;
 /** Who should write to an agent, as its card says (advisory; its protection enforces). */
 export const CONTACT_POLICIES = ['open', 'contacts_only', 'closed'] as const;
+/** Who may post to a list (docs/LISTS.md): its member agents, or any DMARC-verified sender and any agent here. */
+export const LIST_POST_POLICIES = ['members', 'anyone_verified'] as const;
 
 /** Events about an agent itself rather than a message (docs/EPHEMERAL.md); account-level, like webhooks. */
 export const AGENT_EVENT_TYPES = ['agent.expiring', 'agent.expired'] as const;
 export type AgentEventType = (typeof AGENT_EVENT_TYPES)[number];
+
+/** Events about a contact request or grant (docs/CONTACTS.md); account-level. */
+export const CONTACT_EVENT_TYPES = ['contact.requested', 'contact.approved', 'contact.revoked'] as const;
+export type ContactEventType = (typeof CONTACT_EVENT_TYPES)[number];
+/** A contact as listed: `expired` is a pending code or a grant past its expiry; `failed` had too many wrong codes. */
+export const CONTACT_STATES = ['pending', 'active', 'revoked', 'expired', 'failed'] as const;
+/** `outgoing`: the agent asked; `incoming`: another agent of this gateway asked it. */
+export const CONTACT_DIRECTIONS = ['incoming', 'outgoing'] as const;
 
 /** Every event type, in one table. */
 export const EVENT_TYPES = [
@@ -32,6 +43,7 @@ export const EVENT_TYPES = [
   'email.flagged',
   'email.blocked',
   ...AGENT_EVENT_TYPES,
+  ...CONTACT_EVENT_TYPES,
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

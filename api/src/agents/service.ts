@@ -86,6 +86,9 @@ export class AgentsService {
     if (this.reserved.isReserved(syntax.local, domain)) throw unavailableAddress(raw);
     const existing = await this.repo.findByAddress(raw);
     if (existing) throw existing.user_id === principal.userId ? new AppError('conflict', `agent ${raw} already exists in this account`) : unavailableAddress(raw);
+    // Lists share the namespace (docs/LISTS.md): a list's address cannot become an agent's.
+    const list = await this.db.selectFrom('lists').select('user_id').where('address', '=', raw).executeTakeFirst();
+    if (list) throw list.user_id === principal.userId ? new AppError('conflict', `${raw} is a list of this account; an agent cannot share a list's address`) : unavailableAddress(raw);
     try {
       const row = await this.db.transaction().execute(async (tx) => {
         await this.caps.check(tx, principal.userId, 'agents');

@@ -57,6 +57,43 @@ export interface AgentCardsTable {
   updated_at: Timestamp;
 }
 
+/** A list (migration 0015; docs/LISTS.md): an address that fans mail out to member agents. */
+export interface ListsTable {
+  id: string;
+  user_id: string;
+  address: string;
+  domain: string;
+  name: string;
+  description: Generated<string>;
+  post_policy: 'members' | 'anyone_verified';
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ListMembersTable {
+  list_id: string;
+  agent_id: string;
+  created_at: Timestamp;
+}
+
+/** A contact request and, once approved, the grant both ways (migration 0014; contacts/service.ts). */
+export interface ContactsTable {
+  id: string;
+  agent_id: string;
+  address: string;
+  peer_address: string;
+  peer_agent_id: string | null;
+  note: string | null;
+  state: 'pending' | 'active' | 'revoked' | 'failed';
+  code_hash: string;
+  code_expires_at: Timestamp;
+  attempts: Generated<number>;
+  expires_at: Date | null;
+  created_at: Timestamp;
+  approved_at: Date | null;
+  revoked_at: Date | null;
+}
+
 export interface ApiKeysTable {
   id: string;
   user_id: string;
@@ -327,6 +364,9 @@ export interface DB {
   account_claims_keys: AccountClaimsKeysTable;
   agents: AgentsTable;
   agent_cards: AgentCardsTable;
+  contacts: ContactsTable;
+  lists: ListsTable;
+  list_members: ListMembersTable;
   api_keys: ApiKeysTable;
   dashboard_sign_in_links: DashboardSignInLinksTable;
   dashboard_sessions: DashboardSessionsTable;

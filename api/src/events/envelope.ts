@@ -10,7 +10,7 @@ export function toWireEvent(row: Pick<EventRow, 'id' | 'type' | 'schema_version'
     schema_version: row.schema_version,
     created_at: new Date(row.created_at).toISOString(),
     // Events written before priorities existed (migration 0011) carry none: their mail was normal.
-    // Agent events (agent.expiring, agent.expired) are about no message and have no priority.
-    data: (row.type.startsWith('agent.') ? data : { ...data, priority: data.priority ?? 'normal' }) as Event['data'],
+    // Agent and contact events (agent.*, contact.*) are about no message and have no priority.
+    data: (!row.type.startsWith('email.') ? data : { ...data, priority: data.priority ?? 'normal' }) as Event['data'],
   } as Event;
 }

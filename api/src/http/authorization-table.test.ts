@@ -48,6 +48,11 @@ const BODIES: Record<string, unknown> = {
   'patch /v1/agents/{address}/messages/{id}': { read: true },
   'put /v1/agents/{address}/protection': {},
   'put /v1/agents/{address}/card': { description: 'changed by an intruder', skills: ['intruder'] },
+  'post /v1/agents/{address}/contacts': { address: 'intruder@example.net' },
+  'post /v1/agents/{address}/contacts/{id}/approve': {},
+  'post /v1/lists': { local_part: 'intruder-list', post_policy: 'members' },
+  'patch /v1/lists/{address}': { description: 'changed by an intruder' },
+  'post /v1/lists/{address}/members': { agent_address: `bot@${TEST_DOMAIN}` },
   'post /v1/reviews/{id}/approve': {},
   'post /v1/reviews/{id}/reject': { reason: 'intruder' },
 };
@@ -78,7 +83,7 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
   let doc: Json;
   let mail: HiddenMail;
   /** Tenant A's objects, by the path parameter that names them. */
-  let target: { address: string; conversation: string; webhook: string; apiKey: string; domain: string; review: string; event: string; outbox: string; session: string };
+  let target: { address: string; conversation: string; webhook: string; apiKey: string; domain: string; review: string; event: string; outbox: string; session: string; list: string; contact: string };
   /** Keys that must get nothing of A's. */
   let keys: { revoked: string; otherAccount: string; otherAgent: string; peerAgent: string };
   /** Every string of A's that must not appear in an answer to someone else. */
@@ -90,7 +95,9 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
   };
   const fill = (template: string, messageId: string) =>
     template.replace(/\{(\w+)\}/g, (_, name: string) => {
-      if (name === 'address') return target.address;
+      // Lists share the address namespace; their paths aim at A's list, and its member A's agent.
+      if (name === 'address') return template.startsWith('/v1/lists/') ? target.list : target.address;
+      if (name === 'agent_address') return target.address;
       if (name === 'name') return target.domain;
       if (name === 'index') return '0';
       if (name === 'token') return 'not-a-token';
@@ -103,6 +110,7 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
       if (template.startsWith('/v1/events/')) return target.event;
       if (template.startsWith('/v1/outbox/')) return target.outbox;
       if (template.startsWith('/v1/account/sessions/')) return target.session;
+      if (template.startsWith('/v1/agents/{address}/contacts/')) return target.contact;
       throw new Error(`no target for {id} in ${template}: add one`);
     });
 
@@ -134,6 +142,10 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
     // A's card, visible to A's account only: no directory search of anyone else's may list it.
     const card = await gw.api(`/v1/agents/${mail.bot}/card`, { method: 'PUT', body: JSON.stringify({ description: 'tenant A card', skills: ['tenant-a-skill'] }) });
     expect(card.status, await card.clone().text()).toBe(200);
+    const list = await post('/v1/lists', { local_part: 'tenant-a-list', post_policy: 'members' });
+    await post(`/v1/lists/${list.address as string}/members`, { agent_address: mail.bot });
+    // A's pending contact request, to an address outside (A's account could approve it).
+    const contact = await post(`/v1/agents/${mail.bot}/contacts`, { address: 'partner@example.net', note: 'tenant A contact' });
     const control = await get(`/v1/agents/${mail.bot}/messages/${mail.ids.control}`);
     const reviews = (await get('/v1/reviews?status=pending')).items as Array<{ id: string; message_id: string }>;
     const events = (await get('/v1/events')).items as Array<{ id: string }>;
@@ -154,8 +166,10 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
       review: reviews.find((r) => r.message_id === mail.ids['held inbound'])!.id,
       event: events[0]!.id,
       outbox: outboxId,
+      list: list.address as string,
+      contact: contact.id as string,
     };
-    secretsOfA = [mail.bot, `peer@${TEST_DOMAIN}`, 'tenant-a.example', 'tenant A hook', 'tenant A outbox', 'tenant A card', ...Object.values(target), ...Object.values(mail.ids), ...Object.values(mail.marks)];
+    secretsOfA = [mail.bot, `peer@${TEST_DOMAIN}`, 'tenant-a.example', 'tenant A hook', 'tenant A outbox', 'tenant A card', 'tenant A contact', ...Object.values(target), ...Object.values(mail.ids), ...Object.values(mail.marks)];
     doc = (await (await gw.api('/v1/openapi.json', { key: null })).json()) as Json;
   });
   afterAll(() => gw?.close());
@@ -236,6 +250,7 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
     expect((await ok(`/v1/webhooks/${target.webhook}`)).description).toBe('tenant A hook');
     expect((await ok(`/v1/agents/${mail.bot}/card`)).description).toBe('tenant A card');
     expect((await ok(`/v1/reviews/${target.review}`)).status).toBe('pending');
+    expect((await ok(`/v1/agents/${mail.bot}/contacts/${target.contact}`)).state).toBe('pending');
     expect((await ok(`/v1/domains/${target.domain}`)).name).toBe(target.domain);
     expect((await ok(`/v1/agents/${mail.bot}/messages/${mail.ids.control}`)).read_at).toBeNull();
     const agentKeys = (await ok('/v1/account/api-keys')).items as Array<{ id: string }>;

@@ -3,6 +3,7 @@ import type { Recipient, RecipientDirectory } from '@e2a/relay';
 import { isExpired } from '../agents/expiry.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
+import type { ListFanOut } from '../lists/fan-out.js';
 import { isOperatorAddress, type PostmasterRoute } from './postmaster.js';
 
 /** Carried from RCPT to DATA in Recipient.context: saves InboundService a query per message. */
@@ -16,12 +17,13 @@ export function isRecipientContext(value: unknown): value is RecipientContext {
 }
 
 export class AgentDirectory implements RecipientDirectory {
-  constructor(private readonly deps: { db: Database; sharedDomain: string; postmaster: PostmasterRoute; clock: Clock }) {}
+  constructor(private readonly deps: { db: Database; sharedDomain: string; postmaster: PostmasterRoute; clock: Clock; lists: Pick<ListFanOut, 'recipientAt'> }) {}
 
   async lookup(address: string): Promise<Recipient | null> {
     // The relay asks only for addresses at our domains (or a bare "postmaster", RFC 5321 §4.5.1).
     if (isOperatorAddress(address)) return this.deps.postmaster.recipient(address, (a) => this.agentAt(a));
-    return this.agentAt(address);
+    // Lists share the agents' namespace (docs/LISTS.md): an address is one or the other.
+    return (await this.agentAt(address)) ?? this.deps.lists.recipientAt(address);
   }
 
   private async agentAt(address: string): Promise<Recipient | null> {

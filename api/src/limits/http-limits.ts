@@ -26,6 +26,8 @@ export interface ApiRateLimits {
   sendsPerAgentPerDay: number;
   webhookTestsPerAccountPerHour: number;
   reviewLinkAttemptsPerClientPerHour: number;
+  /** Contact approvals (codes tried) per client network (docs/CONTACTS.md). */
+  contactApprovalsPerClientPerHour: number;
   signInLinkAttemptsPerClientPerHour: number;
   signInEmailsPerClientPerHour: number;
   signInEmailsPerAddressPerHour: number;
@@ -34,7 +36,7 @@ export interface ApiRateLimits {
 }
 
 /** Costs a route declares beyond the per-key and per-client budgets every request spends. */
-export type RouteLimit = 'send' | 'webhook_test' | 'review_link' | 'sign_in_link' | 'sign_in_email';
+export type RouteLimit = 'send' | 'webhook_test' | 'review_link' | 'sign_in_link' | 'sign_in_email' | 'contact_approve';
 
 /** Rules whose refusal is a quota (402), not a rate (429). */
 const QUOTAS = new Set(['sends_per_agent_per_day']);
@@ -73,6 +75,7 @@ export class HttpLimits {
       rules.push(rule('sends_per_agent_per_day', agent, limits.sendsPerAgentPerDay, 86_400));
     }
     if (req.route === 'webhook_test' && req.principal) rules.push(rule('webhook_tests_per_account_per_hour', req.principal.userId, limits.webhookTestsPerAccountPerHour, 3600));
+    if (req.route === 'contact_approve') rules.push(rule('contact_approvals_per_client_per_hour', client, limits.contactApprovalsPerClientPerHour, 3600));
     if (req.route === 'review_link') rules.push(rule('review_link_attempts_per_client_per_hour', client, limits.reviewLinkAttemptsPerClientPerHour, 3600));
     if (req.route === 'sign_in_link') rules.push(rule('sign_in_link_attempts_per_client_per_hour', client, limits.signInLinkAttemptsPerClientPerHour, 3600));
     if (req.route === 'sign_in_email') {

@@ -95,6 +95,12 @@ export class Metrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  private readonly listPosts = new Counter({
+    name: 'e2a_list_posts_total',
+    help: 'Mail to a list, by outcome: delivered (fanned out to members), refused (post policy), loop_dropped (it carried the list\'s own List-Id)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   private readonly rateLimitRejections = new Counter({
     name: 'e2a_rate_limit_rejections_total',
     help: 'Requests, connections and recipients refused by a rate limit, by rule name',
@@ -185,6 +191,10 @@ export class Metrics {
 
   inboundStored(status: InboundStatus): void {
     this.inboundMessages.inc({ status });
+  }
+
+  listPost(outcome: 'delivered' | 'refused' | 'loop_dropped'): void {
+    this.listPosts.inc({ outcome });
   }
 
   webhookAttempt(outcome: WebhookOutcome, seconds: number): void {

@@ -32,8 +32,14 @@ export interface LocalMessage {
   expiresAt: Date | null;
 }
 
-/** What became of a local delivery: stored, or not delivered because the message expired first. */
-export type LocalOutcome = 'delivered' | 'expired';
+/**
+ * What became of a local delivery: stored, or not delivered because the message expired first;
+ * `refused`: lists among the recipients that do not take this sender (address → reason).
+ */
+export interface LocalOutcome {
+  outcome: 'delivered' | 'expired';
+  refused: Map<string, string>;
+}
 
 /** RFC 8601 §2.2 field for the verdict we store, so the raw message and the JSON agree. */
 function authResults(hostname: string, a: Authentication, mailFrom: string): string {
@@ -53,7 +59,7 @@ export class LocalDelivery {
     const { hostname, clock } = this.deps;
     const receivedAt = clock.now();
     // Already past its expiry (a retry, a late approval): no copy, no event, no webhook.
-    if (message.expiresAt && message.expiresAt.getTime() <= receivedAt.getTime()) return 'expired';
+    if (message.expiresAt && message.expiresAt.getTime() <= receivedAt.getTime()) return { outcome: 'expired', refused: new Map() };
     const domain = message.mailFrom.slice(message.mailFrom.lastIndexOf('@') + 1).toLowerCase();
     const checked = await this.deps.verifier.verify(message.raw, { ip: '127.0.0.1', helo: hostname, mailFrom: message.mailFrom });
     const authentication: Authentication = { ...checked.authentication, spf: { status: 'pass', domain, aligned: true } };
@@ -64,7 +70,7 @@ export class LocalDelivery {
     // the trusted conversation id travels beside the message, not in it.
     const raw = sanitize(message.raw, { authservId: hostname, prepend: [authResults(hostname, authentication, message.mailFrom), received] });
     const parsed = await parseMessage(raw);
-    await this.deps.inbound.acceptLocal(
+    const { refused } = await this.deps.inbound.acceptLocal(
       {
         raw,
         contentHash: sha256Hex(message.raw),
@@ -76,6 +82,6 @@ export class LocalDelivery {
       },
       { conversationId: message.conversationId, expiresAt: message.expiresAt },
     );
-    return 'delivered';
+    return { outcome: 'delivered', refused };
   }
 }

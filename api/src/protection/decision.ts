@@ -24,6 +24,13 @@ export interface InboundGateInput {
   agentAddress: string;
   authentication: Authentication;
   from: string | null;
+  /**
+   * Local delivery only: the sending agent, which the gateway authenticated by its API key, so it
+   * counts without DMARC (outbound/local-delivery.ts). Null for mail from outside.
+   */
+  localSender: string | null;
+  /** Under the `contacts` policy: the counted sender (countedSender) holds a live grant with the agent. */
+  contact: boolean;
   subject: string | null;
   text: string | null;
   html: string | null;

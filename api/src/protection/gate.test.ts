@@ -58,7 +58,14 @@ describe('outbound gate: policies × actions', () => {
 });
 
 describe('inbound gate', () => {
-  const input = (verified: boolean, sender: string) => ({ agentAddress: agent, authentication: auth(verified, sender), from: sender, ...plain });
+  const input = (verified: boolean, sender: string, more: { localSender?: string; contact?: boolean } = {}) => ({
+    agentAddress: agent,
+    authentication: auth(verified, sender),
+    from: sender,
+    localSender: more.localSender ?? null,
+    contact: more.contact ?? false,
+    ...plain,
+  });
   it.each(['flag', 'review', 'block'] as const)('allowlist with action %s', async (action) => {
     const protection = p({ inbound: { policy: 'allowlist', allowlist: ['boss@corp.com'], action } });
     expect((await protectionGates.inbound(protection, input(true, 'boss@corp.com'))).action).toBe('pass');
@@ -76,6 +83,16 @@ describe('inbound gate', () => {
     expect((await protectionGates.inbound(protection, input(true, 'x@corp.com'))).action).toBe('pass');
     expect((await protectionGates.inbound(protection, input(true, 'x@other.com'))).action).toBe('block');
     expect((await protectionGates.inbound(protection, input(false, 'x@corp.com'))).action).toBe('block');
+  });
+  it.each(['flag', 'review', 'block'] as const)('contacts with action %s: a granted sender passes, only when authenticated', async (action) => {
+    const protection = p({ inbound: { policy: 'contacts', action } });
+    expect((await protectionGates.inbound(protection, input(true, 'friend@corp.com', { contact: true }))).action).toBe('pass');
+    const stranger = await protectionGates.inbound(protection, input(true, 'stranger@corp.com'));
+    expect(stranger).toEqual({ action, reasons: [`sender stranger@corp.com is not a contact of ${agent}`] });
+    // A grant counts for the DMARC-authenticated identity only: a forged From is nobody.
+    expect((await protectionGates.inbound(protection, input(false, 'friend@corp.com', { contact: true }))).reasons[0]).toMatch(/not DMARC-authenticated/);
+    // Local delivery names the sending agent, authenticated by its key: no DMARC needed.
+    expect((await protectionGates.inbound(protection, input(false, 'peer@agents.test', { localSender: 'peer@agents.test', contact: true }))).action).toBe('pass');
   });
   it('open admits unverified senders; the content scan still applies', async () => {
     expect((await protectionGates.inbound(p({}), input(false, 'anyone@x.com'))).action).toBe('pass');

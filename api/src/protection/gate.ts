@@ -37,6 +37,16 @@ function inDomains(address: string, own: string, allowlist: readonly string[]): 
   return domain === own.toLowerCase() || allowlist.some((e) => domainOf(e.trim()) === domain);
 }
 
+/**
+ * The sender a policy may count: the agent that sent local mail, else the DMARC-authenticated
+ * identity. A From header is trivially forged, so mail from outside counts only when DMARC
+ * authenticated it (authentication.verified), and then as the authenticated identity. Null: nobody.
+ */
+export function countedSender(input: Pick<InboundGateInput, 'authentication' | 'from' | 'localSender'>): string | null {
+  if (input.localSender) return input.localSender.toLowerCase();
+  return input.authentication.verified ? (input.authentication.sender ?? input.from) : null;
+}
+
 function combine(parts: Array<{ action: GateAction; reasons: string[] }>): GateDecision {
   let action: GateAction = 'pass';
   const reasons: string[] = [];
@@ -69,15 +79,14 @@ export function createProtectionGates(scanner: ContentScanner): ProtectionGates 
 
     async inbound(protection: Protection, input: InboundGateInput): Promise<GateDecision> {
       const gate = protection.inbound;
-      // A From header is trivially forged: the allowlist and domain policies count a sender only when
-      // DMARC authenticated it (authentication.verified), and then by the authenticated identity.
-      const sender = input.authentication.verified ? (input.authentication.sender ?? input.from) : null;
+      const sender = countedSender(input);
       const shown = input.authentication.sender ?? input.from ?? '(no sender)';
       let miss: string | null = null;
       if (gate.policy !== 'open') {
         if (!sender) miss = `sender ${shown} is not DMARC-authenticated, so the ${gate.policy} policy cannot count it`;
         else if (gate.policy === 'allowlist' && !onAllowlist(sender, gate.allowlist)) miss = `sender ${sender} is not on the inbound allowlist`;
         else if (gate.policy === 'domain' && !inDomains(sender, domainOf(input.agentAddress), gate.allowlist)) miss = `sender ${sender} is outside the allowed domains`;
+        else if (gate.policy === 'contacts' && !input.contact) miss = `sender ${sender} is not a contact of ${input.agentAddress}`;
       }
       return combine([{ action: miss ? gate.action : 'pass', reasons: miss ? [miss] : [] }, await scanPart(scanner, protection, input)]);
     },

@@ -47,6 +47,10 @@ export class ProtectionService {
     if (principal.scope !== 'account') {
       throw new AppError('forbidden', 'agent-scoped keys cannot change protection settings; use an account key');
     }
+    if (body.outbound.policy === 'contacts') {
+      const message = 'the contacts policy is for the inbound gate only (docs/CONTACTS.md); outbound, use allowlist or domain';
+      throw new AppError('validation_error', `outbound.policy: ${message}`, [{ path: 'body.outbound.policy', message }]);
+    }
     const value: Protection = {
       ...body,
       inbound: { ...body.inbound, allowlist: normaliseList(body.inbound.allowlist, 'inbound.allowlist', true) },

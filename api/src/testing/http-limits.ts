@@ -9,6 +9,7 @@ export const API_LIMITS_OFF: ApiRateLimits = {
   sendsPerAgentPerDay: 0,
   webhookTestsPerAccountPerHour: 0,
   reviewLinkAttemptsPerClientPerHour: 0,
+  contactApprovalsPerClientPerHour: 0,
   signInLinkAttemptsPerClientPerHour: 0,
   signInEmailsPerClientPerHour: 0,
   signInEmailsPerAddressPerHour: 0,

@@ -15,7 +15,7 @@
  * written together. Wakes on the event bus and on wake(); polls otherwise. Mail accepted by this
  * process's API mostly arrives through reserveAt() instead: committed already claimed, started at once.
  */
-import type { OutboundTransport, RecipientOutcome } from '@e2a/relay';
+import type { OutboundTransport, Recipient, RecipientOutcome } from '@e2a/relay';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
@@ -27,6 +27,7 @@ import { composeSigned } from '../outbound/compose.js';
 import type { OutboundDraft } from '../outbound/draft.js';
 import { outboundEvent } from '../outbound/events.js';
 import type { LocalDelivery } from '../outbound/local-delivery.js';
+import type { ListFanOut } from '../lists/fan-out.js';
 import { CAPTURED_RESPONSE, type Outbox } from '../outbox/outbox.js';
 import { uniqueRecipients } from '../outbound/recipients.js';
 import { OutboundRepo, type ClaimedMessage } from '../outbound/repo.js';
@@ -45,6 +46,8 @@ export interface OutboundSendDeps {
   logger: Logger;
   dkim: DkimKeys;
   local: LocalDelivery;
+  /** List addresses on this gateway: mail to one is delivered locally, to its members (docs/LISTS.md). */
+  lists: Pick<ListFanOut, 'recipientAt'>;
   /** Which recipient domains can hold agents of this gateway. */
   localDomains: LocalDomains;
   /** null when outbound_smtp.mode is none or outbox. */
@@ -113,7 +116,15 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
     const pending = uniqueRecipients(draft.to, draft.cc, draft.bcc).filter((a) => previous.get(a.toLowerCase())?.status !== 'sent');
     const maybeLocal: string[] = [];
     for (const address of pending) if (await this.deps.localDomains.includes(address)) maybeLocal.push(address);
-    const locals = await this.repo.localAgents(maybeLocal, clock.now());
+    const agents = await this.repo.localAgents(maybeLocal, clock.now());
+    const agentSet = new Set(agents.map((l) => l.address));
+    const lists: Recipient[] = [];
+    for (const address of maybeLocal) {
+      if (agentSet.has(address.toLowerCase())) continue;
+      const list = await this.deps.lists.recipientAt(address);
+      if (list) lists.push(list);
+    }
+    const locals: Recipient[] = [...agents.map((l) => ({ agentId: l.id, address: l.address })), ...lists];
     const localSet = new Set(locals.map((l) => l.address));
     const external = pending.filter((a) => !localSet.has(a.toLowerCase()));
 
@@ -121,13 +132,15 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
     if (locals.length > 0) {
       try {
         const expiresAt = draft.expiresAt ? new Date(draft.expiresAt) : null;
-        const local = await this.deps.local.deliver({ raw, mailFrom: job.agent_address, recipients: locals.map((l) => ({ agentId: l.id, address: l.address })), conversationId: draft.conversationId, expiresAt });
+        const local = await this.deps.local.deliver({ raw, mailFrom: job.agent_address, recipients: locals, conversationId: draft.conversationId, expiresAt });
         outcomes.push(
-          ...locals.map((l) =>
-            local === 'delivered'
-              ? { address: l.address, status: 'sent' as const, response: 'delivered to a local agent' }
-              : { address: l.address, status: 'failed' as const, response: 'not delivered: the message expired (expires_at) before it could be delivered' },
-          ),
+          ...locals.map((l) => {
+            const refusal = local.refused.get(l.address);
+            if (refusal) return { address: l.address, status: 'failed' as const, response: `not delivered to list ${l.address}: ${refusal}` };
+            return local.outcome === 'delivered'
+              ? { address: l.address, status: 'sent' as const, response: lists.includes(l) ? 'delivered to the members of a local list' : 'delivered to a local agent' }
+              : { address: l.address, status: 'failed' as const, response: 'not delivered: the message expired (expires_at) before it could be delivered' };
+          }),
         );
       } catch (err) {
         this.deps.logger.warn({ err, message: job.id }, 'local delivery failed; will retry');

@@ -19,7 +19,7 @@ import { NO_ROUTE_REASON, type OutboundSendDeps } from './outbound-send.js';
 import { PollingWorker } from './polling-worker.js';
 
 /** What the outbound worker needs, less local delivery: system mail always leaves by the transport. */
-export type SystemMailDeps = Omit<OutboundSendDeps, 'local' | 'localDomains' | 'concurrency'> & { recipients: SystemMailRecipients };
+export type SystemMailDeps = Omit<OutboundSendDeps, 'local' | 'localDomains' | 'lists' | 'concurrency'> & { recipients: SystemMailRecipients };
 
 interface SystemMailJob {
   id: string;

@@ -6,6 +6,9 @@ import { ConfirmButton, ErrorNote, LoadMore, LoadedView, Time, collect, splitLis
 import '../ui/dashboard.css';
 import './screens.css';
 
+/** The contacts policy is for the inbound gate only (docs/CONTACTS.md). */
+const OUTBOUND_POLICIES = GATE_POLICIES.filter((p) => p !== 'contacts');
+
 /** Unread messages counted per agent; more shows as "100+". */
 const UNREAD_PAGE = 100;
 
@@ -198,6 +201,62 @@ function Mailbox(props: { client: E2A; address: string }) {
           </>
         )}
       </LoadedView>
+      <ContactsPanel client={client} address={address} />
+    </section>
+  );
+}
+
+/**
+ * The agent's contacts (docs/CONTACTS.md). The dashboard acts as the account, which approves a
+ * request made of its agent without the code, and revokes from either side.
+ */
+function ContactsPanel(props: { client: E2A; address: string }) {
+  const { client, address } = props;
+  const contacts = useLoad(() => client.contacts.list(address), [client, address]);
+  const act = useAction();
+  const run = (action: () => Promise<unknown>) => void act.run(action).then(() => contacts.reload());
+  return (
+    <section className="panel" aria-labelledby="contacts-title">
+      <h2 id="contacts-title">Contacts</h2>
+      {act.error && <ErrorNote error={act.error} />}
+      <LoadedView loaded={contacts} what="the contacts" isEmpty={(l) => l.items.length === 0} empty={<p>No contacts yet.</p>}>
+        {(l) => (
+          <table className="data-table">
+            <caption className="visually-hidden">Contacts of {address}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Address</th>
+                <th scope="col">Direction</th>
+                <th scope="col">State</th>
+                <th scope="col">Note</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {l.items.map((c) => (
+                <tr key={c.id}>
+                  <td className="mono">{c.peer_address}</td>
+                  <td>{c.direction}</td>
+                  <td>{c.state}</td>
+                  <td>{c.note ?? ''}</td>
+                  <td>
+                    {c.state === 'pending' && c.direction === 'incoming' && (
+                      <button type="button" disabled={act.busy} aria-label={`Approve contact with ${c.peer_address}`} onClick={() => run(() => client.contacts.approve(address, c.id))}>
+                        Approve
+                      </button>
+                    )}{' '}
+                    {(c.state === 'pending' || c.state === 'active') && (
+                      <button type="button" disabled={act.busy} aria-label={`Revoke contact with ${c.peer_address}`} onClick={() => run(() => client.contacts.revoke(address, c.id))}>
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </LoadedView>
     </section>
   );
 }
@@ -256,7 +315,7 @@ function ProtectionForm(props: { client: E2A; address: string; stored: Protectio
       {(['inbound', 'outbound'] as const).map((dir) => (
         <fieldset key={dir}>
           <legend>{dir === 'inbound' ? 'Inbound gate (mail to the agent)' : 'Outbound gate (mail the agent sends)'}</legend>
-          <Choice label="Policy" options={GATE_POLICIES} value={draft[`${dir}Policy`]} onChange={(v) => set({ [`${dir}Policy`]: v } as Partial<Draft>)} />
+          <Choice label="Policy" options={dir === 'inbound' ? GATE_POLICIES : OUTBOUND_POLICIES} value={draft[`${dir}Policy`]} onChange={(v) => set({ [`${dir}Policy`]: v } as Partial<Draft>)} />
           <label>
             Allowlist (addresses or @domains, one a line)
             <textarea rows={3} value={draft[`${dir}Allowlist`]} onChange={(e) => set({ [`${dir}Allowlist`]: e.target.value } as Partial<Draft>)} />

@@ -49,6 +49,9 @@ describeBrowser.each(ENGINES)('dashboard account screens (%s)' + skipNote, (engi
       },
     });
     expect((await gw.api('/v1/agents', { method: 'POST', body: JSON.stringify({ local_part: 'bot' }) })).status).toBe(201);
+    // A contact request made of bot, for the Contacts panel (docs/CONTACTS.md).
+    expect((await gw.api('/v1/agents', { method: 'POST', body: JSON.stringify({ local_part: 'friend' }) })).status).toBe(201);
+    expect((await gw.api(`/v1/agents/friend@${TEST_DOMAIN}/contacts`, { method: 'POST', body: JSON.stringify({ address: bot, note: 'from a friend' }) })).status).toBe(202);
     browser = await launchBrowser();
     page = browser.page;
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gw.gateway.httpUrl });
@@ -239,6 +242,22 @@ describeBrowser.each(ENGINES)('dashboard account screens (%s)' + skipNote, (engi
     await card.getByRole('button', { name: `Show “${item.subject}”` }).click();
     await card.getByRole('link', { name: link }).waitFor();
     expect(await card.getByRole('link', { name: link }).getAttribute('href')).toBe(link);
+  });
+
+  it('approves an incoming contact request from the agent page by keyboard, then revokes it', async () => {
+    await open(`inboxes/${encodeURIComponent(bot)}`);
+    const panel = page.getByRole('region', { name: 'Contacts' });
+    const row = panel.locator('tr', { hasText: `friend@${TEST_DOMAIN}` });
+    await expect.poll(() => row.textContent()).toContain('pending');
+    expect(await row.textContent()).toContain('from a friend');
+    await panel.getByRole('button', { name: `Approve contact with friend@${TEST_DOMAIN}` }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => row.textContent()).toContain('active');
+    const listed = await json<{ items: Array<{ state: string }> }>(`/v1/agents/${bot}/contacts`);
+    expect(listed.items.map((c) => c.state)).toEqual(['active']);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await panel.getByRole('button', { name: `Revoke contact with friend@${TEST_DOMAIN}` }).click();
+    await expect.poll(() => row.textContent()).toContain('revoked');
   });
 
   it.each(SCREENS)('#/%s has no serious or critical axe-core violations', async (screen) => {

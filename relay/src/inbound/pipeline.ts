@@ -80,7 +80,7 @@ export function createInboundPipeline(options: InboundPipelineOptions): InboundP
       // RFC 8601 §5: Authentication-Results goes above the other trace fields, ours included.
       const raw = sanitize(crlf, { authservId: hostname, prepend: [authResultsHeader, received] });
       const parsed = await parser.parse(raw, limits.shape.textBytes);
-      const { queueId } = await sink.accept({
+      const { queueId, refusal } = await sink.accept({
         raw,
         contentHash,
         messageId: parsed.messageId,
@@ -94,6 +94,10 @@ export function createInboundPipeline(options: InboundPipelineOptions): InboundP
         parsed,
         receivedAt,
       });
+      if (refusal) {
+        logger.info({ tx: tx.id, queueId, reply: refusal.code, reason: refusal.text }, 'inbound message refused by policy');
+        return refusal;
+      }
       logger.info(
         { tx: tx.id, queueId, recipients: tx.recipients.length, bytes: original.length, verified: authentication.verified },
         'inbound message accepted',

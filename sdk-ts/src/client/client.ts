@@ -10,6 +10,8 @@ import { listen, type EventStream, type ListenOptions } from './listen.js';
 import { AccountResource } from './resources/account.js';
 import { AgentsResource } from './resources/agents.js';
 import { CardsResource, DirectoryResource } from './resources/cards.js';
+import { ListsResource } from './resources/lists.js';
+import { ContactsResource } from './resources/contacts.js';
 import { ApiKeysResource } from './resources/api-keys.js';
 import { ConversationsResource } from './resources/conversations.js';
 import { SessionsResource, SignInLinksResource } from './resources/dashboard.js';
@@ -50,6 +52,10 @@ export class E2A {
   readonly cards: CardsResource;
   /** Search over the cards you may see. */
   readonly directory: DirectoryResource;
+  /** Lists: addresses that fan mail out to member agents (docs/LISTS.md). */
+  readonly lists: ListsResource;
+  /** Contact requests and grants (docs/CONTACTS.md). */
+  readonly contacts: ContactsResource;
   readonly messages: MessagesResource;
   readonly apiKeys: ApiKeysResource;
   readonly conversations: ConversationsResource;
@@ -87,7 +93,9 @@ export class E2A {
     this.agent = options.agent ?? env('E2A_AGENT_EMAIL');
     this.agents = new AgentsResource(this.http);
     this.cards = new CardsResource(this.http);
+    this.lists = new ListsResource(this.http);
     this.directory = new DirectoryResource(this.http);
+    this.contacts = new ContactsResource(this.http);
     this.messages = new MessagesResource(this.http);
     this.apiKeys = new ApiKeysResource(this.http);
     this.conversations = new ConversationsResource(this.http);

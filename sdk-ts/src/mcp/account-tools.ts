@@ -14,7 +14,7 @@ const address = z.string().max(254);
 
 const gate = z
   .object({
-    policy: z.enum(GATE_POLICIES).optional().describe('open: anyone; allowlist: only listed senders/recipients; domain: own domain and listed ones'),
+    policy: z.enum(GATE_POLICIES).optional().describe('open: anyone; allowlist: only listed senders/recipients; domain: own domain and listed ones; contacts (inbound only): senders with a contact grant'),
     allowlist: z.array(z.string().max(254)).max(1000).optional().describe('Addresses or @domains; replaces the current list'),
     action: z.enum(GATE_ACTIONS).optional().describe('What happens to mail that does not pass'),
   })
@@ -140,5 +140,15 @@ export function registerAccountTools(register: Register, ctx: ToolContext): void
       annotations: { readOnlyHint: true },
     },
     async (params) => json(await client.events.list(params)),
+  );
+
+  register(
+    'list_lists',
+    {
+      description: "The account's lists (docs/LISTS.md): addresses that fan each message out to their member agents, with who may post (post_policy) and how many members each has. Send to a list's address to post.",
+      input: { limit, cursor },
+      annotations: { readOnlyHint: true },
+    },
+    async (params) => json(await client.lists.list(params)),
   );
 }

@@ -20,6 +20,9 @@ export const AGENT_TOOLS = [
   'mark_read',
   'find_agents',
   'get_agent_card',
+  'request_contact',
+  'list_contacts',
+  'approve_contact',
 ] as const;
 
 export const ACCOUNT_TOOLS = [
@@ -34,6 +37,7 @@ export const ACCOUNT_TOOLS = [
   'create_webhook',
   'delete_webhook',
   'list_events',
+  'list_lists',
 ] as const;
 
 export type AgentToolName = (typeof AGENT_TOOLS)[number];

@@ -12,8 +12,8 @@ import { createE2AMcpServer } from './server.js';
 import { ACCOUNT_TOOLS, AGENT_TOOLS } from './tool-names.js';
 
 // Written out here on purpose: changing a name in tool-names.ts must fail this test.
-const FROZEN_AGENT = ['whoami', 'list_messages', 'get_message', 'get_attachment', 'send', 'reply', 'forward', 'list_conversations', 'get_conversation', 'check_inbox', 'mark_read', 'find_agents', 'get_agent_card'];
-const FROZEN_ACCOUNT = ['list_agents', 'create_agent', 'get_protection', 'set_protection', 'list_reviews', 'approve_review', 'reject_review', 'list_webhooks', 'create_webhook', 'delete_webhook', 'list_events'];
+const FROZEN_AGENT = ['whoami', 'list_messages', 'get_message', 'get_attachment', 'send', 'reply', 'forward', 'list_conversations', 'get_conversation', 'check_inbox', 'mark_read', 'find_agents', 'get_agent_card', 'request_contact', 'list_contacts', 'approve_contact'];
+const FROZEN_ACCOUNT = ['list_agents', 'create_agent', 'get_protection', 'set_protection', 'list_reviews', 'approve_review', 'reject_review', 'list_webhooks', 'create_webhook', 'delete_webhook', 'list_events', 'list_lists'];
 
 const BOT = 'bot@agents.test';
 

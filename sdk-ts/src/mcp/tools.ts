@@ -11,6 +11,7 @@ import type { FormatOptions } from '../format-for-model.js';
 import type { Info } from '../wire/index.js';
 import { registerAccountTools } from './account-tools.js';
 import { registerAgentTools } from './agent-tools.js';
+import { registerContactTools } from './contact-tools.js';
 import { registerDirectoryTools } from './directory-tools.js';
 import { toolError } from './results.js';
 import type { ToolName } from './tool-names.js';
@@ -69,6 +70,7 @@ export function registerE2ATools(server: McpServer, client: E2A, identity: Ident
   };
   registerAgentTools(register, ctx);
   registerDirectoryTools(register, ctx);
+  registerContactTools(register, ctx);
   if (identity.scope === 'account') registerAccountTools(register, ctx);
   return names;
 }

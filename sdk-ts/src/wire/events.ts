@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { MESSAGE_DIRECTIONS, MESSAGE_PRIORITIES } from './messages.js';
 import { PageQuery, Timestamp, page } from './primitives.js';
 
-import { AGENT_EVENT_TYPES, EVENT_TYPES, type AgentEventType, type EventType } from '../values.js';
+import { AGENT_EVENT_TYPES, CONTACT_EVENT_TYPES, EVENT_TYPES, type AgentEventType, type ContactEventType, type EventType } from '../values.js';
 
-export { AGENT_EVENT_TYPES, EVENT_TYPES, type AgentEventType, type EventType };
+export { AGENT_EVENT_TYPES, CONTACT_EVENT_TYPES, EVENT_TYPES, type AgentEventType, type ContactEventType, type EventType };
 /** The types whose `data` is MessageEventData. */
-export type EmailEventType = Exclude<EventType, AgentEventType>;
-const EMAIL_EVENT_TYPES = EVENT_TYPES.filter((t): t is EmailEventType => !(AGENT_EVENT_TYPES as readonly string[]).includes(t)) as [EmailEventType, ...EmailEventType[]];
+export type EmailEventType = Exclude<EventType, AgentEventType | ContactEventType>;
+const NOT_EMAIL: readonly string[] = [...AGENT_EVENT_TYPES, ...CONTACT_EVENT_TYPES];
+const EMAIL_EVENT_TYPES = EVENT_TYPES.filter((t): t is EmailEventType => !NOT_EMAIL.includes(t)) as [EmailEventType, ...EmailEventType[]];
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -39,6 +40,22 @@ export const AgentEventData = z.object({
 });
 export type AgentEventData = z.infer<typeof AgentEventData>;
 
+/** contact.requested, contact.approved, contact.revoked (docs/CONTACTS.md). */
+export const ContactEventData = z.object({
+  contact_id: z.string(),
+  /** The agent of the receiving account the event is about: the requester, or the target here. */
+  agent_address: z.string(),
+  /** The agent that asked. */
+  requester_address: z.string(),
+  /** The address it asked for. */
+  peer_address: z.string(),
+  /** The grant's expiry; null: until revoked. */
+  expires_at: Timestamp.nullable(),
+  /** contact.requested: the requester's note, its words and not the gateway's. */
+  note: z.string().nullable().optional(),
+});
+export type ContactEventData = z.infer<typeof ContactEventData>;
+
 /** An event about a message: what an agent's own feeds (WebSocket, agent keys) carry. */
 export const EmailEvent = z
   .object({
@@ -63,13 +80,25 @@ export const AgentEvent = z
   .meta({ id: 'AgentEvent' });
 export type AgentEvent = z.infer<typeof AgentEvent>;
 
+/** An event about a contact (CONTACT_EVENT_TYPES): on account keys' REST feed and webhooks only. */
+export const ContactEvent = z
+  .object({
+    id: z.string(),
+    type: z.enum(CONTACT_EVENT_TYPES),
+    schema_version: z.number().int(),
+    created_at: Timestamp,
+    data: ContactEventData,
+  })
+  .meta({ id: 'ContactEvent' });
+export type ContactEvent = z.infer<typeof ContactEvent>;
+
 /** Every stored event: a discriminated union on `type`. */
-export const Event = z.discriminatedUnion('type', [EmailEvent, AgentEvent]).meta({ id: 'Event' });
+export const Event = z.discriminatedUnion('type', [EmailEvent, AgentEvent, ContactEvent]).meta({ id: 'Event' });
 export type Event = z.infer<typeof Event>;
 
 /** True for events whose data is about a message (narrows `Event`). */
 export function isEmailEvent(event: Event): event is EmailEvent {
-  return !(AGENT_EVENT_TYPES as readonly string[]).includes(event.type);
+  return !NOT_EMAIL.includes(event.type);
 }
 
 export const EventPage = page(Event).meta({ id: 'EventPage' });

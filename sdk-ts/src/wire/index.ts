@@ -16,6 +16,8 @@ export * from './realtime.js';
 export * from './send.js';
 export * from './protection.js';
 export * from './cards.js';
+export * from './contacts.js';
+export * from './lists.js';
 export * from './reviews.js';
 export * from './domains.js';
 export * from './conversations.js';

@@ -1,0 +1,91 @@
+/**
+ * What mail to a list becomes (docs/LISTS.md), decided before anything is stored: dropped as a loop
+ * (it already carries this list's List-Id), refused by the post policy, or one recipient per member
+ * agent, the poster left out. InboundService stores the copies; this module only decides.
+ */
+import type { Authentication, ParsedMessage, Recipient } from '@e2a/relay';
+import { isExpired } from '../agents/expiry.js';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/database.js';
+import type { RecipientContext } from '../inbound/directory.js';
+import { listHeaders, listIdOf, listIdsIn } from './headers.js';
+import { mayPost } from './post-policy.js';
+import { ListsRepo, type ListRow } from './repo.js';
+
+/** Carried from RCPT to DATA for a list address (inbound/directory.ts). */
+export interface ListContext {
+  kind: 'list';
+  listId: string;
+}
+
+export function isListContext(value: unknown): value is ListContext {
+  return typeof value === 'object' && value !== null && (value as ListContext).kind === 'list';
+}
+
+export function listRecipient(list: { id: string; address: string }): Recipient {
+  const context: ListContext = { kind: 'list', listId: list.id };
+  return { agentId: list.id, address: list.address, context };
+}
+
+/** One member's copy-to-be: the member as a recipient, and the headers its copy carries. */
+export interface MemberDelivery {
+  list: ListRow;
+  recipient: Recipient;
+  /** Prepended to the copy's stored headers (the shared blob carries List-Id and List-Post). */
+  headers: Array<{ name: string; value: string }>;
+}
+
+export type ListOutcome =
+  | { kind: 'deliver'; list: ListRow; members: MemberDelivery[]; blobHeaders: string }
+  | { kind: 'loop'; list: ListRow }
+  | { kind: 'refused'; list: ListRow; reason: string };
+
+export interface PostInput {
+  parsed: ParsedMessage;
+  authentication: Authentication;
+  mailFrom: string;
+  /** Sent by an agent of this gateway (local delivery). */
+  local: boolean;
+}
+
+export class ListFanOut {
+  private readonly repo: ListsRepo;
+
+  constructor(private readonly deps: { db: Database; publicUrl: string; clock: Clock }) {
+    this.repo = new ListsRepo(deps.db);
+  }
+
+  /** Looked up by address at RCPT time and by the outbound worker for local sends. */
+  async recipientAt(address: string): Promise<Recipient | null> {
+    const row = await this.deps.db.selectFrom('lists').select(['id', 'address']).where('address', '=', address.toLowerCase()).executeTakeFirst();
+    return row ? listRecipient(row) : null;
+  }
+
+  async outcome(listId: string, post: PostInput): Promise<ListOutcome | null> {
+    const list = await this.deps.db.selectFrom('lists').selectAll().where('id', '=', listId).executeTakeFirst();
+    // Deleted between RCPT and DATA: nobody to deliver to.
+    if (!list) return null;
+    const row: ListRow = { ...list, description: list.description, member_count: 0 };
+    // RFC 2919 §4 lets a list recognise its own mail: one that comes back (a member forwarding to
+    // the list) is dropped, so a forwarding member cannot loop.
+    if (listIdsIn(post.parsed.headers).includes(listIdOf(row.name, row.address))) return { kind: 'loop', list: row };
+    const members = (await this.repo.allMembers(row.id)).filter((m) => !isExpired(m.expires_at, this.deps.clock.now()));
+    const from = post.local ? post.mailFrom.toLowerCase() : (post.parsed.from?.address.toLowerCase() ?? null);
+    const verdict = mayPost(row, { from, authentication: post.authentication, local: post.local, members: new Set(members.map((m) => m.address)) });
+    if (!verdict.ok) return { kind: 'refused', list: row, reason: verdict.reason };
+    const headersFor = (address: string) => listHeaders(row, address, this.deps.publicUrl);
+    const shared = headersFor('').slice(0, 2);
+    return {
+      kind: 'deliver',
+      list: row,
+      // No echo: the poster, if a member, gets no copy of its own post.
+      members: members
+        .filter((m) => m.address !== from)
+        .map((m) => {
+          const context: RecipientContext = { userId: m.user_id, protection: m.protection };
+          return { list: row, recipient: { agentId: m.agent_id, address: m.address, context }, headers: headersFor(m.address) };
+        }),
+      blobHeaders: shared.map((h) => `${h.name}: ${h.value}\r\n`).join(''),
+    };
+  }
+}
