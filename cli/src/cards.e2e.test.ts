@@ -2,42 +2,29 @@
  * `e2a cards` and `e2a directory` against a live gateway: a card set from a file and flags, read back,
  * found by words and by tag, and withdrawn.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLiveServer, type LiveServer } from '../../sdk-ts/src/testing/live-server.js';
 import { EXIT } from './exit-codes.js';
-import { runCli } from './testing/run-cli.js';
+import { startCliHarness, type CliHarness } from './testing/cli-harness.js';
 
-let server: LiveServer;
-let env: Record<string, string>;
+let harness: CliHarness;
 const bot = 'cardbot@agents.test';
 
-const e2a = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...env, ...extra });
-const json = async (args: string[], extra: Record<string, string> = {}) => {
-  const r = await e2a(['--json', ...args], extra);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
-};
+const e2a = (args: string[], extra: Record<string, string> = {}) => harness.e2a(args, extra);
+const json = (args: string[], extra: Record<string, string> = {}) => harness.json(args, extra);
 
 beforeAll(async () => {
-  server = await startLiveServer();
-  env = {
-    E2A_CLI_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'e2a-cli-')),
-    HOME: mkdtempSync(join(tmpdir(), 'e2a-home-')),
-    E2A_API_URL: server.baseUrl,
-    E2A_API_KEY: server.apiKey,
-  };
+  harness = await startCliHarness();
   expect((await json(['agents', 'create', 'cardbot'])).address).toBe(bot);
 });
 afterAll(async () => {
-  await server?.stop();
+  await harness?.server.stop();
 });
 
 describe('e2a cards and e2a directory', () => {
   it('sets a card from a file and flags, finds it, and withdraws it', async () => {
-    const file = join(env.HOME!, 'card.yaml');
+    const file = join(harness.env.HOME!, 'card.yaml');
     writeFileSync(file, 'description: Reads invoices and extracts totals\nskills: [invoice-processing, ocr]\nlanguages: [en]\n');
     const saved = await json(['cards', 'set', '--agent', bot, '--file', file, '--accepts', 'application/pdf', '--contact-policy', 'contacts_only']);
     expect(saved).toMatchObject({ address: bot, skills: ['invoice-processing', 'ocr'], accepted_content_types: ['application/pdf'], contact_policy: 'contacts_only', visibility: 'account' });

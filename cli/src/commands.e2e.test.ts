@@ -5,26 +5,19 @@
  * mail to outside addresses is captured in the local outbox.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../api/src/testing/until.js';
-import { startLiveServer, type LiveServer } from '../../sdk-ts/src/testing/live-server.js';
 import { EXIT } from './exit-codes.js';
-import { runCli } from './testing/run-cli.js';
+import { startCliHarness, type CliHarness } from './testing/cli-harness.js';
 
-let server: LiveServer;
-let env: Record<string, string>;
+let harness: CliHarness;
 const bot = 'bot@agents.test';
 const servers: Server[] = [];
 
-const e2a = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...env, ...extra });
-const json = async (args: string[], extra: Record<string, string> = {}) => {
-  const r = await e2a(['--json', ...args], extra);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
-};
+const e2a = (args: string[], extra: Record<string, string> = {}) => harness.e2a(args, extra);
+const json = (args: string[], extra: Record<string, string> = {}) => harness.json(args, extra);
 
 /** A local HTTP server answering every request with `answer`; its base URL. */
 async function httpServer(answer: (res: import('node:http').ServerResponse) => void): Promise<string> {
@@ -38,18 +31,12 @@ async function httpServer(answer: (res: import('node:http').ServerResponse) => v
 }
 
 beforeAll(async () => {
-  server = await startLiveServer();
-  env = {
-    E2A_CLI_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'e2a-cli-')),
-    HOME: mkdtempSync(join(tmpdir(), 'e2a-home-')),
-    E2A_API_URL: server.baseUrl,
-    E2A_API_KEY: server.apiKey,
-  };
+  harness = await startCliHarness();
   expect((await json(['agents', 'create', 'bot'])).address).toBe(bot);
 });
 afterAll(async () => {
   for (const s of servers) s.close();
-  await server?.stop();
+  await harness?.server.stop();
 });
 
 describe('e2a outbox (no outbound route, development)', () => {
@@ -90,7 +77,7 @@ describe('e2a outbox (no outbound route, development)', () => {
     expect(link.code, link.stderr).toBe(0);
     const url = link.stdout.trim();
     expect(url).toMatch(/\/review\/[^/]+$/);
-    const page = await fetch(`${server.baseUrl}${new URL(url).pathname}`);
+    const page = await fetch(`${harness.server.baseUrl}${new URL(url).pathname}`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Please review');
     expect(await json(['outbox', 'open-link', notice.id])).toEqual({ id: notice.id, link: url });
@@ -99,13 +86,13 @@ describe('e2a outbox (no outbound route, development)', () => {
 
 describe('e2a protection', () => {
   it('gets it, and sets it from a YAML file with flags on top', async () => {
-    const file = join(env.HOME!, 'protection.yaml');
+    const file = join(harness.env.HOME!, 'protection.yaml');
     writeFileSync(file, 'inbound:\n  policy: domain\n  allowlist: ["@example.com"]\n  action: flag\nreview_notify: [boss@example.com]\n');
     const saved = await json(['protection', 'set', '--agent', bot, '--file', file, '--scan', 'high']);
     expect(saved).toMatchObject({ inbound: { policy: 'domain', allowlist: ['@example.com'], action: 'flag' }, outbound: { policy: 'open' }, content_scan: { sensitivity: 'high' }, review_notify: ['boss@example.com'] });
     const got = await e2a(['protection', 'get', '--agent', bot]);
     expect(got.stdout).toContain('inbound:       domain [@example.com], otherwise flag');
-    const json2 = join(env.HOME!, 'protection.json');
+    const json2 = join(harness.env.HOME!, 'protection.json');
     writeFileSync(json2, JSON.stringify({ outbound: { policy: 'open' } }));
     expect((await json(['protection', 'set', '--agent', bot, '--file', json2])).inbound.policy).toBe('open');
 

@@ -2,37 +2,22 @@
  * `e2a lists` against a live gateway: a list created, members added, listed and removed, the post
  * policy changed, a bad policy refused as a usage error, and the list deleted.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLiveServer, type LiveServer } from '../../sdk-ts/src/testing/live-server.js';
 import { EXIT } from './exit-codes.js';
-import { runCli } from './testing/run-cli.js';
+import { startCliHarness, type CliHarness } from './testing/cli-harness.js';
 
-let server: LiveServer;
-let env: Record<string, string>;
+let harness: CliHarness;
 const team = 'crew@agents.test';
 
-const e2a = (args: string[]) => runCli(args, env);
-const json = async (args: string[]) => {
-  const r = await e2a(['--json', ...args]);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
-};
+const e2a = (args: string[], extra: Record<string, string> = {}) => harness.e2a(args, extra);
+const json = (args: string[], extra: Record<string, string> = {}) => harness.json(args, extra);
 
 beforeAll(async () => {
-  server = await startLiveServer();
-  env = {
-    E2A_CLI_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'e2a-cli-')),
-    HOME: mkdtempSync(join(tmpdir(), 'e2a-home-')),
-    E2A_API_URL: server.baseUrl,
-    E2A_API_KEY: server.apiKey,
-  };
+  harness = await startCliHarness();
   for (const name of ['ann', 'ben']) await json(['agents', 'create', `crew-${name}`]);
 });
 afterAll(async () => {
-  await server?.stop();
+  await harness?.server.stop();
 });
 
 describe('e2a lists', () => {

@@ -175,28 +175,46 @@ export class InboundService implements InboundSink {
     } else {
       const outcomes: CopyOutcome[] = [];
       await this.deps.db.transaction().execute(async (tx) => {
-        // The first copy stored writes the blob; duplicates skipped before it write nothing.
-        let blobStored = false;
-        for (const plan of plans) {
-          const outcome = await this.storeFor(tx, plan, message, queueId, sealed, !blobStored, trustedConversationId, expiresAt);
-          outcomes.push(outcome);
-          if (outcome.stored) blobStored = true;
-        }
-        for (const recipient of forwards) {
-          await this.deps.postmaster.forward(tx, {
-            recipient: recipient.address,
-            forwardTo: isPostmasterContext(recipient.context) ? recipient.context.forwardTo : null,
-            raw: message.raw,
-            subject: message.parsed.subject,
-            envelope: message.envelope,
-            authentication: message.authentication,
-            receivedAt: message.receivedAt,
-          });
-        }
+        outcomes.push(...(await this.storeCopies(tx, plans, forwards, message, queueId, sealed, trustedConversationId, expiresAt)));
       });
       this.count(outcomes);
     }
     return { queueId, refused };
+  }
+
+  /**
+   * The ordinary copies, one per plan, and the postmaster forwards, inside the caller's
+   * transaction. The first copy stored writes the blob; duplicates skipped before it write nothing.
+   */
+  private async storeCopies(
+    tx: Database,
+    plans: Plan[],
+    forwards: Recipient[],
+    message: InboundMessage,
+    queueId: string,
+    sealed: SealedContent,
+    trustedConversationId: string | null,
+    expiresAt: Date | null,
+  ): Promise<CopyOutcome[]> {
+    const outcomes: CopyOutcome[] = [];
+    let blobStored = false;
+    for (const plan of plans) {
+      const outcome = await this.storeFor(tx, plan, message, queueId, sealed, !blobStored, trustedConversationId, expiresAt);
+      outcomes.push(outcome);
+      if (outcome.stored) blobStored = true;
+    }
+    for (const recipient of forwards) {
+      await this.deps.postmaster.forward(tx, {
+        recipient: recipient.address,
+        forwardTo: isPostmasterContext(recipient.context) ? recipient.context.forwardTo : null,
+        raw: message.raw,
+        subject: message.parsed.subject,
+        envelope: message.envelope,
+        authentication: message.authentication,
+        receivedAt: message.receivedAt,
+      });
+    }
+    return outcomes;
   }
 
   /**
@@ -216,23 +234,7 @@ export class InboundService implements InboundSink {
   ): Promise<void> {
     const outcomes: CopyOutcome[] = [];
     await this.deps.db.transaction().execute(async (tx) => {
-      let blobStored = false;
-      for (const plan of plans) {
-        const outcome = await this.storeFor(tx, plan, message, queueId, sealed, !blobStored, trustedConversationId, expiresAt);
-        outcomes.push(outcome);
-        if (outcome.stored) blobStored = true;
-      }
-      for (const recipient of forwards) {
-        await this.deps.postmaster.forward(tx, {
-          recipient: recipient.address,
-          forwardTo: isPostmasterContext(recipient.context) ? recipient.context.forwardTo : null,
-          raw: message.raw,
-          subject: message.parsed.subject,
-          envelope: message.envelope,
-          authentication: message.authentication,
-          receivedAt: message.receivedAt,
-        });
-      }
+      outcomes.push(...(await this.storeCopies(tx, plans, forwards, message, queueId, sealed, trustedConversationId, expiresAt)));
       const bySealed = new Map<SealedContent, Plan[]>();
       for (const plan of listPlans) bySealed.set(plan.list!.sealed, [...(bySealed.get(plan.list!.sealed) ?? []), plan]);
       for (const [listSealed, group] of bySealed) {
