@@ -13,7 +13,7 @@ CREATE TABLE lists (
   -- Who may post: 'members' (member agents only) or 'anyone_verified' (a DMARC-verified sender, or
   -- an agent of this gateway). Further policies extend this check (lists/post-policy.ts).
   post_policy  text NOT NULL
-    CONSTRAINT lists_post_policy_check CHECK (post_policy IN ('members', 'anyone_verified')),
+    CONSTRAINT lists_post_policy_check CHECK (post_policy IN ('members', 'contacts', 'anyone_verified')),
   created_at   timestamptz NOT NULL,
   updated_at   timestamptz NOT NULL
 );

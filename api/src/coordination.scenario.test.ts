@@ -48,6 +48,12 @@ describe.each(ENGINES)('agent-to-agent coordination, one scenario (%s)', (engine
         .where('m.direction', '=', 'inbound')
         .executeTakeFirst(),
     );
+  /** An MCP client on /mcp with `key`. */
+  const mcp = async (key: string) => {
+    const client = new Client({ name: 'scenario', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.gateway.httpUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+    return client;
+  };
   const sendLocal = async (from: string, to: string[], subject: string, extra: Json = {}) => {
     const res = await post(`/v1/agents/${from}/messages`, { to, subject, text: 'hello', ...extra });
     expect(res.status, await res.clone().text()).toBeLessThan(300);
@@ -124,8 +130,18 @@ describe.each(ENGINES)('agent-to-agent coordination, one scenario (%s)', (engine
     expect(received.map((e) => e.data.agent_address).sort()).toEqual([...members].sort());
   });
 
-  it('an ephemeral inbox expires and its address then answers 550', async () => {
-    const temp = await agent('temp', { ttl_seconds: 60 });
+  it('an ephemeral inbox, created over MCP, expires and its address then answers 550', async () => {
+    const client = await mcp(gw.apiKey);
+    let temp: string;
+    try {
+      const created = await client.callTool({ name: 'create_agent', arguments: { local_part: 'temp', ttl_seconds: 60 } });
+      expect(created.isError, JSON.stringify(created.content)).toBeFalsy();
+      temp = at('temp');
+      expect((created.content as Array<{ text?: string }>).map((c) => c.text ?? '').join('\n')).toContain(temp);
+    } finally {
+      await client.close();
+    }
+    expect((await ok(gw.api(`/v1/agents/${temp}`))).expires_at).not.toBeNull();
     const before = await sendMail(gw.gateway.smtpPort, 'alice@example.com', [temp], buildMessage({ to: temp, subject: 'in time', messageId: `scenario-${engine}-${++n}@example.com` }));
     expect(before.data?.code).toBe(250);
     clock.advance(61_000);
@@ -141,8 +157,7 @@ describe.each(ENGINES)('agent-to-agent coordination, one scenario (%s)', (engine
     const finder = await agent('finder');
     const translator = await agent('translator');
     await ok(gw.api(`/v1/agents/${translator}/card`, { method: 'PUT', body: JSON.stringify({ display_name: 'Translator', description: 'Translates contracts.', skills: ['legal-translation'], visibility: 'public' }) }));
-    const client = new Client({ name: 'scenario', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${gw.gateway.httpUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${await agentKey(finder)}` } } }));
+    const client = await mcp(await agentKey(finder));
     try {
       const found = await client.callTool({ name: 'find_agents', arguments: { tag: 'legal-translation' } });
       expect(found.isError).toBeFalsy();

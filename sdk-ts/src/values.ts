@@ -18,7 +18,7 @@ export const CARD_VISIBILITIES = ['account', 'public'] as const;
 /** Who should write to an agent, as its card says (advisory; its protection enforces). */
 export const CONTACT_POLICIES = ['open', 'contacts_only', 'closed'] as const;
 /** Who may post to a list (docs/LISTS.md): its member agents, or any DMARC-verified sender and any agent here. */
-export const LIST_POST_POLICIES = ['members', 'anyone_verified'] as const;
+export const LIST_POST_POLICIES = ['members', 'contacts', 'anyone_verified'] as const;
 
 /** Events about an agent itself rather than a message (docs/EPHEMERAL.md); account-level, like webhooks. */
 export const AGENT_EVENT_TYPES = ['agent.expiring', 'agent.expired'] as const;

@@ -167,14 +167,20 @@ export class ContactsRepo {
    * The inbound gate's question: does `sender` hold a live grant with the agent, from either side?
    * One indexed probe per side (contacts_live_outgoing, contacts_live_incoming).
    */
-  async isContact(agentId: string, sender: string, now: Date): Promise<boolean> {
+  isContact(agentId: string, sender: string, now: Date): Promise<boolean> {
+    return this.isContactOfAny([agentId], sender, now);
+  }
+
+  /** The same question for several agents at once (a list's members): a grant with any of them. */
+  async isContactOfAny(agentIds: string[], sender: string, now: Date): Promise<boolean> {
+    if (agentIds.length === 0) return false;
     const row = await this.db
       .selectFrom('contacts')
       .select('id')
       .where('state', '=', 'active')
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
       .where((eb) =>
-        eb.or([eb.and([eb('agent_id', '=', agentId), eb('peer_address', '=', sender)]), eb.and([eb('peer_agent_id', '=', agentId), eb('address', '=', sender)])]),
+        eb.or([eb.and([eb('agent_id', 'in', agentIds), eb('peer_address', '=', sender)]), eb.and([eb('peer_agent_id', 'in', agentIds), eb('address', '=', sender)])]),
       )
       .limit(1)
       .executeTakeFirst();

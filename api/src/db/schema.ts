@@ -2,6 +2,7 @@
  * Table types for kysely, mirroring migrations/. `Generated<T>` columns have database defaults.
  */
 import type { ColumnType, Generated } from 'kysely';
+import type { LIST_POST_POLICIES } from '@e2a/sdk/values';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -65,7 +66,7 @@ export interface ListsTable {
   domain: string;
   name: string;
   description: Generated<string>;
-  post_policy: 'members' | 'anyone_verified';
+  post_policy: (typeof LIST_POST_POLICIES)[number];
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -8,6 +8,7 @@ import { isExpired } from '../agents/expiry.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import type { RecipientContext } from '../inbound/directory.js';
+import { ContactsRepo } from '../contacts/repo.js';
 import { listHeaders, listIdOf, listIdsIn } from './headers.js';
 import { mayPost } from './post-policy.js';
 import { ListsRepo, type ListRow } from './repo.js';
@@ -50,9 +51,11 @@ export interface PostInput {
 
 export class ListFanOut {
   private readonly repo: ListsRepo;
+  private readonly contacts: ContactsRepo;
 
   constructor(private readonly deps: { db: Database; publicUrl: string; clock: Clock }) {
     this.repo = new ListsRepo(deps.db);
+    this.contacts = new ContactsRepo(deps.db);
   }
 
   /** Looked up by address at RCPT time and by the outbound worker for local sends. */
@@ -71,7 +74,13 @@ export class ListFanOut {
     if (listIdsIn(post.parsed.headers).includes(listIdOf(row.name, row.address))) return { kind: 'loop', list: row };
     const members = (await this.repo.allMembers(row.id)).filter((m) => !isExpired(m.expires_at, this.deps.clock.now()));
     const from = post.local ? post.mailFrom.toLowerCase() : (post.parsed.from?.address.toLowerCase() ?? null);
-    const verdict = mayPost(row, { from, authentication: post.authentication, local: post.local, members: new Set(members.map((m) => m.address)) });
+    const memberAddresses = new Set(members.map((m) => m.address));
+    // One indexed probe, and only for the policy that asks: is the author a contact of a member?
+    const contactOfMember =
+      row.post_policy === 'contacts' && from !== null && !memberAddresses.has(from)
+        ? await this.contacts.isContactOfAny(members.map((m) => m.agent_id), from, this.deps.clock.now())
+        : false;
+    const verdict = mayPost(row, { from, authentication: post.authentication, local: post.local, members: memberAddresses, contactOfMember });
     if (!verdict.ok) return { kind: 'refused', list: row, reason: verdict.reason };
     const headersFor = (address: string) => listHeaders(row, address, this.deps.publicUrl);
     const shared = headersFor('').slice(0, 2);

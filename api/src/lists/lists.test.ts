@@ -161,6 +161,34 @@ describe.each(ENGINES)('lists (%s)', (engine) => {
     expect((await copies('from loner')).filter((c) => c.id !== id)).toEqual([]);
   });
 
+  it("contacts: a member's contact may post, an agent with no grant may not", async () => {
+    const circle = `circle@${TEST_DOMAIN}`;
+    await call('/v1/lists', { method: 'POST', body: { address: circle, post_policy: 'contacts' } }, 201);
+    for (const agent_address of members) await call(`/v1/lists/${circle}/members`, { method: 'POST', body: { agent_address } }, 201);
+    const friend = `friend@${TEST_DOMAIN}`;
+    const stranger = `stranger-c@${TEST_DOMAIN}`;
+    for (const address of [friend, stranger]) await call('/v1/agents', { method: 'POST', body: { address } }, 201);
+    // Friend and cat become contacts (cat's account approves: the same account here, no code needed).
+    const asked = await call(`/v1/agents/${friend}/contacts`, { method: 'POST', body: { address: members[2] } }, 202);
+    await call(`/v1/agents/${members[2]}/contacts/${asked.id}/approve`, { method: 'POST', body: {} });
+
+    const send = async (from: string, subject: string) => {
+      const res = await gw.api(`/v1/agents/${from}/messages`, { method: 'POST', body: JSON.stringify({ to: [circle], subject, text: 'hi' }) });
+      const { id } = (await res.json()) as { id: string };
+      return until('the send finishes', async () => {
+        const r = await db().selectFrom('messages').select(['id', 'status', 'status_reason']).where('id', '=', id).executeTakeFirstOrThrow();
+        return ['sent', 'failed'].includes(r.status) && r;
+      });
+    };
+    const fromFriend = await send(friend, 'from a contact of cat');
+    expect(fromFriend.status).toBe('sent');
+    expect((await copies('from a contact of cat')).filter((c) => c.id !== fromFriend.id).map((c) => c.address)).toEqual(members);
+    const fromStranger = await send(stranger, 'from nobody we know');
+    expect(fromStranger.status).toBe('failed');
+    expect(fromStranger.status_reason).toContain('and their contacts');
+    expect((await copies('from nobody we know')).filter((c) => c.id !== fromStranger.id)).toEqual([]);
+  });
+
   it('removes a member, and deleting an agent removes its memberships', async () => {
     await call(`/v1/lists/${open}/members/${members[2]}`, { method: 'DELETE' }, 204);
     expect((await call(`/v1/lists/${open}`)).member_count).toBe(2);

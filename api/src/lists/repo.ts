@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
+import type { LIST_POST_POLICIES } from '@e2a/sdk/values';
 
 export interface ListRow {
   id: string;
@@ -8,7 +9,7 @@ export interface ListRow {
   domain: string;
   name: string;
   description: string;
-  post_policy: 'members' | 'anyone_verified';
+  post_policy: (typeof LIST_POST_POLICIES)[number];
   created_at: Date;
   updated_at: Date;
   member_count: number;

@@ -23,7 +23,7 @@ export function listCommands(program: Command, ctx: () => Context): void {
   lists
     .command('create <address>')
     .description('create a list: a local part on the shared domain, or a full address on one of your verified domains')
-    .addOption(new Option('--post-policy <policy>', 'members: only member agents post; anyone_verified: any DMARC-verified sender or agent here').choices(LIST_POST_POLICIES).default('members'))
+    .addOption(new Option('--post-policy <policy>', 'members: only member agents post; contacts: members and their contacts; anyone_verified: any DMARC-verified sender or agent here').choices(LIST_POST_POLICIES).default('members'))
     .option('--name <name>', 'display name, also the first part of List-Id (default: the local part)')
     .option('--description <text>')
     .addHelpText('after', '\nExamples:\n  e2a lists create team --post-policy members\n  e2a lists create announce@mail.example.com --post-policy anyone_verified --name Announcements')

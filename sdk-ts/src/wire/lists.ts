@@ -8,7 +8,7 @@ import { Timestamp, page } from './primitives.js';
 
 export { LIST_POST_POLICIES };
 
-/** `members`: only member agents may post. `anyone_verified`: any sender whose DMARC verified, and any agent of this gateway. */
+/** `members`: only member agents may post. `contacts`: members and their contacts (docs/CONTACTS.md). `anyone_verified`: any sender whose DMARC verified, and any agent of this gateway. */
 export type ListPostPolicy = (typeof LIST_POST_POLICIES)[number];
 
 const listFields = {
