@@ -197,4 +197,34 @@ describe.each(ENGINES)('ephemeral inboxes (%s)', (engine) => {
     // The sender's own copy is unaffected.
     expect(((await json(await gw.api(`/v1/agents/${sender}/messages`))).items as Json[]).map((m) => m.subject)).toContain('vanishes');
   });
+
+  it('per-message expires_at: a held copy approved after it is not delivered, and no email.received announces it', async () => {
+    const sender = (await createAgent({ local_part: 'held-sender' })).address as string;
+    const recipient = (await createAgent({ local_part: 'held-recipient' })).address as string;
+    // Everything inbound is held for review at the recipient.
+    const protect = await gw.api(`/v1/agents/${recipient}/protection`, { method: 'PUT', body: JSON.stringify({ inbound: { policy: 'allowlist', allowlist: [], action: 'review' } }) });
+    expect(protect.status).toBe(200);
+    const expiresAt = new Date(clock.now().getTime() + 120_000).toISOString();
+    for (const subject of ['approved too late', 'approved in time']) {
+      const res = await post(`/v1/agents/${sender}/messages`, { to: [recipient], subject, text: 'x', ...(subject === 'approved too late' ? { expires_at: expiresAt } : {}) });
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+    }
+    const pending = await until('both copies held', async () => {
+      const items = ((await json(await gw.api(`/v1/reviews?status=pending&agent_address=${encodeURIComponent(recipient)}`))).items as Json[]);
+      return items.length === 2 ? items : null;
+    });
+    clock.advance(121_000);
+    for (const review of pending) expect((await post(`/v1/reviews/${review.id}/approve`, {})).status).toBe(200);
+    const approved = await until('both approvals recorded', async () => {
+      const items = (await events('email.review_approved')).filter((e) => e.data.agent_address === recipient);
+      return items.length === 2 ? items : null;
+    });
+    const idOf = (subject: string) => approved.find((e) => e.data.subject === subject)!.data.message_id as string;
+    // email.received is written in the approval's transaction: the in-time copy has one, the late one none.
+    const received = (await events('email.received')).filter((e) => e.data.agent_address === recipient).map((e) => e.data.message_id);
+    expect(received).toContain(idOf('approved in time'));
+    expect(received).not.toContain(idOf('approved too late'));
+    expect((await gw.api(`/v1/agents/${recipient}/messages/${idOf('approved too late')}`)).status).toBe(404);
+    expect((await gw.api(`/v1/agents/${recipient}/messages/${idOf('approved in time')}`)).status).toBe(200);
+  });
 });

@@ -48,7 +48,7 @@ export class ReviewDecider {
     const row = await tx
       .selectFrom('messages as m')
       .innerJoin('agents as a', 'a.id', 'm.agent_id')
-      .select(['m.id', 'm.agent_id', 'a.address', 'm.conversation_id', 'm.direction', 'm.from_address', 'm.to_addresses', 'm.subject', 'm.verified', 'm.draft', 'm.received_at'])
+      .select(['m.id', 'm.agent_id', 'a.address', 'm.conversation_id', 'm.direction', 'm.from_address', 'm.to_addresses', 'm.subject', 'm.verified', 'm.draft', 'm.received_at', 'm.expires_at'])
       .where('m.id', '=', review.message_id)
       .executeTakeFirstOrThrow();
     const message: EventMessage = {
@@ -95,8 +95,10 @@ export class ReviewDecider {
     } else if (approve) {
       await tx.updateTable('messages').set({ held: false, status: 'received' }).where('id', '=', row.id).where('held', '=', true).execute();
       await showInConversation(tx, message, row.received_at, at);
-      // The email.received it would have had on arrival, with the same deterministic id.
-      await insertMessageEvent(tx, { userId: review.user_id, type: 'email.received', message, at });
+      // The email.received it would have had on arrival, with the same deterministic id; none for
+      // a copy whose sender's expires_at passed while it was held: it is not delivered, and the
+      // mailbox does not show it (messages/visibility.ts), so no event announces it either.
+      if (row.expires_at === null || row.expires_at > at) await insertMessageEvent(tx, { userId: review.user_id, type: 'email.received', message, at });
     } else {
       await tx.updateTable('messages').set({ status: 'rejected', status_reason: reason ?? 'rejected by the reviewer' }).where('id', '=', row.id).execute();
     }
