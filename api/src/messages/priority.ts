@@ -38,15 +38,17 @@ const READERS: ReadonlyArray<readonly [string, HeaderReader]> = [
  * occurrence counts.
  */
 export function priorityFromHeaders(headers: ReadonlyArray<{ name: string; value: string }>): MessagePriority {
-  for (const [name, read] of READERS) {
-    for (const header of headers) {
-      if (header.name.toLowerCase() !== name) continue;
-      const priority = read(header.value);
-      if (priority) return priority;
-    }
+  // One pass over the headers (it runs for every stored copy): per reader, its first understood value.
+  const found: Array<MessagePriority | undefined> = [];
+  for (const header of headers) {
+    const i = READER_INDEX.get(header.name.toLowerCase());
+    if (i === undefined || found[i]) continue;
+    found[i] = READERS[i]![1](header.value) ?? undefined;
   }
-  return 'normal';
+  return found.find((p) => p !== undefined) ?? 'normal';
 }
+
+const READER_INDEX = new Map(READERS.map(([name], i) => [name, i]));
 
 /** The header names priorityFromHeaders reads, in their canonical spelling. */
 export const PRIORITY_HEADER_NAMES = ['Priority', 'Importance', 'X-Priority', 'X-MSMail-Priority'] as const;

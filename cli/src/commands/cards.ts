@@ -1,11 +1,9 @@
 /** cards get|set|delete: an agent's capability card; directory search: find agents by their cards (docs/CARDS.md). */
-import { readFileSync } from 'node:fs';
 import type { AgentCard, AgentCardInput } from '@e2a/sdk';
 import { CARD_VISIBILITIES, CONTACT_POLICIES } from '@e2a/sdk/values';
 import { Option, type Command } from 'commander';
 import { table, type Context } from '../context.js';
-import { EXIT } from '../exit-codes.js';
-import { CliError } from '../failure.js';
+import { readObjectFile } from '../document-file.js';
 import { collect } from '../repeatable.js';
 import { sdk } from '../sdk.js';
 
@@ -22,27 +20,6 @@ interface SetOptions {
   visibility?: AgentCard['visibility'];
 }
 
-/** A card from a JSON or YAML file (- for stdin). */
-async function readCardFile(path: string): Promise<AgentCardInput> {
-  let text: string;
-  try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.usage);
-  }
-  let doc: unknown;
-  try {
-    // YAML is a superset of JSON; loaded only for this command.
-    const { parse } = await import('yaml');
-    doc = parse(text);
-  } catch (err) {
-    throw new CliError(`${path} is not JSON or YAML: ${(err as Error).message.split('\n')[0]}`, EXIT.usage);
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new CliError(`${path} must hold a card object, e.g. {"description": "Reads invoices", "skills": ["invoice-processing"]}`, EXIT.usage);
-  }
-  return doc as AgentCardInput;
-}
 
 /** The card as a PUT body: what the server adds (address, updated_at) left out. */
 function inputOf(card: AgentCard): AgentCardInput {
@@ -94,7 +71,7 @@ export function cardCommands(program: Command, ctx: () => Context): void {
       const agent = c.agent(opts.agent);
       const client = c.client();
       let base: AgentCardInput = {};
-      if (opts.file) base = await readCardFile(opts.file);
+      if (opts.file) base = (await readObjectFile(opts.file, 'a card', '{"description": "Reads invoices", "skills": ["invoice-processing"]}')) as AgentCardInput;
       else {
         try {
           base = inputOf(await client.cards.get(agent));

@@ -1,11 +1,9 @@
 /** protection get|set: an agent's gates, content scan, holds and reviewers (account key). */
-import { readFileSync } from 'node:fs';
 import type { Protection, ProtectionInput } from '@e2a/sdk';
 import { GATE_ACTIONS, GATE_POLICIES, SCAN_SENSITIVITIES } from '@e2a/sdk/values';
 import { Option, type Command } from 'commander';
 import type { Context } from '../context.js';
-import { EXIT } from '../exit-codes.js';
-import { CliError } from '../failure.js';
+import { readObjectFile } from '../document-file.js';
 import { collect } from '../repeatable.js';
 import { durationOption } from '../values.js';
 
@@ -25,28 +23,6 @@ interface SetOptions {
   notify: string[];
 }
 
-/** A protection document from a JSON or YAML file (- for stdin). */
-async function readProtectionFile(path: string): Promise<ProtectionInput> {
-  let text: string;
-  try {
-    text = readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.usage);
-  }
-  let doc: unknown;
-  try {
-    // YAML is a superset of JSON: one parser reads both. Loaded here, not at start, so that every
-    // other command (and --help) starts without it.
-    const { parse } = await import('yaml');
-    doc = parse(text);
-  } catch (err) {
-    throw new CliError(`${path} is not JSON or YAML: ${(err as Error).message.split('\n')[0]}`, EXIT.usage);
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new CliError(`${path} must hold a protection object, e.g. {"outbound": {"policy": "allowlist", "allowlist": ["@example.com"]}}`, EXIT.usage);
-  }
-  return doc as ProtectionInput;
-}
 
 function summary(p: Protection): string {
   const gate = (g: Protection['inbound']) => `${g.policy}${g.allowlist.length ? ` [${g.allowlist.join(', ')}]` : ''}, otherwise ${g.action}`;
@@ -90,7 +66,7 @@ export function protectionCommands(program: Command, ctx: () => Context): void {
       const c = ctx();
       const agent = c.agent(opts.agent);
       const client = c.client();
-      const base: ProtectionInput = opts.file ? await readProtectionFile(opts.file) : await client.agents.getProtection(agent);
+      const base: ProtectionInput = opts.file ? ((await readObjectFile(opts.file, 'a protection', '{"outbound": {"policy": "allowlist", "allowlist": ["@example.com"]}}')) as ProtectionInput) : await client.agents.getProtection(agent);
       const gate = (current: ProtectionInput['inbound'], policy?: string, allow: string[] = [], action?: string) => ({
         ...current,
         ...(policy ? { policy } : {}),
