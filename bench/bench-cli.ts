@@ -9,7 +9,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from './bench-database.js';
 
-export type Scenario = 'inbound' | 'delivery' | 'outbound' | 'storage' | 'pathological' | 'startup' | 'dashboard' | 'lists';
+export type Scenario = 'inbound' | 'delivery' | 'outbound' | 'storage' | 'pathological' | 'startup' | 'dashboard' | 'lists' | 'listeners' | 'multicore' | 'search' | 'export';
 
 export const RESULTS_DIR = join(import.meta.dirname, 'results');
 const RUN_SCRIPT = join(import.meta.dirname, 'run.ts');

@@ -113,7 +113,8 @@ export async function startBenchGateway(engine: Engine, env: Record<string, stri
   }
 }
 
-function benchApi(base: string, key: string): BenchApi {
+/** The API of the gateway at `base` as the account whose key this is. */
+export function benchApi(base: string, key: string): BenchApi {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${base}${path}`, {
       method,

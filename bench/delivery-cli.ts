@@ -18,7 +18,9 @@ import { fixed, formatTable } from './table.js';
 export const DELIVERY_USAGE = `usage: npm run bench -- delivery [--engine pglite|postgres|both] [--rates 50,200] [--seconds 20]
                                [--warmup 3] [--size 4096] [--channels webhook,ws] [--backlog 10000]
                                [--backlog-webhooks 4] [--webhook-concurrency N] [--listeners 5000]
-                               [--listener-agents 100] [--profile]`;
+                               [--listener-agents 100] [--profile] [--anchor]
+  --anchor: after the drain, re-post its requests from a child with a bare keep-alive client
+            (undici Pool) and with the gateway's poster alone; prints CPU per post and the ratios`;
 
 export async function deliveryMain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -35,6 +37,7 @@ export async function deliveryMain(argv: string[]): Promise<number> {
       'webhook-concurrency': { type: 'string' },
       listeners: { type: 'string', default: '5000' },
       'listener-agents': { type: 'string', default: '100' },
+      anchor: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
@@ -56,6 +59,7 @@ export async function deliveryMain(argv: string[]): Promise<number> {
     listeners: int('listeners', values.listeners, 0),
     listenerAgents: int('listener-agents', values['listener-agents'], 1),
     channels: channels as DeliveryOptions['channels'],
+    anchor: values.anchor,
   };
   const run = (engine: Engine): Promise<DeliveryResult> =>
     runDelivery({ engine, ...options, profilePrefix: values.profile ? join(RESULTS_DIR, `delivery-${engine}-${stamp}`) : null });
@@ -130,7 +134,7 @@ function printDelivery(
     out.push('', 'Webhook throughput: a backlog drained to a local receiver');
     out.push(
       formatTable(
-        ['engine', 'queued', 'webhooks', 'concurrency', 'deliveries/s', 'received', 'succeeded', 'CPU ms/delivery gw·pg·load', 'busy cores', 'busy before'],
+        ['engine', 'queued', 'webhooks', 'concurrency', 'deliveries/s', 'received', 'succeeded', 'connections', 'CPU ms/delivery gw·pg·load', 'busy cores', 'busy before'],
         tp.map(({ engine, throughput: t }) => [
           engine,
           String(t!.queued),
@@ -139,12 +143,35 @@ function printDelivery(
           fixed(t!.deliveriesPerSecond, 0),
           String(t!.received),
           String(t!.succeededInDb),
+          String(t!.connectionsOpened),
           perUnit(t!.cpu.processMs, t!.cpu.postgresCpuMs, t!.cpu.childCpuMs, t!.received),
           fixed(t!.cpu.machineBusyCores, 2),
           fixed(t!.busyCoresBefore, 2),
         ]),
       ),
     );
+  }
+  const an = results.filter((r) => r.anchor);
+  if (an.length) {
+    out.push('', 'Keep-alive anchor: the drain\'s requests re-posted from a child, same receiver and concurrency (CPU ms per post)');
+    out.push(
+      formatTable(
+        ['engine', 'posts', 'bare keep-alive', 'conns', "gateway's poster alone", 'conns', 'gateway drain /delivery', 'gateway ÷ bare', 'poster ÷ bare', 'busy before'],
+        an.map(({ engine, anchor: a, throughput: t }) => [
+          engine,
+          String(a!.bare.posts),
+          fixed(a!.bare.cpuMs / Math.max(1, a!.bare.posts), 3),
+          String(a!.bare.connections),
+          fixed(a!.poster.cpuMs / Math.max(1, a!.poster.posts), 3),
+          String(a!.poster.connections),
+          fixed(t!.cpu.gatewayMsPerDelivery, 3),
+          `${fixed(a!.gatewayRatio, 2)}×`,
+          `${fixed(a!.posterRatio, 2)}×`,
+          fixed(a!.busyCoresBefore, 2),
+        ]),
+      ),
+    );
+    for (const { engine, anchor: a } of an) for (const r of [a!.bare, a!.poster]) if (r.failed) out.push(`  ${engine} anchor ${r.mode}: ${r.failed}/${r.posts} posts not answered 2xx`);
   }
   const ls = results.filter((r) => r.listeners);
   if (ls.length) {

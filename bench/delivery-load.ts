@@ -5,16 +5,18 @@
  * stamps both the 250 and the arrival of the webhook or the WebSocket frame, so a latency is never
  * the difference of two processes' clocks.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signMessage } from '@e2a/relay/testing';
 import { verifyWebhook } from '@e2a/sdk';
 import WebSocket from 'ws';
 import { buildSizedMessage, toWire } from './bench-messages.js';
+import { closeIdleListeners, openIdleListeners } from './idle-listeners.js';
 import { onParentCommand } from './load-child.js';
 import { PipelinedSmtpClient } from './pipelined-smtp-client.js';
 
-import type { InitCommand, LatencyCommand, LoadCommand, Signatures, LoadEvent } from './delivery-protocol.js';
+import type { InitCommand, LatencyCommand, LoadCommand, RecordedPost, Signatures, LoadEvent } from './delivery-protocol.js';
 
 let init: InitCommand | null = null;
 let receiver: Server | null = null;
@@ -33,7 +35,9 @@ let onLatencyArrival: (() => void) | null = null;
 let go: (() => void) | null = null;
 
 /** The throughput drain in progress. */
-let drain: { expected: number; arrivals: number[]; ids: Set<string>; done: () => void } | null = null;
+let drain: { expected: number; arrivals: number[]; ids: Set<string>; record: boolean; done: () => void } | null = null;
+/** The last recorded drain's requests, for the keep-alive anchor (`save-drain`). */
+let recorded: RecordedPost[] = [];
 
 const idleListeners: WebSocket[] = [];
 
@@ -73,12 +77,16 @@ function startReceiver(): Promise<string> {
       } else if (path.startsWith('/tp/') && drain) {
         drain.arrivals.push(at);
         drain.ids.add(`${path} ${String(req.headers['webhook-id'])}`);
+        if (drain.record) {
+          const h = req.headers as Record<string, string>;
+          recorded.push({ path, headers: { 'webhook-id': h['webhook-id']!, 'webhook-timestamp': h['webhook-timestamp']!, 'webhook-signature': h['webhook-signature']! }, body: body.toString('utf8') });
+        }
         if (drain.arrivals.length >= drain.expected) drain.done();
       }
     });
   });
-  // Every attempt is a fresh connection (agent: false in http-poster): do not hold them open.
-  receiver.keepAliveTimeout = 1000;
+  // Node's default keep-alive (5 s, announced as `Keep-Alive: timeout=5`), as most receivers run:
+  // the gateway's pools and the anchor's both reuse connections within it.
   return new Promise((resolve) => {
     receiver!.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(receiver!.address() as AddressInfo).port}`));
   });
@@ -233,7 +241,7 @@ async function latencyPhase(cmd: LatencyCommand): Promise<void> {
 
 // ---- throughput: count a backlog draining -----------------------------------------------------
 
-function armDrain(expected: number, timeoutMs: number): void {
+function armDrain(expected: number, timeoutMs: number, record: boolean): void {
   const cpu0 = process.cpuUsage();
   let timer: NodeJS.Timeout | undefined;
   const finish = (timedOut: boolean) => {
@@ -260,7 +268,8 @@ function armDrain(expected: number, timeoutMs: number): void {
     });
   };
   takeSignatures();
-  drain = { expected, arrivals: [], ids: new Set(), done: () => finish(false) };
+  recorded = [];
+  drain = { expected, arrivals: [], ids: new Set(), record, done: () => finish(false) };
   timer = setTimeout(() => finish(true), timeoutMs);
   emit({ type: 'armed' });
 }
@@ -268,53 +277,14 @@ function armDrain(expected: number, timeoutMs: number): void {
 // ---- idle listeners ----------------------------------------------------------------------------
 
 async function openListeners(cmd: Extract<LoadCommand, { type: 'listeners' }>): Promise<void> {
-  const cfg = init!;
-  const started = performance.now();
-  const targets: string[] = [];
-  for (let k = 0; k < cmd.perAddress; k++) targets.push(...cmd.addresses);
-  const failures: string[] = [];
-  let ready = 0;
-  let next = 0;
-  const one = (address: string) =>
-    new Promise<void>((resolve) => {
-      const ws = new WebSocket(`${cfg.wsBase}/v1/agents/${encodeURIComponent(address)}/ws`, { headers: { authorization: `Bearer ${cmd.key}` } });
-      const fail = (why: string) => {
-        if (failures.length < 20) failures.push(why);
-        resolve();
-      };
-      ws.once('error', (err) => fail(err.message));
-      ws.once('close', (code, reason) => fail(`closed ${code} ${reason.toString()}`));
-      ws.once('message', (data) => {
-        const frame = JSON.parse(data.toString()) as { type: string };
-        if (frame.type !== 'ready') return fail(`first frame ${frame.type}`);
-        ws.removeAllListeners('close');
-        ws.removeAllListeners('error');
-        ws.on('error', () => {});
-        ready++;
-        idleListeners.push(ws);
-        resolve();
-      });
-    });
-  const worker = async () => {
-    while (next < targets.length) await one(targets[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(cmd.inFlight, targets.length) }, worker));
-  emit({ type: 'listeners-open', requested: targets.length, ready, failures, elapsedMs: performance.now() - started });
+  const urls: string[] = [];
+  for (let k = 0; k < cmd.perAddress; k++) for (const address of cmd.addresses) urls.push(`${init!.wsBase}/v1/agents/${encodeURIComponent(address)}/ws`);
+  const opened = await openIdleListeners(urls, { authorization: `Bearer ${cmd.key}` }, cmd.inFlight, idleListeners);
+  emit({ type: 'listeners-open', ...opened });
 }
 
 async function closeListeners(): Promise<void> {
-  const all = idleListeners.splice(0);
-  await Promise.all(
-    all.map(
-      (ws) =>
-        new Promise<void>((resolve) => {
-          if (ws.readyState === WebSocket.CLOSED) return resolve();
-          ws.once('close', () => resolve());
-          ws.close(1000);
-        }),
-    ),
-  );
-  emit({ type: 'listeners-closed', closed: all.length });
+  emit({ type: 'listeners-closed', closed: await closeIdleListeners(idleListeners) });
 }
 
 onParentCommand<LoadCommand>('delivery-load', (cmd) => {
@@ -330,7 +300,10 @@ onParentCommand<LoadCommand>('delivery-load', (cmd) => {
     case 'go':
       return go?.();
     case 'arm-drain':
-      return armDrain(cmd.expected, cmd.timeoutMs);
+      return armDrain(cmd.expected, cmd.timeoutMs, cmd.record ?? false);
+    case 'save-drain':
+      writeFileSync(cmd.file, recorded.map((r) => JSON.stringify(r)).join('\n'));
+      return emit({ type: 'drain-saved', count: recorded.length });
     case 'listeners':
       return openListeners(cmd);
     case 'close-listeners':

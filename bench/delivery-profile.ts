@@ -13,6 +13,7 @@ const OWNERS: Array<[RegExp, string]> = [
   [/node_modules\/(standardwebhooks|@stablelib|fast-sha256)\/|\/sdk-ts\/src\/signing\//, 'webhook signing (HMAC)'],
   [/\/api\/src\/crypto\//, 'secret box / AES-GCM'],
   [/\/api\/src\/net\//, 'webhook HTTP client (net/)'],
+  [/node_modules\/undici\//, 'webhook HTTP client: undici'],
   [/\/api\/src\/(workers|webhooks)\//, 'webhook worker + queue'],
   [/\/api\/src\/(realtime|events)\//, 'realtime hub + event bus'],
   [PACKAGES.mailauth, 'inbound: verify (mailauth)'],

@@ -34,7 +34,10 @@ export type LoadCommand =
   | { type: 'secrets'; secrets: Record<string, string> }
   | LatencyCommand
   | { type: 'go' }
-  | { type: 'arm-drain'; expected: number; timeoutMs: number }
+  /** `record`: keep each drain request (path, webhook-* headers, body) for a later `save-drain`. */
+  | { type: 'arm-drain'; expected: number; timeoutMs: number; record?: boolean }
+  /** Writes the recorded drain requests to `file` as JSON lines (RecordedPost) for the anchor. */
+  | { type: 'save-drain'; file: string }
   | { type: 'listeners'; addresses: string[]; perAddress: number; key: string; inFlight: number }
   | { type: 'close-listeners' }
   | { type: 'exit' };
@@ -96,4 +99,30 @@ export type LoadEvent =
   | { type: 'armed' }
   | DrainReport
   | ListenersReport
-  | { type: 'listeners-closed'; closed: number };
+  | { type: 'listeners-closed'; closed: number }
+  | { type: 'drain-saved'; count: number };
+
+/** One webhook request as the receiver got it, re-posted by the anchor (delivery-anchor.ts). */
+export interface RecordedPost {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The keep-alive anchor (delivery-anchor.ts): re-posts a recorded drain, measuring its own CPU. */
+export type AnchorMode = 'bare' | 'poster';
+
+export type AnchorCommand = { type: 'run'; mode: AnchorMode; origin: string; file: string; concurrency: number; warmup: number } | { type: 'exit' };
+
+export interface AnchorReport {
+  type: 'anchor-done';
+  mode: AnchorMode;
+  posts: number;
+  /** Posts answered other than 2xx, or failed. */
+  failed: number;
+  /** This process's CPU (user + system) over the measured posts, ms. */
+  cpuMs: number;
+  spanMs: number;
+  /** TCP connections the measured posts opened (socket `connect` events; the warm-up's excluded). */
+  connections: number;
+}

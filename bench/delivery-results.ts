@@ -2,7 +2,7 @@
 import type { Engine } from './bench-database.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { CpuSpent } from './cpu-usage.js';
-import type { DrainReport, LatencyReport } from './delivery-protocol.js';
+import type { AnchorReport, DrainReport, LatencyReport } from './delivery-protocol.js';
 import type { LatencySummary } from './percentiles.js';
 import type { StatementStat } from './sql-stats.js';
 
@@ -25,6 +25,8 @@ export interface DeliveryOptions {
   channels: Array<'webhook' | 'ws'>;
   /** Directory + file prefix for per-phase CPU profiles (null: no profiling). */
   profilePrefix: string | null;
+  /** After the drain, re-post its requests with a bare keep-alive client and the gateway's poster alone. */
+  anchor: boolean;
 }
 
 export interface PhaseCpu extends CpuSpent {
@@ -66,11 +68,25 @@ export interface ThroughputResult {
   deliveriesPerSecond: number;
   perSecond: number[];
   timedOut: boolean;
+  /** TCP connections the gateway's process opened during the drain. */
+  connectionsOpened: number;
   signatures: DrainReport['signatures'];
   cpu: CpuSpent & { gatewayMsPerDelivery: number; childCpuMs: number; postgresCpuMs: number | null };
   busyCoresBefore: number;
   sql: StatementStat[];
   profile: ProfileSummary | null;
+}
+
+/** The drain's requests re-posted outside the gateway (delivery-anchor.ts), each mode in a fresh child. */
+export interface AnchorResult {
+  bare: AnchorReport;
+  poster: AnchorReport;
+  concurrency: number;
+  busyCoresBefore: number;
+  /** The drain's gateway CPU per delivery ÷ the bare client's CPU per post. */
+  gatewayRatio: number;
+  /** The gateway's poster alone ÷ the bare client, per post. */
+  posterRatio: number;
 }
 
 export interface ListenersResult {
@@ -96,5 +112,6 @@ export interface DeliveryResult {
   listeners: ListenersResult | null;
   latency: LatencyResult[];
   throughput: ThroughputResult | null;
+  anchor: AnchorResult | null;
   maxRssMiB: number;
 }

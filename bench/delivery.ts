@@ -9,14 +9,18 @@
  * the 250 and the arrival with its own clock.
  */
 import { spawnSync } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { until } from '../api/src/testing/until.js';
 import { startBenchGateway, SENDER_DOMAIN, type BenchGateway } from './bench-gateway.js';
 import { startProfile } from './cpu-profile.js';
 import { cpuSince, machineBusyCores, markCpu } from './cpu-usage.js';
 import { DELIVERY_ATTRIBUTION } from './delivery-profile.js';
-import type { DrainReport, LatencyReport, ListenersReport, LoadCommand, LoadEvent } from './delivery-protocol.js';
-import type { DeliveryOptions, DeliveryResult, LatencyResult, ListenersResult, ThroughputResult } from './delivery-results.js';
+import type { AnchorCommand, AnchorMode, AnchorReport, DrainReport, LatencyReport, ListenersReport, LoadCommand, LoadEvent } from './delivery-protocol.js';
+import type { AnchorResult, DeliveryOptions, DeliveryResult, LatencyResult, ListenersResult, ThroughputResult } from './delivery-results.js';
 import { forceGc } from './gc.js';
 import { forkLoadChild, type LoadChild } from './load-child.js';
 import { summarise } from './percentiles.js';
@@ -32,6 +36,9 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
   const bench = await startBenchGateway(opts.engine, {
     // The receiver is on 127.0.0.1 over http://; production refuses both.
     E2A_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
+    // The open-loop sender opens a connection whenever all of its own are busy; on a loaded machine
+    // that passes the default 20 per client network, and the phase would end in a 421.
+    E2A_SMTP_LIMITS_MAX_CONNECTIONS_PER_CLIENT: '1000',
     ...(opts.webhookConcurrency ? { E2A_WEBHOOKS_CONCURRENCY: String(opts.webhookConcurrency) } : {}),
   });
   const { gateway, api, senderKey: key, postgresDatabase: dbName } = bench;
@@ -123,8 +130,11 @@ export async function runDelivery(opts: DeliveryOptions): Promise<DeliveryResult
     // ---- 3. webhook throughput: drain a backlog -------------------------------------------------
     const throughput = opts.backlog > 0 ? await measureDrain(bench, load, opts, latencyHook.id, drainHooks) : null;
 
+    // ---- 4. the anchor: the same requests from a bare keep-alive client -----------------------
+    const anchor = opts.anchor && throughput ? await measureAnchor(load, receiverUrl, throughput, `${runId}`) : null;
+
     load.tell({ type: 'exit' });
-    return { engine: opts.engine, options: opts, listeners, latency, throughput, maxRssMiB: maxRssBytes() / MiB };
+    return { engine: opts.engine, options: opts, listeners, latency, throughput, anchor, maxRssMiB: maxRssBytes() / MiB };
   } finally {
     load?.kill();
     await bench.close();
@@ -205,19 +215,26 @@ async function measureDrain(
   process.stderr.write(`  ${opts.engine} draining ${expected} webhook deliveries over ${hooks.length} webhooks …\n`);
   const busyCoresBefore = await busyCores();
   forceGc();
-  const armed = await load.ask({ type: 'arm-drain', expected, timeoutMs: 300_000 });
+  const armed = await load.ask({ type: 'arm-drain', expected, timeoutMs: 300_000, record: opts.anchor });
   if (armed.type !== 'armed') throw new Error('load child did not arm the drain');
   const stopProfile = opts.profilePrefix ? await startProfile(DELIVERY_ATTRIBUTION) : null;
   const pgSince = opts.engine === 'postgres' ? markPostgresCpu(dbName) : null;
   const mark = markCpu();
   takeSqlStats();
+  // Every TCP connection this process opens during the drain (node:net publishes each): webhook
+  // POSTs, and any new database connection.
+  let connectionsOpened = 0;
+  const onSocket = () => connectionsOpened++;
+  subscribe('net.client.socket', onSocket);
   const drained = load.wait();
   await sql`UPDATE webhook_deliveries SET next_attempt_at = ${new Date()}::timestamptz WHERE webhook_id = ANY(${ids}::text[]) AND status = 'pending'`.execute(db);
-  // A notice announcing queued deliveries wakes the worker ("<agent> <seq> <type> <deliveries>", as
-  // the events trigger writes it); the poll would within webhooks.poll_interval_ms anyway.
-  await sql`SELECT pg_notify('e2a_events', ' 0 bench.drain 1')`.execute(db);
+  // A notice announcing queued deliveries wakes the worker ("<agent> <seq> <type> <deliveries>" on
+  // the deliveries channel, as the events trigger writes it); the poll would within
+  // webhooks.poll_interval_ms anyway.
+  await sql`SELECT pg_notify('e2a_deliveries', ' 0 bench.drain 1')`.execute(db);
   const report = (await drained) as DrainReport;
   const cpu = cpuSince(mark);
+  unsubscribe('net.client.socket', onSocket);
   const sqlStats = takeSqlStats();
   const pgMs = pgSince ? pgSince() : null;
   const profile = stopProfile ? await stopProfile(`${opts.profilePrefix}-drain.cpuprofile`) : null;
@@ -240,12 +257,49 @@ async function measureDrain(
     deliveriesPerSecond: report.received / (report.spanMs / 1000),
     perSecond: report.perSecond,
     timedOut: report.timedOut,
+    connectionsOpened,
     signatures: report.signatures,
     cpu: { ...cpu, gatewayMsPerDelivery: cpu.processMs / Math.max(1, report.received), childCpuMs: report.childCpuMs, postgresCpuMs: pgMs },
     busyCoresBefore,
     sql: sqlStats,
     profile,
   };
+}
+
+/**
+ * Re-posts the drain's requests (recorded by the receiver) from a child process, once with a bare
+ * undici keep-alive Pool and once with the gateway's poster alone, at the drain's concurrency; each
+ * child's CPU per post against the gateway's CPU per delivery in the drain just measured.
+ */
+async function measureAnchor(load: Load, receiverUrl: string, drain: ThroughputResult, runId: string): Promise<AnchorResult> {
+  const file = join(tmpdir(), `e2a-delivery-anchor-${runId}.jsonl`);
+  const saved = await load.ask({ type: 'save-drain', file });
+  if (saved.type !== 'drain-saved' || saved.count === 0) throw new Error('the receiver recorded no drain requests for the anchor');
+  try {
+    const busyCoresBefore = await busyCores();
+    const runOne = async (mode: AnchorMode): Promise<AnchorReport> => {
+      process.stderr.write(`  anchor: ${saved.count} posts, ${mode} …\n`);
+      const child = forkLoadChild<AnchorCommand, AnchorReport>('delivery-anchor.ts');
+      try {
+        return await child.ask({ type: 'run', mode, origin: receiverUrl, file, concurrency: drain.concurrency, warmup: Math.min(1000, Math.ceil(saved.count / 5)) });
+      } finally {
+        child.kill();
+      }
+    };
+    const bare = await runOne('bare');
+    const poster = await runOne('poster');
+    const perPost = (r: AnchorReport) => r.cpuMs / Math.max(1, r.posts);
+    return {
+      bare,
+      poster,
+      concurrency: drain.concurrency,
+      busyCoresBefore,
+      gatewayRatio: drain.cpu.gatewayMsPerDelivery / perPost(bare),
+      posterRatio: perPost(poster) / perPost(bare),
+    };
+  } finally {
+    rmSync(file, { force: true });
+  }
 }
 
 /** Two forced full GCs: baselines without the previous phase's garbage. */

@@ -7,15 +7,17 @@
  */
 import { sql } from 'kysely';
 import type { Gateway } from '../api/src/gateway.js';
+import { runAnchors, type AnchorResult } from './anchors.js';
 import { NO_SMTP_RATE_LIMITS, startBenchGateway, SENDER_DOMAIN } from './bench-gateway.js';
 import { type Engine } from './bench-database.js';
 import { startProfile, type ProfileSummary } from './cpu-profile.js';
+import { installSqlStats, takeSqlStats, type StatementStat } from './sql-stats.js';
 import { cpuSince, markCpu, type CpuSpent } from './cpu-usage.js';
 import { forceGc } from './gc.js';
 import { measureStages, type StageTimes } from './inbound-stages.js';
 import { forkLoadChild, type LoadChild } from './load-child.js';
 import { summarise, type LatencySummary } from './percentiles.js';
-import { maxRssBytes, MiB, sampleRss } from './rss-sampler.js';
+import { maxRssBytes, MiB, peakRssSinceReset, resetPeakRss, sampleRss } from './rss-sampler.js';
 import type { LoadCommand, LoadEvent, PhaseReport } from './smtp-load.js';
 
 export interface InboundOptions {
@@ -25,6 +27,8 @@ export interface InboundOptions {
   sizeBytes: number;
   /** The single large message; 20 MiB on the wire by default. */
   largeBytes: number;
+  /** After the single large message, this many distinct ones at once, one per connection (≤ 1: not run). */
+  largeConcurrency: number;
   /** Messages per SMTP connection before the generator reconnects. */
   perConnection: number;
   warmup: number;
@@ -36,6 +40,8 @@ export interface InboundOptions {
   smtpRateLimits: 'on' | 'off';
   /** database.embedded_fsync: PGlite commits fsynced (the default) or not. */
   embeddedFsync: 'on' | 'off';
+  /** After the load phase, the same messages to a plain smtp-server and to smtp-server + mailauth. */
+  anchors: boolean;
 }
 
 export interface InboundResult {
@@ -54,25 +60,43 @@ export interface InboundResult {
     rss: { beforeMiB: number; peakSampledMiB: number; maxRssMiB: number; samples: number };
   };
   /** null when run with --large-mib 0. */
-  large: {
-    wireBytes: number;
-    code: string;
-    latencyMs: number;
-    rssBeforeMiB: number;
-    peakSampledMiB: number;
-    growthMiB: number;
-    growthPerWireByte: number;
-    maxRssAfterMiB: number;
-    gcForced: boolean;
-  } | null;
+  large: LargeResult | null;
+  /** `largeConcurrency` large messages at once; null when it is 1 or less. */
+  largeConcurrent: LargeResult | null;
   stages: StageTimes | null;
   profile: ProfileSummary | null;
+  /** null without --anchors. */
+  anchors: AnchorResult[] | null;
+  /** Statements the gateway ran during the load phase, PostgreSQL only (sql-stats.ts). */
+  sql: StatementStat[] | null;
+}
+
+export interface LargeResult {
+  /** Messages sent at once, each on its own connection. */
+  messages: number;
+  /** One message's size on the wire. */
+  wireBytes: number;
+  /** '250' when every message was accepted, else the first failure. */
+  code: string;
+  /** The slowest message's end of DATA → reply. */
+  latencyMs: number;
+  rssBeforeMiB: number;
+  peakSampledMiB: number;
+  /** The kernel's peak (VmHWM, reset just before): synchronous peaks between samples included; null off Linux. */
+  peakKernelMiB: number | null;
+  /** The kernel's peak (the sampled one where there is none) − RSS before. */
+  growthMiB: number;
+  /** growthMiB over the bytes of all the messages sent. */
+  growthPerWireByte: number;
+  maxRssAfterMiB: number;
+  gcForced: boolean;
 }
 
 type Generator = LoadChild<LoadCommand, LoadEvent>;
 
 export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
   const runId = `${opts.engine}${Date.now().toString(36)}`;
+  if (opts.engine === 'postgres') installSqlStats();
   const bench = await startBenchGateway(opts.engine, {
     ...(opts.smtpRateLimits === 'off' ? NO_SMTP_RATE_LIMITS : {}),
     E2A_DATABASE_EMBEDDED_FSYNC: opts.embeddedFsync === 'on' ? 'true' : 'false',
@@ -95,6 +119,7 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
       messages: opts.messages,
       sizeBytes: opts.sizeBytes,
       largeBytes: opts.largeBytes,
+      largeCount: Math.max(1, opts.largeConcurrency),
     });
     if (prepared.type !== 'prepared') throw new Error('load generator did not prepare');
 
@@ -106,15 +131,23 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
     const rssBefore = process.memoryUsage.rss();
     const sampler = sampleRss(50);
     const stopProfile = opts.profileFile ? await startProfile() : null;
+    takeSqlStats();
     const cpuMark = markCpu();
     const load = (await generator.ask({ type: 'run', phase: 'load', concurrency: opts.concurrency, perConnection: opts.perConnection })) as PhaseReport;
     const cpu = cpuSince(cpuMark);
+    const sqlStats = opts.engine === 'postgres' ? takeSqlStats() : null;
     const profile = stopProfile ? await stopProfile(opts.profileFile!) : null;
     const rssLoad = sampler.stop();
     const maxRssAfterLoad = maxRssBytes();
     const stored = (await countStored(gateway.database.db, agent.id)) - storedBefore;
 
-    const large = opts.largeBytes > 0 ? await measureLarge(generator, prepared.largeWireBytes) : null;
+    // Right after the gateway's load phase, so the machine is as busy (or as quiet) for all three.
+    const anchors = opts.anchors
+      ? await runAnchors(generator, { key, senderDomain: SENDER_DOMAIN, warmup: opts.warmup, concurrency: opts.concurrency, perConnection: opts.perConnection })
+      : null;
+
+    const large = opts.largeBytes > 0 ? await measureLarge(generator, prepared.largeWireBytes, 1) : null;
+    const largeConcurrent = opts.largeBytes > 0 && opts.largeConcurrency > 1 ? await measureLarge(generator, prepared.largeWireBytes, opts.largeConcurrency) : null;
 
     const stages =
       opts.stageSamples > 0
@@ -147,8 +180,11 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
         rss: { beforeMiB: rssBefore / MiB, peakSampledMiB: rssLoad.peak / MiB, maxRssMiB: maxRssAfterLoad / MiB, samples: rssLoad.samples },
       },
       large,
+      largeConcurrent,
       stages,
       profile,
+      anchors,
+      sql: sqlStats,
     };
   } finally {
     generator?.kill();
@@ -157,27 +193,34 @@ export async function runInbound(opts: InboundOptions): Promise<InboundResult> {
 }
 
 /**
- * The large message, alone on a fresh connection. Growth = peak RSS while it is received, verified,
- * parsed, encrypted and committed, minus RSS just before, taken after full GCs so garbage from the
- * load phase is not mistaken for a baseline that later shrinks.
+ * `count` large messages at once, each alone on a fresh connection. Growth = peak RSS while they are
+ * received, verified, parsed, encrypted and committed, minus RSS just before, taken after full GCs
+ * so garbage from the load phase is not mistaken for a baseline that later shrinks. The peak is the
+ * kernel's (VmHWM, reset just before), which sees a synchronous step's peak that the 10 ms samples
+ * can miss.
  */
-async function measureLarge(generator: Generator, wireBytes: number): Promise<NonNullable<InboundResult['large']>> {
+async function measureLarge(generator: Generator, wireBytes: number, count: number): Promise<LargeResult> {
   const gcForced = forceGc();
   await new Promise((r) => setTimeout(r, 200));
   forceGc();
   const before = process.memoryUsage.rss();
+  const kernel = resetPeakRss();
   // 10 ms, not 50: one message's peak lasts well under a second.
   const sampler = sampleRss(10);
-  const report = (await generator.ask({ type: 'large' })) as PhaseReport;
-  const peak = sampler.stop().peak;
+  const report = (await generator.ask({ type: 'large', count })) as PhaseReport;
+  const sampled = sampler.stop().peak;
+  const peakKernel = kernel ? peakRssSinceReset() : null;
+  const peak = peakKernel ?? sampled;
   return {
+    messages: count,
     wireBytes,
-    code: report.acked === 1 ? '250' : (report.failures[0] ?? 'no reply'),
-    latencyMs: report.latenciesMs[0] ?? Number.NaN,
+    code: report.acked === count ? '250' : (report.failures[0] ?? `${count - report.acked} without a reply`),
+    latencyMs: report.latenciesMs.length > 0 ? Math.max(...report.latenciesMs) : Number.NaN,
     rssBeforeMiB: before / MiB,
-    peakSampledMiB: peak / MiB,
+    peakSampledMiB: sampled / MiB,
+    peakKernelMiB: peakKernel === null ? null : peakKernel / MiB,
     growthMiB: (peak - before) / MiB,
-    growthPerWireByte: (peak - before) / wireBytes,
+    growthPerWireByte: (peak - before) / (wireBytes * count),
     maxRssAfterMiB: maxRssBytes() / MiB,
     gcForced,
   };

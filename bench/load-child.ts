@@ -3,7 +3,7 @@
  * CPU and memory are not the gateway's, and spoken to one command, one answer at a time over the
  * IPC channel. Both sides are here.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { basename, join } from 'node:path';
 
 export interface LoadChild<C, E> {
@@ -19,7 +19,11 @@ export interface LoadChild<C, E> {
 /** Forks `bench/<script>` under tsx, our workspaces resolved to their sources as in `npm run bench`. */
 export function forkLoadChild<C extends object, E>(script: string): LoadChild<C, E> {
   const child = fork(join(import.meta.dirname, script), [], { execArgv: ['--conditions=e2a-source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const name = basename(script, '.ts');
+  return loadChildOf(child, basename(script, '.ts'));
+}
+
+/** The same conversation with a child started some other way (it must have an IPC channel). */
+export function loadChildOf<C extends object, E>(child: ChildProcess, name: string): LoadChild<C, E> {
   const wait = (): Promise<E> =>
     new Promise((resolve, reject) => {
       if (child.exitCode !== null) return reject(new Error(`${name} exited (code ${child.exitCode})`));

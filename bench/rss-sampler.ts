@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+
 /**
  * Samples this process's resident set on a timer. A timer only fires when the event loop is free,
  * so a long synchronous step (a 20 MiB base64 decode) can hide a short peak between samples;
@@ -37,6 +39,30 @@ export function sampleRss(intervalMs: number): RssSampler {
 /** The kernel's peak RSS for this process, in bytes (resourceUsage reports kilobytes). */
 export function maxRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
+}
+
+/**
+ * Restarts the kernel's peak-RSS count for this process (Linux: writing 5 to clear_refs resets
+ * VmHWM), so that `peakRssSinceReset` sees the peak of one step, a synchronous one included, which a
+ * timer cannot. False where that is not possible (another OS, a restricted /proc).
+ */
+export function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** VmHWM in bytes: the highest RSS since the last resetPeakRss() (or since start); null off Linux. */
+export function peakRssSinceReset(): number | null {
+  try {
+    const kib = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kib === undefined ? null : Number(kib) * 1024;
+  } catch {
+    return null;
+  }
 }
 
 export const MiB = 1024 * 1024;

@@ -19,12 +19,16 @@ export interface PrepareCommand {
   messages: number;
   sizeBytes: number;
   largeBytes: number;
+  /** Distinct large messages to build (the concurrent large phase sends each once). */
+  largeCount: number;
 }
 
 export type LoadCommand =
   | PrepareCommand
-  | { type: 'run'; phase: 'warmup' | 'load'; concurrency: number; perConnection: number }
-  | { type: 'large' }
+  /** `target`: another server than the prepared one (the inbound bench's anchors), same messages. */
+  | { type: 'run'; phase: 'warmup' | 'load'; concurrency: number; perConnection: number; target?: { host: string; port: number } }
+  /** The first `count` large messages, each on a connection of its own, all at once. */
+  | { type: 'large'; count: number }
   | { type: 'exit' };
 
 export interface PhaseReport {
@@ -44,7 +48,7 @@ export type LoadEvent = { type: 'prepared'; prepareMs: number; averageWireBytes:
 let prepared: PrepareCommand | null = null;
 let warmupWire: Buffer[] = [];
 let loadWire: Buffer[] = [];
-let largeWire: Buffer = Buffer.alloc(0);
+let largeWires: Buffer[] = [];
 
 function emit(event: LoadEvent): void {
   process.send!(event);
@@ -59,13 +63,26 @@ async function prepare(cmd: PrepareCommand): Promise<void> {
   for (let i = 0; i < cmd.warmup; i++) warmupWire.push(await build(1_000_000 + i));
   loadWire = [];
   for (let i = 0; i < cmd.messages; i++) loadWire.push(await build(i));
-  largeWire = cmd.largeBytes > 0 ? toWire(await signMessage(buildLargeMessage(cmd.runId, cmd.envelope, cmd.largeBytes), cmd.key)) : Buffer.alloc(0);
+  largeWires = [];
+  // Distinct messages (their own Message-ID and bytes): a copy of one would be stored as a duplicate.
+  for (let i = 0; cmd.largeBytes > 0 && i < cmd.largeCount; i++) largeWires.push(toWire(await signLarge(`${cmd.runId}-${i}`, cmd)));
   const averageWireBytes = loadWire.reduce((a, b) => a + b.length, 0) / Math.max(1, loadWire.length);
-  emit({ type: 'prepared', prepareMs: performance.now() - started, averageWireBytes, largeWireBytes: largeWire.length });
+  emit({ type: 'prepared', prepareMs: performance.now() - started, averageWireBytes, largeWireBytes: largeWires[0]?.length ?? 0 });
 }
 
-async function runPhase(phase: 'warmup' | 'load' | 'large', wires: Buffer[], concurrency: number, perConnection: number): Promise<void> {
-  const cmd = prepared!;
+/**
+ * A large message of at most `largeBytes` once signed, as the server counts it (before
+ * dot-stuffing): `--large-mib 25` is then a message at the default smtp.max_message_bytes, not 1 KiB
+ * over it.
+ */
+async function signLarge(id: string, cmd: PrepareCommand): Promise<Buffer> {
+  let signed = await signMessage(buildLargeMessage(id, cmd.envelope, cmd.largeBytes), cmd.key);
+  if (signed.length > cmd.largeBytes) signed = await signMessage(buildLargeMessage(id, cmd.envelope, 2 * cmd.largeBytes - signed.length - 80), cmd.key);
+  return signed;
+}
+
+async function runPhase(phase: 'warmup' | 'load' | 'large', wires: Buffer[], concurrency: number, perConnection: number, target?: { host: string; port: number }): Promise<void> {
+  const cmd = { ...prepared!, ...target };
   const latenciesMs: number[] = [];
   const failures: string[] = [];
   let acked = 0;
@@ -115,9 +132,9 @@ onParentCommand<LoadCommand>('smtp-load', (cmd) => {
     case 'prepare':
       return prepare(cmd);
     case 'run':
-      return runPhase(cmd.phase, cmd.phase === 'warmup' ? warmupWire : loadWire, cmd.concurrency, cmd.perConnection);
+      return runPhase(cmd.phase, cmd.phase === 'warmup' ? warmupWire : loadWire, cmd.concurrency, cmd.perConnection, cmd.target);
     case 'large':
-      return runPhase('large', [largeWire], 1, 1);
+      return runPhase('large', largeWires.slice(0, cmd.count), cmd.count, 1);
     case 'exit':
       process.exit(0);
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -144,6 +144,15 @@ describe('config', () => {
     expect(loadConfig({ env: { E2A_ADMIN_EMAIL: 'env@example.com' }, flags: { E2A_ADMIN_EMAIL: undefined } }).admin_email).toBe('env@example.com');
     expect(() => loadConfig({ env: { E2A_ADMIN_EMAIL: 'not an address' } })).toThrow(/^config: admin_email \(env E2A_ADMIN_EMAIL\): expected an email address/);
     expect(() => loadConfig({ env: { E2A_SHARED_DOMAIN_RESERVED: 'ok,not ok' } })).toThrow(/^config: shared_domain_reserved \(env E2A_SHARED_DOMAIN_RESERVED\)/);
+  });
+
+  it('processes: 0 is one per core; more than one needs PostgreSQL', () => {
+    const postgres = { E2A_DATABASE_URL: 'postgres://u@db:5432/e2a' };
+    expect(loadConfig({ env: {} }).processes).toBe(1);
+    expect(loadConfig({ env: { ...postgres, E2A_PROCESSES: '0' } }).processes).toBe(availableParallelism());
+    expect(loadConfig({ env: postgres, flags: { E2A_PROCESSES: '4' } }).processes).toBe(4);
+    expect(() => loadConfig({ env: { E2A_PROCESSES: '2' } })).toThrow(/^config: processes \(env E2A_PROCESSES\): 2 processes need PostgreSQL/);
+    expect(() => loadConfig({ env: { ...postgres, E2A_PROCESSES: '-1' } })).toThrow(/^config: processes \(env E2A_PROCESSES\)/);
   });
 
   it('reports an unreadable or invalid file', () => {

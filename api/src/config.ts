@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { secretsRelated } from './crypto/related-secrets.js';
@@ -46,6 +47,12 @@ const schema = z.object({
   shared_domain_reserved: csv
     .default([])
     .refine((list) => list.every((l) => /^[A-Za-z0-9._+-]{1,64}$/.test(l)), 'expected comma-separated local parts (letters, digits, . _ + -), e.g. billing,support'),
+  /**
+   * Gateway processes on this machine, all serving the same ports (docs/OPERATIONS.md "Several
+   * processes on one machine"): 1 runs the gateway in this process; N > 1 runs N children supervised
+   * by this one; 0 is one per core. More than one needs PostgreSQL and SO_REUSEPORT.
+   */
+  processes: z.coerce.number().int().min(0).max(256).default(1),
   http: z
     .object({
       listen_addr: hostPort.default('127.0.0.1:8080'),
@@ -181,6 +188,45 @@ const schema = z.object({
       approvals_per_client_per_hour: z.coerce.number().int().min(0).default(30),
     })
     .prefault({}),
+  /** Labels on messages and conversations (docs/LABELS.md). */
+  labels: z
+    .object({
+      /** User labels one agent may have; a change that would create more is refused with 402. */
+      max_per_agent: z.coerce.number().int().min(1).max(10_000).default(200),
+    })
+    .prefault({}),
+  /** Account exports (docs/DATA.md "Export"). */
+  exports: z
+    .object({
+      /** A finished archive can be downloaded for this long, then it is deleted. */
+      retention_hours: z.coerce.number().min(1).max(24 * 30).default(72),
+      /** How often each process looks for export jobs to run (a job started here begins at once). */
+      poll_interval_ms: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+    })
+    .prefault({}),
+  /** Account and agent erasure (docs/DATA.md "Erasure"). */
+  erasure: z
+    .object({
+      /**
+       * From DELETE /v1/account or DELETE /v1/agents/{address} to the start of erasure: the scope is
+       * disabled at once and can be restored (cancelled) until then. 0 erases at the next sweep.
+       */
+      grace_period_hours: z.coerce.number().min(0).max(24 * 90).default(72),
+      /** How often each process looks for erasures that are due. */
+      poll_interval_ms: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+    })
+    .prefault({}),
+  /** Retention and trash (docs/RETENTION.md). */
+  retention: z
+    .object({
+      /** How long a trashed message can be restored; then the retention worker purges it. */
+      trash_days: z.coerce.number().int().min(0).max(3650).default(30),
+      /** How often each process looks for messages past their retention and trash past trash_days. */
+      poll_interval_ms: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+      /** Messages trashed or purged per transaction. */
+      batch_size: z.coerce.number().int().min(1).max(10_000).default(500),
+    })
+    .prefault({}),
   database: z
     .object({
       url: z.string().default('').refine((v) => v === '' || /^postgres(ql)?:\/\//.test(v), 'expected postgres://… or empty for the embedded database'),
@@ -228,6 +274,10 @@ const schema = z.object({
       poll_interval_ms: z.coerce.number().int().min(10).max(60_000).default(1000),
       /** DKIM selector for keys the gateway generates. */
       dkim_selector: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a DNS label').default('e2a'),
+      /** How far ahead a send's `send_at` may be (outbound/schedule.ts). */
+      max_schedule_days: z.coerce.number().int().min(1).max(3660).default(365),
+      /** Saved drafts one agent may hold (saved-drafts/); more is refused with 409. */
+      max_drafts_per_agent: z.coerce.number().int().min(1).max(100_000).default(1000),
     })
     .prefault({}),
   outbound_smtp: z
@@ -313,6 +363,12 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * Where listen({ reusePort }) load-balances connections over the processes bound to a port (Node's
+ * net docs: Linux 3.9+, FreeBSD 12+, Solaris 11.4, AIX 7.2.5+). macOS and Windows have no such mode.
+ */
+const REUSE_PORT_PLATFORMS = new Set<string>(['linux', 'freebsd', 'sunos', 'aix']);
+
 /** Placeholder values the example config ships with; production refuses them. */
 const PLACEHOLDERS = ['', 'change-me', 'changeme', 'secret', 'dev-secret'];
 
@@ -388,6 +444,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       'config: smtp.tls_cert_file and smtp.tls_key_file (env E2A_SMTP_TLS_CERT_FILE, E2A_SMTP_TLS_KEY_FILE): STARTTLS needs both the certificate and its key; set both, or neither to turn it off',
     );
   }
+  if (config.processes === 0) config.processes = availableParallelism();
+  if (config.processes > 1 && config.database.url === '') {
+    throw new ConfigError(
+      `config: processes (env E2A_PROCESSES): ${config.processes} processes need PostgreSQL (database.url, env E2A_DATABASE_URL): the embedded database in data_dir belongs to one process; set a database URL, or processes 1`,
+    );
+  }
+  if (config.processes > 1 && !REUSE_PORT_PLATFORMS.has(process.platform)) {
+    throw new ConfigError(
+      `config: processes (env E2A_PROCESSES): ${config.processes} processes share their ports with SO_REUSEPORT, which Node offers on Linux, FreeBSD, Solaris and AIX, not on ${process.platform}; use processes 1 and run one replica per port behind a load balancer`,
+    );
+  }
   if (config.storage.encryption_key !== '' && decodeKey(config.storage.encryption_key) === null) {
     throw new ConfigError('config: storage.encryption_key (env E2A_STORAGE_ENCRYPTION_KEY): expected 32 bytes as base64 or hex (openssl rand -base64 32)');
   }
@@ -444,6 +511,14 @@ function unwrapObject(field: z.ZodType): z.ZodObject | null {
     current = def.innerType;
   }
   return null;
+}
+
+/**
+ * The environment for a gateway process this one starts (`processes` > 1): this process's own, with
+ * `overrides` (E2A_* names) on top, e.g. the ports the first process was given for `:0`.
+ */
+export function childEnvironment(overrides: Record<string, string>): Record<string, string | undefined> {
+  return { ...process.env, ...overrides };
 }
 
 /** The one-line error naming a key, for checks made after loading (files the config points at). */

@@ -48,8 +48,10 @@ import { createClaimsSigner } from './messages/claims.js';
 import { messageRoutes } from './messages/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { ConversationsService } from './conversations/service.js';
+import { labelRoutes } from './labels/routes.js';
+import { LabelsService } from './labels/service.js';
 import { MessagesService } from './messages/service.js';
-import { createRealtime, type Realtime } from './realtime/realtime.js';
+import { createRealtime, createRealtimeHub, type Realtime } from './realtime/realtime.js';
 import { eventRoutes } from './events/routes.js';
 import { EventsService } from './events/service.js';
 import { targetPolicy } from './net/address-policy.js';
@@ -75,11 +77,12 @@ import { Idempotency } from './outbound/idempotency.js';
 import { LocalDelivery } from './outbound/local-delivery.js';
 import { PRODUCTION_RETRY, type OutboundRetryPolicy } from './outbound/retry.js';
 import { outboundRoutes } from './outbound/routes.js';
-import { OutboundService, type OutboundDispatch } from './outbound/service.js';
+import { savedDraftRoutes } from './saved-drafts/routes.js';
+import { SavedDraftsService } from './saved-drafts/service.js';
+import { OutboundService } from './outbound/service.js';
 import { OutboundSendWorker } from './workers/outbound-send.js';
 import { SystemMailWorker } from './workers/system-mail.js';
 import { SystemMailRecipients } from './system/system-mail-recipients.js';
-import type { EventBus } from './events/bus.js';
 import { createContentScanner } from './protection/content-scanner.js';
 import { createProtectionGates } from './protection/gate.js';
 import { protectionRoutes } from './protection/routes.js';
@@ -92,6 +95,17 @@ import { Outbox } from './outbox/outbox.js';
 import { outboxRoutes } from './outbox/routes.js';
 import { ReviewsService } from './reviews/service.js';
 import { AgentExpiryWorker } from './workers/agent-expiry.js';
+import { AccountExportWorker } from './workers/account-export.js';
+import { ErasureWorker } from './workers/erasure.js';
+import { ExportContents } from './exports/contents.js';
+import { exportRoutes } from './exports/routes.js';
+import { ExportsService } from './exports/service.js';
+import { erasureRoutes } from './erasure/routes.js';
+import { ErasureService } from './erasure/service.js';
+import { RetentionWorker } from './workers/retention.js';
+import { retentionRoutes } from './retention/routes.js';
+import { RetentionSettings } from './retention/settings.js';
+import { TrashService } from './retention/trash.js';
 import { HoldExpiryWorker } from './workers/hold-expiry.js';
 import { withLogContext, runWithLogContext } from './observability/log-context.js';
 import { Metrics } from './observability/metrics.js';
@@ -131,6 +145,11 @@ export interface Gateway {
   readonly realtime: Realtime;
   /** The ephemeral-agent sweeper (workers/agent-expiry.ts); tests run a sweep on demand. */
   readonly agentExpiry: Pick<AgentExpiryWorker, 'sweepOnce'>;
+  /** The export and erasure workers (docs/DATA.md); tests run a sweep on demand. */
+  readonly accountExports: Pick<AccountExportWorker, 'sweepOnce'>;
+  readonly erasure: Pick<ErasureWorker, 'sweepOnce'>;
+  /** The retention and trash sweeper (workers/retention.ts); tests run a sweep on demand. */
+  readonly retention: Pick<RetentionWorker, 'sweepOnce'>;
   readonly httpUrl: string;
   /** http://host:port of the metrics.listen_addr listener; null when /metrics is on httpUrl or off. */
   readonly metricsUrl: string | null;
@@ -178,13 +197,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const migrated = await migrate(database);
     logger.info({ engine: database.engine, applied: migrated.applied.length }, 'database ready');
 
+    // ---- event bus + realtime hub: begin ----
+    // The bus wakes workers and WebSocket listeners in this process when any replica commits an
+    // event, so it exists before anything that subscribes to it or is handed work through it.
+    const eventBus = await createEventBus(database, logger.child({ part: 'events' }));
+    undo.push(() => eventBus.close());
+    const realtimeLogger = logger.child({ part: 'realtime' });
+    const realtimeHub = createRealtimeHub({ db: database.db, bus: eventBus, clock, logger: realtimeLogger, config: config.realtime });
+    undo.push(() => realtimeHub.stop());
+    // ---- event bus + realtime hub: end ----
+
     // ---- metrics: begin ----
-    // One registry per gateway; sources read at scrape time. The hub exists only later.
-    let websocketListeners = (): number => 0;
+    // One registry per gateway; sources read at scrape time.
     const metricsDb = database.db;
     const metrics = new Metrics({
       webhookQueue: () => queueStats(metricsDb, clock.now()),
-      websocketListeners: () => websocketListeners(),
+      websocketListeners: () => realtimeHub.listenerCount,
       pool: database.pool ?? null,
     });
     undo.push(async () => metrics.stop());
@@ -218,7 +246,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const apiKeys = new ApiKeysService({ db, accounts, agents, caps });
     const claims = createClaimsSigner({ keys: claimsKeys, clock });
     const messages = new MessagesService({ db, box, claims, clock });
-    const conversations = new ConversationsService({ db, messages });
+    const conversations = new ConversationsService({ db, messages, clock });
     // ---- protection gates + review holds: begin ----
     // Shared by the inbound path (here) and the outbound path: `gates` decide, `holds.hold` opens a
     // review inside the caller's transaction, and one ReviewDecider applies every decision (API,
@@ -285,7 +313,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     // ---- limits: end ----
     const smtp = createInboundServer({
-      directory: new AgentDirectory({ db, sharedDomain: config.shared_domain, postmaster, clock, lists: listFanOut }),
+      directory: new AgentDirectory({ db, sharedDomain: config.shared_domain, postmaster, clock, lists: listFanOut, changes: eventBus }),
       sink: inbound,
       verifier: createSenderVerifier({ resolver, authservId: config.smtp.hostname, logger: logger.child({ part: 'auth' }) }),
       maxMessageBytes: config.smtp.max_message_bytes,
@@ -327,59 +355,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         },
       }),
     });
-    const smtpListening = await smtp.listen(smtpAddr.host, smtpAddr.port);
+    // With `processes` > 1 every gateway process binds the same ports (SO_REUSEPORT) and the
+    // kernel spreads connections over them (processes/supervisor.ts).
+    const reusePort = config.processes > 1;
+    const smtpListening = await smtp.listen(smtpAddr.host, smtpAddr.port, { reusePort });
     undo.push(() => smtp.close());
     certificates?.serve((credentials) => smtp.updateTls(credentials));
     undo.push(async () => certificates?.stop());
     let smtpOpen = true;
 
-    const routes = new RouteTable();
-    const httpAddr = parseHostPort(config.http.listen_addr)!;
-    let httpPort = httpAddr.port;
-    systemRoutes(routes, {
-      info: () => ({
-        version: VERSION,
-        publicUrl: config.public_url,
-        sharedDomain: config.shared_domain,
-        smtp: { host: smtpAddr.host, port: smtpListening.port, maxMessageBytes: config.smtp.max_message_bytes },
-      }),
-      ready: async () => {
-        if (!smtpOpen) return 'SMTP is not listening';
-        try {
-          await sql`select 1`.execute(db);
-          return null;
-        } catch (err) {
-          return `database: ${(err as Error).message}`;
-        }
-      },
-    });
-    accountRoutes(routes, apiKeys, claimsKeys);
-    // ---- dashboard sign-in: begin ----
-    // Sign-in mail is system mail; the worker exists only later.
-    let wakeSystemMail = (): void => {};
-    const dashboardSessions = new DashboardSessions({
-      db,
-      box,
-      clock,
-      publicUrl: config.public_url,
-      sessionTtlMs: config.dashboard.session_ttl_hours * 3600_000,
-      linkTtlMs: config.dashboard.sign_in_link_ttl_minutes * 60_000,
-      mailFrom: notifyFrom,
-      wakeMail: () => wakeSystemMail(),
-    });
-    dashboardRoutes(routes, dashboardSessions);
-    const sessionPurge = setInterval(() => void dashboardSessions.purge().catch((err: unknown) => logger.warn({ err }, 'dashboard session purge failed')), 3600_000);
-    sessionPurge.unref();
-    undo.push(async () => clearInterval(sessionPurge));
-    // ---- dashboard sign-in: end ----
-    agentRoutes(routes, agents);
-    cardRoutes(routes, new CardsService({ db, agents, clock }));
-    listRoutes(routes, new ListsService({ db, agents, reserved, sharedDomain: config.shared_domain, clock }));
-    contactRoutes(routes, contacts);
-    messageRoutes(routes, agents, messages);
-    conversationRoutes(routes, agents, conversations);
-
-    // ---- webhooks + events API: begin ----
+    // Workers are built before the services that hand them work (dashboard sign-in, webhooks,
+    // outbound), which are given the workers themselves; they start once both listeners are up.
+    // ---- webhook delivery worker: begin ----
     // One SSRF-guarded transport for real deliveries and POST /v1/webhooks/{id}/test alike.
     const webhookPolicy = targetPolicy(config.webhooks.allow_private_targets);
     const webhookTransport = createHttpPoster({
@@ -387,95 +374,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       timeoutMs: config.webhooks.timeout_ms,
       ...(options.webhookHostResolver ? { resolve: options.webhookHostResolver } : {}),
     });
-    let wakeWebhookWorker = () => {};
-    const webhooks = new WebhooksService({ db, box, clock, transport: webhookTransport, policy: webhookPolicy, caps, onRequeued: () => wakeWebhookWorker() });
-    const events = new EventsService({ db, clock, onRequeued: () => wakeWebhookWorker() });
-    webhookRoutes(routes, webhooks);
-    eventRoutes(routes, events);
-    // ---- webhooks + events API: end ----
-
-    // ---- protection + reviews API (and the /review/{token} magic-link pages): begin ----
-    protectionRoutes(routes, new ProtectionService({ db, agents, systemMail: systemMailRecipients }));
-    reviewRoutes(routes, new ReviewsService({ db, box, clock, decider: reviewDecider }), new MagicLinks({ db, box, clock, decider: reviewDecider }));
-    // ---- protection + reviews API: end ----
-
-    // The local outbox: listed in every mode (it keeps what was captured before a switch to a relay).
-    const outbox = new Outbox({ db, box, clock });
-    outboxRoutes(routes, outbox);
-
-    // ---- outbound sending + domains API: begin ----
-    // The worker and the event bus exist only later; the service reaches them through these.
-    let dispatch: OutboundDispatch = { reserve: () => null, wake: () => {} };
-    let outboundBus: Pick<EventBus, 'subscribe'> = { subscribe: () => () => {} };
-    const dkim = new DkimKeys({ db, box, clock, selector: config.outbound.dkim_selector, bits: options.dkimKeyBits ?? 2048 });
-    const idempotency = new Idempotency({ db, clock });
-    const outbound = new OutboundService({
-      db,
-      box,
-      clock,
-      gates,
-      holds,
-      limits: {
-        maxRecipients: config.outbound.max_recipients,
-        maxAttachments: config.outbound.max_attachments,
-        maxAttachmentBytes: config.outbound.max_attachment_bytes,
-        maxMessageBytes: config.smtp.max_message_bytes,
-      },
-      bus: { subscribe: (listener) => outboundBus.subscribe(listener) },
-      dispatch: { reserve: (now) => dispatch.reserve(now), wake: () => dispatch.wake() },
-      metrics,
-    });
-    outboundRoutes(routes, { agents, outbound, idempotency });
-    domainRoutes(routes, new DomainsService({ db, clock, resolver, dkim, sharedDomain: config.shared_domain, mxHost: config.smtp.hostname }));
-    // ---- outbound sending + domains API: end ----
-
-    // ---- MCP endpoint (/mcp): begin ----
-    // The tools call this gateway's own API on loopback with the caller's key (see mcp/endpoint.ts),
-    // so the endpoint needs the HTTP port, known only after listen: httpPort is read per request.
-    const mountBesideApi = (app: Parameters<typeof mountDashboard>[0]) => {
-      mountMcpEndpoint(app, { apiUrl: () => loopbackUrl(httpAddr.host, httpPort) });
-      mountDashboard(app, { distDir: config.dashboard.dist_dir });
-    };
-    // ---- MCP endpoint: end ----
-
-    const app = createHttpApp({
-      routes,
-      accounts,
-      limits: httpLimits,
-      logger: logger.child({ part: 'http' }),
-      maxBodyBytes: config.http.max_body_bytes,
-      trustProxy: config.http.trust_proxy,
-      publicUrl: config.public_url,
-      mount: mountBesideApi,
-      ...(config.metrics.enabled && config.metrics.listen_addr === '' ? { metrics: metricsHandler(metrics, config.metrics.bearer_token) } : {}),
-    });
-    const http: Server = createServer(app);
-    answerParserErrors(http);
-
-    // ---- realtime (WebSocket delivery): begin ----
-    // The event bus wakes listeners in this process when any replica commits an event.
-    const eventBus = await createEventBus(database, logger.child({ part: 'events' }));
-    undo.push(() => eventBus.close());
-    const trustProxy = app.get('trust proxy fn') as TrustFn;
-    const realtime = createRealtime({
-      db,
-      bus: eventBus,
-      accounts,
-      agents,
-      clock,
-      logger: logger.child({ part: 'realtime' }),
-      config: config.realtime,
-      limits: httpLimits,
-      maxListenersPerAgent: apiLimits.max_listeners_per_agent,
-      clientIp: (req) => clientIp(req, trustProxy),
-      publicUrl: config.public_url,
-    });
-    realtime.attach(http);
-    websocketListeners = () => realtime.hub.listenerCount;
-    undo.push(() => realtime.stop());
-    // ---- realtime: end ----
-
-    // ---- webhook delivery worker: begin ----
     const webhookWorker = new WebhookDeliveryWorker({
       db,
       box,
@@ -490,7 +388,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       disableAfterMs: config.webhooks.disable_after_hours * 3600 * 1000,
       metrics,
     });
-    wakeWebhookWorker = () => webhookWorker.wake();
     // ---- webhook delivery worker: end ----
 
     // ---- hold expiry sweeper: begin ----
@@ -507,7 +404,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
     // ---- agent expiry sweeper: end ----
 
+    // ---- retention sweeper (retention and trash): begin ----
+    const retention = new RetentionWorker({
+      db,
+      clock,
+      logger: logger.child({ part: 'retention' }),
+      pollIntervalMs: config.retention.poll_interval_ms,
+      trashDays: config.retention.trash_days,
+      batchSize: config.retention.batch_size,
+    });
+    // ---- retention sweeper: end ----
+
     // ---- outbound + system mail workers: begin ----
+    const dkim = new DkimKeys({ db, box, clock, selector: config.outbound.dkim_selector, bits: options.dkimKeyBits ?? 2048 });
+    // Mail captured when outbound_smtp.mode is outbox.
+    const outbox = new Outbox({ db, box, clock });
     const smtpOut = config.outbound_smtp;
     const outboundTransport: OutboundTransport | null =
       smtpOut.mode === 'upstream'
@@ -576,17 +487,179 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       leaseMs,
       recipients: systemMailRecipients,
     });
-    wakeSystemMail = () => systemMailWorker.wake();
-    dispatch = { reserve: (now) => outboundWorker.reserveAt(now), wake: () => outboundWorker.wake() };
-    outboundBus = eventBus;
+    // ---- outbound + system mail workers: end ----
+
+    // ---- export + erasure workers (docs/DATA.md): begin ----
+    // Both safe across replicas (leases and SKIP LOCKED); erasure mail goes out as system mail.
+    const exportContents = new ExportContents({ db, box });
+    const accountExports = new AccountExportWorker({
+      db,
+      box,
+      clock,
+      contents: exportContents,
+      logger: logger.child({ part: 'exports' }),
+      pollIntervalMs: config.exports.poll_interval_ms,
+      retentionMs: config.exports.retention_hours * 3600_000,
+    });
+    const erasure = new ErasureWorker({
+      db,
+      box,
+      clock,
+      logger: logger.child({ part: 'erasure' }),
+      pollIntervalMs: config.erasure.poll_interval_ms,
+      mailFrom: notifyFrom,
+      wakeMail: () => systemMailWorker.wake(),
+    });
+    // ---- export + erasure workers: end ----
+
+    const routes = new RouteTable();
+    const httpAddr = parseHostPort(config.http.listen_addr)!;
+    let httpPort = httpAddr.port;
+    systemRoutes(routes, {
+      info: () => ({
+        version: VERSION,
+        publicUrl: config.public_url,
+        sharedDomain: config.shared_domain,
+        smtp: { host: smtpAddr.host, port: smtpListening.port, maxMessageBytes: config.smtp.max_message_bytes },
+      }),
+      ready: async () => {
+        if (!smtpOpen) return 'SMTP is not listening';
+        try {
+          await sql`select 1`.execute(db);
+          return null;
+        } catch (err) {
+          return `database: ${(err as Error).message}`;
+        }
+      },
+    });
+    accountRoutes(routes, apiKeys, claimsKeys);
+    exportRoutes(routes, new ExportsService({ db, box, clock, contents: exportContents, wake: () => accountExports.wake() }));
+    // ---- dashboard sign-in: begin ----
+    // Sign-in mail is system mail, sent by its worker.
+    const dashboardSessions = new DashboardSessions({
+      db,
+      box,
+      clock,
+      publicUrl: config.public_url,
+      sessionTtlMs: config.dashboard.session_ttl_hours * 3600_000,
+      linkTtlMs: config.dashboard.sign_in_link_ttl_minutes * 60_000,
+      mailFrom: notifyFrom,
+      wakeMail: () => systemMailWorker.wake(),
+    });
+    dashboardRoutes(routes, dashboardSessions);
+    const sessionPurge = setInterval(() => void dashboardSessions.purge().catch((err: unknown) => logger.warn({ err }, 'dashboard session purge failed')), 3600_000);
+    sessionPurge.unref();
+    undo.push(async () => clearInterval(sessionPurge));
+    // ---- dashboard sign-in: end ----
+    agentRoutes(routes, agents);
+    erasureRoutes(
+      routes,
+      new ErasureService({ db, box, clock, agents, graceMs: config.erasure.grace_period_hours * 3600_000, mailFrom: notifyFrom, wakeMail: () => systemMailWorker.wake() }),
+    );
+    cardRoutes(routes, new CardsService({ db, agents, clock }));
+    listRoutes(routes, new ListsService({ db, agents, reserved, sharedDomain: config.shared_domain, clock }));
+    contactRoutes(routes, contacts);
+    messageRoutes(routes, agents, messages);
+    retentionRoutes(routes, {
+      agents,
+      trash: new TrashService({ db, clock, messages, trashDays: config.retention.trash_days }),
+      settings: new RetentionSettings({ db, trashDays: config.retention.trash_days }),
+    });
+    conversationRoutes(routes, agents, conversations);
+    labelRoutes(routes, agents, new LabelsService({ db, clock, maxPerAgent: config.labels.max_per_agent }));
+
+    // ---- webhooks + events API: begin ----
+    const webhooks = new WebhooksService({ db, box, clock, transport: webhookTransport, policy: webhookPolicy, caps, onRequeued: () => webhookWorker.wake() });
+    const events = new EventsService({ db, clock, onRequeued: () => webhookWorker.wake() });
+    webhookRoutes(routes, webhooks);
+    eventRoutes(routes, events);
+    // ---- webhooks + events API: end ----
+
+    // ---- protection + reviews API (and the /review/{token} magic-link pages): begin ----
+    protectionRoutes(routes, new ProtectionService({ db, agents, systemMail: systemMailRecipients }));
+    reviewRoutes(routes, new ReviewsService({ db, box, clock, decider: reviewDecider }), new MagicLinks({ db, box, clock, decider: reviewDecider }));
+    // ---- protection + reviews API: end ----
+
+    // The local outbox: listed in every mode (it keeps what was captured before a switch to a relay).
+    outboxRoutes(routes, outbox);
+
+    // ---- outbound sending + domains API: begin ----
+    const idempotency = new Idempotency({ db, clock });
     // Expired Idempotency-Keys (24 h) are dropped hourly; a lapsed key is also taken over on use.
     const idempotencyPurge = setInterval(() => void idempotency.purge().catch((err: unknown) => logger.warn({ err }, 'idempotency purge failed')), 3600_000);
     idempotencyPurge.unref();
-    // ---- outbound + system mail workers: end ----
+    const outbound = new OutboundService({
+      db,
+      box,
+      clock,
+      gates,
+      holds,
+      limits: {
+        maxRecipients: config.outbound.max_recipients,
+        maxAttachments: config.outbound.max_attachments,
+        maxAttachmentBytes: config.outbound.max_attachment_bytes,
+        maxMessageBytes: config.smtp.max_message_bytes,
+        maxScheduleDays: config.outbound.max_schedule_days,
+      },
+      bus: eventBus,
+      // Mail accepted here starts at once on a free slot of this replica's worker (docs/OUTBOUND.md).
+      dispatch: { reserve: (now) => outboundWorker.reserveAt(now), wake: () => outboundWorker.wake() },
+      metrics,
+    });
+    outboundRoutes(routes, { agents, outbound, idempotency });
+    // Saved drafts are sent through the same service, checks and gate as any send.
+    const savedDrafts = new SavedDraftsService({ db, box, clock, outbound, maxPerAgent: config.outbound.max_drafts_per_agent });
+    savedDraftRoutes(routes, { agents, drafts: savedDrafts, outbound, idempotency });
+    domainRoutes(routes, new DomainsService({ db, clock, resolver, dkim, sharedDomain: config.shared_domain, mxHost: config.smtp.hostname }));
+    // ---- outbound sending + domains API: end ----
+
+    // ---- MCP endpoint (/mcp): begin ----
+    // The tools call this gateway's own API on loopback with the caller's key (see mcp/endpoint.ts),
+    // so the endpoint needs the HTTP port, known only after listen: httpPort is read per request.
+    const mountBesideApi = (app: Parameters<typeof mountDashboard>[0]) => {
+      mountMcpEndpoint(app, { apiUrl: () => loopbackUrl(httpAddr.host, httpPort) });
+      mountDashboard(app, { distDir: config.dashboard.dist_dir });
+    };
+    // ---- MCP endpoint: end ----
+
+    const app = createHttpApp({
+      routes,
+      accounts,
+      limits: httpLimits,
+      logger: logger.child({ part: 'http' }),
+      maxBodyBytes: config.http.max_body_bytes,
+      trustProxy: config.http.trust_proxy,
+      publicUrl: config.public_url,
+      mount: mountBesideApi,
+      ...(config.metrics.enabled && config.metrics.listen_addr === '' ? { metrics: metricsHandler(metrics, config.metrics.bearer_token) } : {}),
+    });
+    const http: Server = createServer(app);
+    answerParserErrors(http);
+
+    // ---- realtime (WebSocket delivery): begin ----
+    // The hub, built first, is handed to the WebSocket server, which stops it with itself.
+    const trustProxy = app.get('trust proxy fn') as TrustFn;
+    const realtime = createRealtime({
+      hub: realtimeHub,
+      db,
+      bus: eventBus,
+      accounts,
+      agents,
+      clock,
+      logger: realtimeLogger,
+      config: config.realtime,
+      limits: httpLimits,
+      maxListenersPerAgent: apiLimits.max_listeners_per_agent,
+      clientIp: (req) => clientIp(req, trustProxy),
+      publicUrl: config.public_url,
+    });
+    realtime.attach(http);
+    undo.push(() => realtime.stop());
+    // ---- realtime: end ----
 
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(httpAddr.port, httpAddr.host, () => resolve());
+      http.listen({ port: httpAddr.port, host: httpAddr.host, reusePort }, () => resolve());
     });
     // ---- metrics listener (metrics.listen_addr): begin ----
     const metricsAddr = config.metrics.enabled && config.metrics.listen_addr !== '' ? parseHostPort(config.metrics.listen_addr)! : null;
@@ -595,7 +668,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       undo.push(() => new Promise<void>((resolve) => http.close(() => resolve())));
       await new Promise<void>((resolve, reject) => {
         metricsServer.once('error', reject);
-        metricsServer.listen(metricsAddr.port, metricsAddr.host, () => resolve());
+        metricsServer.listen({ port: metricsAddr.port, host: metricsAddr.host, reusePort }, () => resolve());
       });
       logger.info({ addr: metricsServer.address() }, 'metrics listening');
     }
@@ -604,6 +677,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     webhookWorker.start();
     holdExpiry.start();
     agentExpiry.start();
+    accountExports.start();
+    erasure.start();
+    retention.start();
     outboundWorker.start();
     systemMailWorker.start();
     httpPort = (http.address() as AddressInfo).port;
@@ -618,6 +694,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       dashboardSessions,
       realtime,
       agentExpiry,
+      accountExports,
+      erasure,
+      retention,
       httpUrl: `http://${httpHost}:${httpPort}`,
       metricsUrl: metricsServer && metricsAddr ? `http://${metricsAddr.host.includes(':') ? `[${metricsAddr.host}]` : metricsAddr.host}:${(metricsServer.address() as AddressInfo).port}` : null,
       smtpPort: smtpListening.port,
@@ -638,6 +717,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           await realtime.stop();
           // In-flight webhook attempts are recorded before the bus and the database close.
           await webhookWorker.stop();
+          await webhookTransport.close();
           clearInterval(idempotencyPurge);
           clearInterval(limiterPurge);
           clearInterval(sessionPurge);
@@ -646,6 +726,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           await outboundTransport?.close();
           await holdExpiry.stop();
           await agentExpiry.stop();
+          await accountExports.stop();
+          await erasure.stop();
+          await retention.stop();
           // After SMTP and the outbound worker: nothing scans any more.
           await scanner.close();
           await eventBus.close();

@@ -42,6 +42,13 @@ export const ID_PREFIX = {
   contact: 'cnt',
   /** lists (migration 0015; docs/LISTS.md). */
   list: 'lst',
+  /** account_exports and erasures (migration 0021; docs/DATA.md). */
+  export: 'exp',
+  erasure: 'era',
+  /** labels (migration 0018; docs/LABELS.md). */
+  label: 'lbl',
+  /** saved_drafts (migration 0019): a draft saved to send later. */
+  draft: 'drf',
 } as const;
 
 export function newId(kind: keyof typeof ID_PREFIX): string {

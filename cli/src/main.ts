@@ -1,6 +1,7 @@
 /** `e2a`: the command line for the e2a gateway. */
 import { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
+import { accountDataCommands } from './commands/account-data.js';
 import { agentCommands } from './commands/agents.js';
 import { cardCommands } from './commands/cards.js';
 import { listCommands } from './commands/lists.js';
@@ -11,8 +12,11 @@ import { doctorCommand } from './commands/doctor.js';
 import { listenCommand } from './commands/listen.js';
 import { mcpCommand } from './commands/mcp.js';
 import { messageCommands } from './commands/messages.js';
+import { labelCommands } from './commands/labels.js';
 import { domainCommands } from './commands/domains.js';
+import { draftCommands } from './commands/drafts.js';
 import { outboxCommands } from './commands/outbox.js';
+import { retentionCommands } from './commands/retention.js';
 import { protectionCommands } from './commands/protection.js';
 import { reviewCommands } from './commands/reviews.js';
 import { sendCommands } from './commands/send.js';
@@ -42,10 +46,14 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   let context: Context | null = null;
   const ctx = () => (context ??= createContext({ json: Boolean(program.opts().json) }));
   accountCommands(program, ctx);
+  accountDataCommands(program, ctx);
   agentCommands(program, ctx);
   keyCommands(program, ctx);
   messageCommands(program, ctx);
+  labelCommands(program, ctx);
+  retentionCommands(program, ctx);
   sendCommands(program, ctx);
+  draftCommands(program, ctx);
   listenCommand(program, ctx);
   reviewCommands(program, ctx);
   webhookCommands(program, ctx);

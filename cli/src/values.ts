@@ -52,5 +52,18 @@ export function durationOption(text: string): number {
   }
 }
 
+/**
+ * `--at`: when to send, as an RFC 3339 time (`2026-07-01T09:00:00+02:00`) or a delay from now
+ * (`+30m`, `+2h`, `+1d`), sent as RFC 3339 in UTC. The server checks it is in the future and within
+ * outbound.max_schedule_days.
+ */
+export function sendAtOption(text: string): string {
+  const value = text.trim();
+  if (value.startsWith('+')) return new Date(Date.now() + durationOption(value.slice(1))).toISOString();
+  const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value) ? new Date(value) : null;
+  if (!at || Number.isNaN(at.getTime())) throw new InvalidArgumentError('expected an RFC 3339 time with its offset (2026-07-01T09:00:00+02:00) or a delay such as +30m, +2h, +1d');
+  return at.toISOString();
+}
+
 /** --priority's choices: declared before the SDK is loaded (sdk.ts), so from its zod-free values. */
 export const PRIORITY_CHOICES = MESSAGE_PRIORITIES;

@@ -19,6 +19,8 @@ export type { Address, ParsedAttachment, ParsedMessage } from './mime/parse.js';
 export { parseMessage } from './mime/parse.js';
 export type { HiddenText, HtmlText } from './mime/html-text.js';
 export { extractHtmlText, htmlToText } from './mime/html-text.js';
+export { extractReplyText } from './mime/reply-text.js';
+export { extractReplyHtml } from './mime/reply-html.js';
 export type { LimitBreach, LimitCheck, MessageLimit, MessageLimits, MessageShape } from './mime/limits.js';
 export { DEFAULT_MESSAGE_LIMITS, checkMessageLimits } from './mime/limits.js';
 export type { MessageParser, MessageParserOptions } from './mime/message-parser.js';
@@ -30,10 +32,12 @@ export { sanitize } from './mime/sanitize.js';
 
 export type { AddressSyntax, RecipientVerdict } from './inbound/address.js';
 export { checkLocalPart, classifyAddress, evaluateRecipient } from './inbound/address.js';
-export type { InboundServer, InboundServerOptions } from './inbound/server.js';
+export type { InboundListenOptions, InboundServer, InboundServerOptions } from './inbound/server.js';
 export type { SessionLimits } from './inbound/session-limits.js';
 export { clientNetwork } from './inbound/client-network.js';
 export { createInboundServer } from './inbound/server.js';
+export type { LocalEnvelope, Receipt, Received, ReceiveEnvelope, ReceiveSteps, SmtpEnvelope } from './inbound/receive.js';
+export { receive } from './inbound/receive.js';
 export type { CertificateSummary, NegotiatedTls, TlsCheck, TlsCredentials } from './inbound/tls.js';
 export { checkTlsCredentials } from './inbound/tls.js';
 

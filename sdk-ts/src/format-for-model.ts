@@ -13,6 +13,15 @@ export interface FormatOptions {
   allowlist?: string[];
   /** Longest body kept, in characters (default 20,000); the rest is cut with a note. */
   maxBodyChars?: number;
+  /**
+   * `full` (the default): the whole text. `reply`: only what the message adds, its
+   * `extracted_text` (quoted history and signature removed, docs/API.md "Reply extraction"), with
+   * a note saying how much was left out. The default is the whole text because extraction is a
+   * heuristic: an answer written inside the quote, or a forward's content, is worth its tokens more
+   * than a model misled by what it never saw. `reply` suits agents that read every message of their
+   * threads anyway.
+   */
+  body?: 'full' | 'reply';
   /** For tests: a fixed nonce. */
   nonce?: string;
 }
@@ -34,11 +43,19 @@ const TRUST_TEXT: Record<TrustLevel, string> = {
   unverified: 'The sender could NOT be authenticated: the From address may be forged.',
 };
 
+/** The text a model reads: the text part, else the HTML with its tags dropped. */
+function bodyText(text: string | null | undefined, html: string | null | undefined): string {
+  return text ?? (html ? html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : '');
+}
+
 export function formatForModel(message: Message, options: FormatOptions = {}): string {
   const nonce = options.nonce ?? randomHex(12);
   const trust = trustLevel(message, options.allowlist);
   const max = options.maxBodyChars ?? 20_000;
-  let body = message.text ?? (message.html ? message.html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() : '');
+  const full = bodyText(message.text, message.html);
+  // A server older than reply extraction sends no extracted_*: the whole text stands in.
+  let body = options.body === 'reply' ? bodyText(message.extracted_text ?? message.text, message.extracted_html ?? message.html) : full;
+  const leftOut = full.length - body.length;
   // The fence markers are the only structure; a body that imitates them is neutralised.
   body = body.replaceAll(nonce, '[nonce removed]');
   const cut = body.length > max;
@@ -63,6 +80,7 @@ export function formatForModel(message: Message, options: FormatOptions = {}): s
     message.attachments.length ? `Attachments: ${message.attachments.map((a) => `${oneLine(a.filename) || '(unnamed)'} (${a.content_type}, ${a.size} bytes)`).join('; ')}` : 'Attachments: none',
     `--- body (nonce ${nonce}) ---`,
     body,
+    leftOut > 0 ? `[quoted history and signature left out: ${leftOut} characters; read the whole message for them]` : '',
     cut ? `[body cut at ${max} characters]` : '',
     `</untrusted-email nonce="${nonce}">`,
   ]

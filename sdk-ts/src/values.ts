@@ -27,6 +27,24 @@ export type AgentEventType = (typeof AGENT_EVENT_TYPES)[number];
 /** Events about a contact request or grant (docs/CONTACTS.md); account-level. */
 export const CONTACT_EVENT_TYPES = ['contact.requested', 'contact.approved', 'contact.revoked'] as const;
 export type ContactEventType = (typeof CONTACT_EVENT_TYPES)[number];
+/** Events about a conversation rather than one message (docs/LABELS.md); account-level. */
+export const CONVERSATION_EVENT_TYPES = ['conversation.labels_changed'] as const;
+export type ConversationEventType = (typeof CONVERSATION_EVENT_TYPES)[number];
+
+/**
+ * Labels the gateway derives from a message's state instead of storing (docs/LABELS.md): `unread`
+ * (not marked read), `sent` (the agent's own outbound mail), `trash` (deleted, awaiting purge) and
+ * `held` (awaiting review, which no mailbox shows). No user label may take one of these names.
+ */
+export const SYSTEM_LABELS = ['unread', 'sent', 'trash', 'held'] as const;
+export type SystemLabel = (typeof SYSTEM_LABELS)[number];
+/**
+ * A user label's name: 1 to 64 ASCII letters, digits and `. _ - :`, starting with a letter or a
+ * digit; unique per agent without regard to case. ASCII only, so case folds alike on every engine.
+ */
+export const LABEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$';
+export const LABEL_NAME_MAX_LENGTH = 64;
+
 /** A contact as listed: `expired` is a pending code or a grant past its expiry; `failed` had too many wrong codes. */
 export const CONTACT_STATES = ['pending', 'active', 'revoked', 'expired', 'failed'] as const;
 /** `outgoing`: the agent asked; `incoming`: another agent of this gateway asked it. */
@@ -42,8 +60,17 @@ export const EVENT_TYPES = [
   'email.review_rejected',
   'email.flagged',
   'email.blocked',
+  /** An outbound message accepted with `send_at` (or approved before it): it goes out then (docs/OUTBOUND.md). */
+  'email.scheduled',
+  /** A scheduled message cancelled before it went out. */
+  'email.cancelled',
+  /** A message's labels changed (docs/LABELS.md); `data` carries its labels after the change. */
+  'email.labels_changed',
+  /** A message moved to the trash or purged from it (`data.deletion`; docs/RETENTION.md). */
+  'email.deleted',
   ...AGENT_EVENT_TYPES,
   ...CONTACT_EVENT_TYPES,
+  ...CONVERSATION_EVENT_TYPES,
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -3,8 +3,8 @@ import type { ApiKey, ApiKeyPage, CreateApiKeyRequest, CreatedApiKey } from '@e2
 import type { AgentsService } from '../agents/service.js';
 import { isoTime } from '../clock.js';
 import type { Database } from '../db/database.js';
-import { decodeCursor, toPage } from '../http/cursor.js';
-import { AppError } from '../http/errors.js';
+import { decodeCursor, toPage } from '../paging.js';
+import { AppError } from '../errors.js';
 import type { Principal } from './principal.js';
 import { AccountsRepo } from './repo.js';
 import type { AccountCaps } from '../limits/account-caps.js';

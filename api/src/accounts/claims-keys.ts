@@ -17,9 +17,10 @@ import type { ClaimsKey } from '@e2a/sdk/wire';
 import { isoTime, type Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { ROTATION_OVERLAP_MS } from '../webhooks/signing-secrets.js';
 import type { Principal } from './principal.js';
+import { ClaimsKeysRepo } from './repo.js';
 
 export const CLAIMS_KEY_PREFIX = 'e2aclaims_';
 
@@ -36,7 +37,11 @@ type KeyRow = {
 };
 
 export class ClaimsKeys {
-  constructor(private readonly deps: { db: Database; box: SecretBox; clock: Clock }) {}
+  private readonly repo: ClaimsKeysRepo;
+
+  constructor(private readonly deps: { db: Database; box: SecretBox; clock: Clock }) {
+    this.repo = new ClaimsKeysRepo(deps.db);
+  }
 
   /** The key that signs `userId`'s claims now. */
   async signingKey(userId: string): Promise<string> {
@@ -61,30 +66,16 @@ export class ClaimsKeys {
     await this.row(principal.userId);
     const now = this.deps.clock.now();
     // One statement: the key being replaced becomes the previous one (an older previous is dropped).
-    const row = await this.deps.db
-      .updateTable('account_claims_keys')
-      .set((eb) => ({
-        previous_secret: eb.ref('secret'),
-        secret: this.deps.box.seal(generateClaimsKey()),
-        previous_secret_expires_at: new Date(now.getTime() + ROTATION_OVERLAP_MS),
-        rotated_at: now,
-      }))
-      .where('user_id', '=', principal.userId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await this.repo.rotate(principal.userId, { secret: this.deps.box.seal(generateClaimsKey()), previousExpiresAt: new Date(now.getTime() + ROTATION_OVERLAP_MS), at: now });
     return this.toWire(row);
   }
 
   private async row(userId: string): Promise<KeyRow> {
-    const { db, box, clock } = this.deps;
-    const existing = await db.selectFrom('account_claims_keys').selectAll().where('user_id', '=', userId).executeTakeFirst();
+    const { box, clock } = this.deps;
+    const existing = await this.repo.find(userId);
     if (existing) return existing;
-    await db
-      .insertInto('account_claims_keys')
-      .values({ user_id: userId, secret: box.seal(generateClaimsKey()), created_at: clock.now() })
-      .onConflict((oc) => oc.column('user_id').doNothing())
-      .execute();
-    return db.selectFrom('account_claims_keys').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow();
+    await this.repo.insertIfAbsent({ user_id: userId, secret: box.seal(generateClaimsKey()), created_at: clock.now() });
+    return this.repo.get(userId);
   }
 
   private toWire(row: KeyRow): ClaimsKey {

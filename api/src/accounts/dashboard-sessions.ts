@@ -13,12 +13,12 @@ import { isoTime, type Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { announceRevocation } from '../events/revocations.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { CSRF_COOKIE, SESSION_COOKIE } from '../http/credentials.js';
-import { json } from '../db/database.js';
 import { newId, randomToken, sha256Hex } from '../ids.js';
 import { escapeHtml } from '../reviews/pages.js';
 import type { Principal } from './principal.js';
+import { AccountsRepo, DashboardSessionsRepo } from './repo.js';
 
 export interface DashboardSessionsOptions {
   db: Database;
@@ -49,18 +49,15 @@ export function csrfFor(sessionToken: string): string {
 /** Resolves a session cookie to an account-scope principal, or throws unauthorized. */
 export async function sessionPrincipal(db: Database, clock: Clock, token: string): Promise<Principal> {
   const now = clock.now();
-  const row = await db
-    .selectFrom('dashboard_sessions as s')
-    .innerJoin('users as u', 'u.id', 's.user_id')
-    .select(['s.id', 's.user_id', 's.expires_at', 's.revoked_at', 's.last_used_at', 'u.email'])
-    .where('s.token_hash', '=', sha256Hex(token))
-    .executeTakeFirst();
+  const repo = new DashboardSessionsRepo(db);
+  const row = await repo.sessionByHash(sha256Hex(token));
   if (!row) throw new AppError('unauthorized', 'unknown dashboard session: sign in again (e2a dashboard, or email yourself a sign-in link)');
   if (row.revoked_at) throw new AppError('unauthorized', 'this dashboard session was signed out: sign in again');
   if (new Date(row.expires_at).getTime() <= now.getTime()) throw new AppError('unauthorized', 'this dashboard session has expired: sign in again');
+  if (row.account_erasure_id) throw new AppError('unauthorized', `this account is scheduled for deletion (erasure ${row.account_erasure_id}); cancel it with the cancel token to sign in again`);
   // Record use at most once a minute, as for keys.
   if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > 60_000) {
-    await db.updateTable('dashboard_sessions').set({ last_used_at: now }).where('id', '=', row.id).execute();
+    await repo.touchSession(row.id, now);
   }
   return { userId: row.user_id, email: row.email, keyId: row.id, sessionId: row.id, scope: 'account', agentId: null, agentAddress: null };
 }
@@ -88,10 +85,7 @@ export class DashboardSessions {
     const token = randomToken(32);
     const now = this.deps.clock.now();
     const expiresAt = new Date(now.getTime() + this.deps.linkTtlMs);
-    await db
-      .insertInto('dashboard_sign_in_links')
-      .values({ id: newId('signInLink'), user_id: userId, token_hash: sha256Hex(token), created_at: now, expires_at: expiresAt, used_at: null })
-      .execute();
+    await new DashboardSessionsRepo(db).insertLink({ id: newId('signInLink'), user_id: userId, token_hash: sha256Hex(token), created_at: now, expires_at: expiresAt });
     return { url: `${this.deps.publicUrl.replace(/\/+$/, '')}/sign-in/${token}`, expires_at: expiresAt.toISOString() };
   }
 
@@ -101,34 +95,24 @@ export class DashboardSessions {
    */
   async emailLink(email: string): Promise<void> {
     const normalized = accountEmail(email);
-    const user = await this.deps.db.selectFrom('users').select(['id', 'email']).where('email', '=', normalized).executeTakeFirst();
+    const user = await new AccountsRepo(this.deps.db).findUserByEmail(normalized);
     if (!user) return;
     await this.deps.db.transaction().execute(async (tx) => {
       const link = await this.linkFor(tx, user.id);
       const minutes = Math.round(this.deps.linkTtlMs / 60_000);
       const text = `Open this link to sign in to the e2a dashboard (it works once, for ${minutes} minutes):\n\n${link.url}\n\nIf you did not ask for it, ignore this mail: nobody can sign in without the link.\n`;
       const html = `<p>Open this link to sign in to the e2a dashboard (it works once, for ${minutes} minutes):</p><p><a href="${escapeHtml(link.url)}">Sign in to e2a</a></p><p>If you did not ask for it, ignore this mail: nobody can sign in without the link.</p>`;
-      const now = this.deps.clock.now();
-      await tx
-        .insertInto('system_mail')
-        .values({
-          id: newId('systemMail'),
-          user_id: user.id,
-          kind: 'sign_in_link',
-          from_address: this.deps.mailFrom,
-          to_addresses: json([user.email]),
-          subject: 'Your e2a sign-in link',
-          // Sealed: the bodies carry a live sign-in link.
-          text_body: this.deps.box.seal(text),
-          html_body: this.deps.box.seal(html),
-          status: 'queued',
-          next_attempt_at: now,
-          locked_until: null,
-          status_reason: null,
-          created_at: now,
-          sent_at: null,
-        })
-        .execute();
+      await new DashboardSessionsRepo(tx).queueSignInMail({
+        id: newId('systemMail'),
+        user_id: user.id,
+        from_address: this.deps.mailFrom,
+        to: user.email,
+        subject: 'Your e2a sign-in link',
+        // Sealed: the bodies carry a live sign-in link.
+        text_body: this.deps.box.seal(text),
+        html_body: this.deps.box.seal(html),
+        now: this.deps.clock.now(),
+      });
     });
     this.deps.wakeMail();
   }
@@ -137,34 +121,23 @@ export class DashboardSessions {
   async redeem(token: string, userAgent: string | undefined): Promise<Redemption> {
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx): Promise<Redemption> => {
-      const used = await tx
-        .updateTable('dashboard_sign_in_links')
-        .set({ used_at: now })
-        .where('token_hash', '=', sha256Hex(token))
-        .where('used_at', 'is', null)
-        .where('expires_at', '>', now)
-        .returning(['user_id'])
-        .executeTakeFirst();
+      const repo = new DashboardSessionsRepo(tx);
+      const used = await repo.useLink(sha256Hex(token), now);
       if (!used) {
-        const link = await tx.selectFrom('dashboard_sign_in_links').select(['used_at']).where('token_hash', '=', sha256Hex(token)).executeTakeFirst();
+        const link = await repo.linkByHash(sha256Hex(token));
         if (!link) return { ok: false, status: 404, reason: 'This sign-in link is not known.' };
         return { ok: false, status: 410, reason: link.used_at ? 'This sign-in link has already been used: each link signs in once.' : 'This sign-in link has expired.' };
       }
       const sessionToken = randomToken(32);
       const expiresAt = new Date(now.getTime() + this.deps.sessionTtlMs);
-      await tx
-        .insertInto('dashboard_sessions')
-        .values({
-          id: newId('session'),
-          user_id: used.user_id,
-          token_hash: sha256Hex(sessionToken),
-          created_at: now,
-          last_used_at: now,
-          expires_at: expiresAt,
-          revoked_at: null,
-          user_agent: userAgent ? userAgent.slice(0, 300) : null,
-        })
-        .execute();
+      await repo.insertSession({
+        id: newId('session'),
+        user_id: used.user_id,
+        token_hash: sha256Hex(sessionToken),
+        created_at: now,
+        expires_at: expiresAt,
+        user_agent: userAgent ? userAgent.slice(0, 300) : null,
+      });
       return { ok: true, token: sessionToken, csrf: csrfFor(sessionToken), expiresAt };
     });
   }
@@ -183,15 +156,7 @@ export class DashboardSessions {
 
   async list(principal: Principal): Promise<DashboardSessionList> {
     requireAccount(principal);
-    const rows = await this.deps.db
-      .selectFrom('dashboard_sessions')
-      .select(['id', 'created_at', 'last_used_at', 'expires_at', 'user_agent'])
-      .where('user_id', '=', principal.userId)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', this.deps.clock.now())
-      .orderBy('id', 'desc')
-      .limit(500)
-      .execute();
+    const rows = await new DashboardSessionsRepo(this.deps.db).liveSessions(principal.userId, this.deps.clock.now());
     return {
       items: rows.map(
         (r): DashboardSession => ({
@@ -210,14 +175,7 @@ export class DashboardSessions {
   async revoke(principal: Principal, id: string): Promise<void> {
     requireAccount(principal);
     await this.deps.db.transaction().execute(async (tx) => {
-      const res = await tx
-        .updateTable('dashboard_sessions')
-        .set({ revoked_at: this.deps.clock.now() })
-        .where('id', '=', id)
-        .where('user_id', '=', principal.userId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) throw new AppError('not_found', `dashboard session ${id} not found (or already ended)`);
+      if (!(await new DashboardSessionsRepo(tx).revokeSession(principal.userId, id, this.deps.clock.now()))) throw new AppError('not_found', `dashboard session ${id} not found (or already ended)`);
       await announceRevocation(tx, { kind: 'key', keyId: id });
     });
   }
@@ -237,25 +195,15 @@ export class DashboardSessions {
   async purge(): Promise<void> {
     const now = this.deps.clock.now();
     const before = new Date(now.getTime() - PURGE_AFTER_MS);
-    await this.deps.db.deleteFrom('dashboard_sign_in_links').where('expires_at', '<', now).execute();
-    await this.deps.db
-      .deleteFrom('dashboard_sessions')
-      .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
-      .execute();
+    await new DashboardSessionsRepo(this.deps.db).purge(now, before);
   }
 
   /** Ends every session of the account (sign out everywhere). */
   async revokeAll(principal: Principal): Promise<void> {
     requireAccount(principal);
     await this.deps.db.transaction().execute(async (tx) => {
-      const ended = await tx
-        .updateTable('dashboard_sessions')
-        .set({ revoked_at: this.deps.clock.now() })
-        .where('user_id', '=', principal.userId)
-        .where('revoked_at', 'is', null)
-        .returning(['id'])
-        .execute();
-      for (const { id } of ended) await announceRevocation(tx, { kind: 'key', keyId: id });
+      const ended = await new DashboardSessionsRepo(tx).revokeSessions(principal.userId, this.deps.clock.now());
+      for (const id of ended) await announceRevocation(tx, { kind: 'key', keyId: id });
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { AgentRow } from '../agents/service.js';
 import type { Database } from '../db/database.js';
+import { json } from '../db/database.js';
 import type { PathAgent } from './principal.js';
 
 export type KeyRow = Awaited<ReturnType<AccountsRepo['findKeyByHash']>> & {};
@@ -17,6 +18,11 @@ export class AccountsRepo {
 
   findUserByEmail(email: string) {
     return this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+  }
+
+  /** The id of the user with this email, read in the caller's transaction. */
+  userIdByEmail(db: Database, email: string) {
+    return db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
   }
 
   insertUser(db: Database, user: { id: string; email: string; created_at: Date }) {
@@ -56,6 +62,9 @@ export class AccountsRepo {
         'pa.created_at as path_agent_created_at',
         'pa.expires_at as path_agent_expires_at',
         'pa.expiring_notified_at as path_agent_expiring_notified_at',
+        'pa.erasure_id as path_agent_erasure_id',
+        'pa.retention_days as path_agent_retention_days',
+        'pa.retention_inherits as path_agent_retention_inherits',
       ])
       .executeTakeFirst();
     if (!row || row.path_agent_id === null) return { key: row, pathAgent: { address, row: null } };
@@ -70,6 +79,9 @@ export class AccountsRepo {
       created_at: row.path_agent_created_at!,
       expires_at: row.path_agent_expires_at,
       expiring_notified_at: row.path_agent_expiring_notified_at,
+      erasure_id: row.path_agent_erasure_id,
+      retention_days: row.path_agent_retention_days,
+      retention_inherits: row.path_agent_retention_inherits!,
     };
     return { key: row, pathAgent: { address, row: agent } };
   }
@@ -79,7 +91,7 @@ export class AccountsRepo {
       .selectFrom('api_keys as k')
       .innerJoin('users as u', 'u.id', 'k.user_id')
       .leftJoin('agents as a', 'a.id', 'k.agent_id')
-      .select(['k.id', 'k.user_id', 'k.scope', 'k.agent_id', 'k.revoked_at', 'k.last_used_at', 'u.email', 'a.address as agent_address', 'a.expires_at as agent_expires_at'])
+      .select(['k.id', 'k.user_id', 'k.scope', 'k.agent_id', 'k.revoked_at', 'k.last_used_at', 'u.email', 'u.erasure_id as account_erasure_id', 'a.address as agent_address', 'a.expires_at as agent_expires_at', 'a.erasure_id as agent_erasure_id'])
       .where('k.key_hash', '=', hash);
   }
 
@@ -107,3 +119,147 @@ export class AccountsRepo {
     return q.orderBy('k.id', 'desc').limit(opts.limit + 1).execute();
   }
 }
+
+/**
+ * Dashboard sign-in links and sessions (accounts/dashboard-sessions.ts). Tokens are looked up by
+ * their SHA-256 only; the callers hash them.
+ */
+export class DashboardSessionsRepo {
+  constructor(private readonly db: Database) {}
+
+  /** The session with this token hash and its user's email. */
+  sessionByHash(tokenHash: string) {
+    return this.db
+      .selectFrom('dashboard_sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select(['s.id', 's.user_id', 's.expires_at', 's.revoked_at', 's.last_used_at', 'u.email', 'u.erasure_id as account_erasure_id'])
+      .where('s.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+  }
+
+  async touchSession(id: string, at: Date): Promise<void> {
+    await this.db.updateTable('dashboard_sessions').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+
+  async insertLink(link: { id: string; user_id: string; token_hash: string; created_at: Date; expires_at: Date }): Promise<void> {
+    await this.db.insertInto('dashboard_sign_in_links').values({ ...link, used_at: null }).execute();
+  }
+
+  /** Marks the link used if it is unused and unexpired at `now`; its user, or undefined. */
+  useLink(tokenHash: string, now: Date) {
+    return this.db
+      .updateTable('dashboard_sign_in_links')
+      .set({ used_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning(['user_id'])
+      .executeTakeFirst();
+  }
+
+  /** A link whatever its state (to tell unknown from used or expired). */
+  linkByHash(tokenHash: string) {
+    return this.db.selectFrom('dashboard_sign_in_links').select(['used_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
+  }
+
+  async insertSession(session: { id: string; user_id: string; token_hash: string; created_at: Date; expires_at: Date; user_agent: string | null }): Promise<void> {
+    await this.db
+      .insertInto('dashboard_sessions')
+      .values({ ...session, last_used_at: session.created_at, revoked_at: null })
+      .execute();
+  }
+
+  /** Queues the sign-in mail for the system-mail worker; the bodies come sealed. */
+  async queueSignInMail(mail: { id: string; user_id: string; from_address: string; to: string; subject: string; text_body: Uint8Array; html_body: Uint8Array; now: Date }): Promise<void> {
+    const { to, now, ...rest } = mail;
+    await this.db
+      .insertInto('system_mail')
+      .values({
+        ...rest,
+        kind: 'sign_in_link',
+        to_addresses: json([to]),
+        status: 'queued',
+        next_attempt_at: now,
+        locked_until: null,
+        status_reason: null,
+        created_at: now,
+        sent_at: null,
+      })
+      .execute();
+  }
+
+  /** The user's sessions neither ended nor expired at `now`, newest first. */
+  liveSessions(userId: string, now: Date) {
+    return this.db
+      .selectFrom('dashboard_sessions')
+      .select(['id', 'created_at', 'last_used_at', 'expires_at', 'user_agent'])
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .orderBy('id', 'desc')
+      .limit(500)
+      .execute();
+  }
+
+  /** Ends one of the user's live sessions; false when there was none by that id. */
+  async revokeSession(userId: string, id: string, at: Date): Promise<boolean> {
+    const res = await this.db
+      .updateTable('dashboard_sessions')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Ends every live session of the user; the ids ended. */
+  async revokeSessions(userId: string, at: Date): Promise<string[]> {
+    const ended = await this.db.updateTable('dashboard_sessions').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).returning(['id']).execute();
+    return ended.map((r) => r.id);
+  }
+
+  /** Drops links expired by `now` and sessions that ended or expired before `before`. */
+  async purge(now: Date, before: Date): Promise<void> {
+    await this.db.deleteFrom('dashboard_sign_in_links').where('expires_at', '<', now).execute();
+    await this.db
+      .deleteFrom('dashboard_sessions')
+      .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
+      .execute();
+  }
+}
+
+/** Each account's claims signing key (accounts/claims-keys.ts); secrets are stored sealed. */
+export class ClaimsKeysRepo {
+  constructor(private readonly db: Database) {}
+
+  find(userId: string) {
+    return this.db.selectFrom('account_claims_keys').selectAll().where('user_id', '=', userId).executeTakeFirst();
+  }
+
+  /** The account's key, which must exist (read back after insertIfAbsent). */
+  get(userId: string) {
+    return this.db.selectFrom('account_claims_keys').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow();
+  }
+
+  /** Stores a first key unless the account has one already (a concurrent first use): the stored one wins. */
+  async insertIfAbsent(key: { user_id: string; secret: Uint8Array; created_at: Date }): Promise<void> {
+    await this.db.insertInto('account_claims_keys').values(key).onConflict((oc) => oc.column('user_id').doNothing()).execute();
+  }
+
+  /** One statement: the current secret becomes the previous one (an older previous is dropped). */
+  rotate(userId: string, next: { secret: Uint8Array; previousExpiresAt: Date; at: Date }) {
+    return this.db
+      .updateTable('account_claims_keys')
+      .set((eb) => ({
+        previous_secret: eb.ref('secret'),
+        secret: next.secret,
+        previous_secret_expires_at: next.previousExpiresAt,
+        rotated_at: next.at,
+      }))
+      .where('user_id', '=', userId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+}
+

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { announceRevocation } from '../events/revocations.js';
 import type { RequestCredential } from '../http/credentials.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { sessionPrincipal } from './dashboard-sessions.js';
 import { newId, randomToken, sha256Hex } from '../ids.js';
 import type { Principal } from './principal.js';
@@ -43,7 +43,7 @@ export class AccountsService {
     const normalized = email.trim().toLowerCase();
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalized)) throw new AppError('validation_error', `not an email address: ${email}`);
     return this.db.transaction().execute(async (tx) => {
-      const existing = await tx.selectFrom('users').select('id').where('email', '=', normalized).executeTakeFirst();
+      const existing = await this.repo.userIdByEmail(tx, normalized);
       const userId = existing?.id ?? newId('user');
       if (!existing) await this.repo.insertUser(tx, { id: userId, email: normalized, created_at: this.clock.now() });
       const apiKey = await this.issueKey(tx, userId, { name: 'bootstrap', scope: 'account', agentId: null });
@@ -89,6 +89,14 @@ export class AccountsService {
     // An ephemeral agent's keys end with it, at its expires_at, before the worker deletes them
     // (docs/EPHEMERAL.md): answered as a revoked key.
     if (isExpired(row.agent_expires_at, now)) throw new AppError('unauthorized', 'API key has been revoked: its agent expired; create a new agent and key');
+    // A scheduled erasure disables its scope at once (docs/DATA.md): the account's every key, or
+    // the agent's keys, answer as revoked until the deletion is cancelled.
+    if (row.account_erasure_id) {
+      throw new AppError('unauthorized', `this account is scheduled for deletion (erasure ${row.account_erasure_id}): its keys stay disabled unless the deletion is cancelled with its cancel token (POST /v1/erasures/${row.account_erasure_id}/cancel)`);
+    }
+    if (row.agent_erasure_id) {
+      throw new AppError('unauthorized', `API key disabled: its agent is scheduled for deletion (erasure ${row.agent_erasure_id}); an account key can cancel it (POST /v1/account/erasures/${row.agent_erasure_id}/cancel)`);
+    }
     // Record use at most once a minute per key: a write on every request would serialise readers.
     if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() > 60_000) {
       await this.repo.touchKey(row.id, now);

@@ -5,7 +5,7 @@
  * whether or not the worker (workers/agent-expiry.ts) has deleted the agent yet.
  */
 import { MIN_AGENT_TTL_SECONDS } from '@e2a/sdk/wire';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 
 /** The bounds of a TTL: `agents.max_ttl_days` from config, and the wire's minimum. */
 export interface ExpiryBounds {

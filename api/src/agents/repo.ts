@@ -13,16 +13,32 @@ export class AgentsRepo {
     return this.db.selectFrom('agents').selectAll().where('address', '=', address).executeTakeFirst();
   }
 
-  /** The user's agents, expired ones (gone, awaiting the worker) left out. */
+  /** The list at `address`, if any: lists and agents share one namespace (docs/LISTS.md). */
+  listAt(address: string) {
+    return this.db.selectFrom('lists').select('user_id').where('address', '=', address).executeTakeFirst();
+  }
+
+  /** Locks the agent's row until the caller's transaction ends, so checks made under it cannot race. */
+  async lock(id: string): Promise<void> {
+    await this.db.selectFrom('agents').select('id').where('id', '=', id).forUpdate().execute();
+  }
+
+  /** The user's agents, expired ones (gone, awaiting the worker) and ones scheduled for deletion left out. */
   list(userId: string, opts: { limit: number; beforeId?: string; onlyId?: string | null; now: Date }) {
     let q = this.db
       .selectFrom('agents')
       .selectAll()
       .where('user_id', '=', userId)
+      .where('erasure_id', 'is', null)
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', opts.now)]));
     if (opts.onlyId) q = q.where('id', '=', opts.onlyId);
     if (opts.beforeId) q = q.where('id', '<', opts.beforeId);
     return q.orderBy('id', 'desc').limit(opts.limit + 1).execute();
+  }
+
+  /** The agent's retention setting (docs/RETENTION.md); undefined when the agent is gone. */
+  update(id: string, retention: { retention_days: number | null; retention_inherits: boolean }) {
+    return this.db.updateTable('agents').set(retention).where('id', '=', id).returningAll().executeTakeFirst();
   }
 
   /**
@@ -39,17 +55,6 @@ export class AgentsRepo {
       .executeTakeFirst();
   }
 
-  /**
-   * The agent and, by cascade, its mailbox. Its messages go first, in one statement, so the trigger
-   * that releases their blobs (migrations/0004_message_blobs.sql) runs once and locks the blobs in
-   * one ordered pass; left to the cascade they can go conversation by conversation, and two
-   * agents deleted at once that share messages could lock the shared blobs in opposite orders.
-   * Listeners of the agent on every replica are told at commit (events/revocations.ts).
-   */
-  async delete(id: string): Promise<void> {
-    await this.db.transaction().execute((tx) => deleteAgent(tx, id));
-  }
-
   isVerifiedDomainOf(userId: string | null, domain: string) {
     let q = this.db.selectFrom('domains').select('id').where('name', '=', domain).where('verified_at', 'is not', null);
     if (userId) q = q.where('user_id', '=', userId);
@@ -58,8 +63,14 @@ export class AgentsRepo {
 }
 
 /**
- * AgentsRepo.delete's statements in the caller's transaction (the expiry worker deletes an expired
- * agent with its agent.expired event in one). Returns false when the agent was already gone.
+ * The agent and, by cascade, its mailbox, in the caller's transaction (the expiry worker deletes an
+ * expired agent with its agent.expired event in one; a deletion through the API goes through an
+ * erasure instead: erasure/plan.ts). Its messages go first, in one statement, so the trigger that
+ * releases their blobs (migrations/0004_message_blobs.sql) runs once and locks the blobs in one
+ * ordered pass; left to the cascade they can go conversation by conversation, and two agents
+ * deleted at once that share messages could lock the shared blobs in opposite orders. Listeners of
+ * the agent on every replica are told at commit (events/revocations.ts). Returns false when the
+ * agent was already gone.
  */
 export async function deleteAgent(tx: Database, id: string, reason: 'deleted' | 'expired' = 'deleted'): Promise<boolean> {
   await tx.deleteFrom('messages').where('agent_id', '=', id).execute();

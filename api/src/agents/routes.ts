@@ -1,4 +1,4 @@
-import { Agent, AgentPage, CreateAgentRequest, ExtendAgentRequest, PageQuery } from '@e2a/sdk/wire';
+import { Agent, AgentPage, CreateAgentRequest, ExtendAgentRequest, PageQuery, UpdateAgentRequest } from '@e2a/sdk/wire';
 import type { RouteTable } from '../http/route.js';
 import type { AgentsService } from './service.js';
 import { toWireAgent } from './service.js';
@@ -30,7 +30,17 @@ export function agentRoutes(routes: RouteTable, agents: AgentsService): void {
     ({ principal, params, body }) => agents.extend(principal, params.address!, body),
   );
   routes.add(
-    { method: 'delete', path: '/v1/agents/:address', operationId: 'agents.delete', summary: 'Delete an agent and its mailbox', tag: 'agents' },
-    ({ principal, params }) => agents.delete(principal, params.address!),
+    {
+      method: 'patch',
+      path: '/v1/agents/:address',
+      operationId: 'agents.update',
+      summary: "Change an agent's settings: its retention period, days, null (forever) or \"account\" (account keys only)",
+      tag: 'agents',
+      body: UpdateAgentRequest,
+      response: Agent,
+      errors: ['gone'],
+    },
+    ({ principal, params, body }) => agents.update(principal, params.address!, body),
   );
+  // DELETE /v1/agents/{address} is an erasure (erasure/routes.ts): confirmed, with a grace period.
 }

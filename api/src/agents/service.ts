@@ -14,13 +14,13 @@
  * the worker deletes it: lists leave it out, any use of it answers 410 `gone`, and extending it is
  * refused with that same 410 (an expired agent is not revived: its mail was refused since).
  */
-import type { Agent, AgentPage, CreateAgentRequest, ExtendAgentRequest } from '@e2a/sdk/wire';
+import type { Agent, AgentPage, CreateAgentRequest, ExtendAgentRequest, UpdateAgentRequest } from '@e2a/sdk/wire';
 import { classifyAddress } from '@e2a/relay';
 import type { Principal } from '../accounts/principal.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
-import { decodeCursor, toPage } from '../http/cursor.js';
-import { AppError } from '../http/errors.js';
+import { decodeCursor, toPage } from '../paging.js';
+import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { AccountCaps } from '../limits/account-caps.js';
 import { isExpired, requestedExpiry, type ExpiryBounds } from './expiry.js';
@@ -37,6 +37,7 @@ export function toWireAgent(row: AgentRow): Agent {
     display_name: row.display_name,
     created_at: new Date(row.created_at).toISOString(),
     expires_at: row.expires_at === null ? null : new Date(row.expires_at).toISOString(),
+    retention_days: row.retention_inherits ? 'account' : row.retention_days,
   };
 }
 
@@ -87,7 +88,7 @@ export class AgentsService {
     const existing = await this.repo.findByAddress(raw);
     if (existing) throw existing.user_id === principal.userId ? new AppError('conflict', `agent ${raw} already exists in this account`) : unavailableAddress(raw);
     // Lists share the namespace (docs/LISTS.md): a list's address cannot become an agent's.
-    const list = await this.db.selectFrom('lists').select('user_id').where('address', '=', raw).executeTakeFirst();
+    const list = await this.repo.listAt(raw);
     if (list) throw list.user_id === principal.userId ? new AppError('conflict', `${raw} is a list of this account; an agent cannot share a list's address`) : unavailableAddress(raw);
     try {
       const row = await this.db.transaction().execute(async (tx) => {
@@ -128,7 +129,18 @@ export class AgentsService {
   async resolve(principal: Principal, address: string): Promise<AgentRow> {
     const row = await this.find(principal, address);
     if (isExpired(row.expires_at, this.clock.now())) throw expiredAgent(row);
+    if (row.erasure_id) throw erasingAgent(row);
     return row;
+  }
+
+  /**
+   * The agent a deletion names (docs/DATA.md): resolve's rules without the expiry and erasure
+   * tests, since an expired agent may be deleted (the worker would) and deleting an agent already
+   * scheduled for deletion answers with that erasure. Account keys only.
+   */
+  async forDeletion(principal: Principal, address: string): Promise<AgentRow> {
+    if (principal.scope !== 'account') throw new AppError('forbidden', 'agent-scoped keys cannot delete agents; use an account key');
+    return this.find(principal, address);
   }
 
   /** resolve without the expiry test: deleting an expired agent is allowed (the worker would). */
@@ -140,12 +152,6 @@ export class AgentsService {
       throw new AppError('not_found', `agent ${address} not found`);
     }
     return row;
-  }
-
-  async delete(principal: Principal, address: string): Promise<void> {
-    if (principal.scope !== 'account') throw new AppError('forbidden', 'agent-scoped keys cannot delete agents; use an account key');
-    const row = await this.find(principal, address);
-    await this.repo.delete(row.id);
   }
 
   /**
@@ -163,6 +169,24 @@ export class AgentsService {
     if (!row) throw expiredAgent(current);
     return toWireAgent(row);
   }
+
+  /**
+   * The agent's settings: its retention (docs/RETENTION.md), days, null (forever) or "account".
+   * Account keys only: what an agent keeps is its owner's decision, as its gates are.
+   */
+  async update(principal: Principal, address: string, req: UpdateAgentRequest): Promise<Agent> {
+    if (principal.scope !== 'account') throw new AppError('forbidden', 'agent-scoped keys cannot change agent settings; use an account key');
+    const current = await this.resolve(principal, address);
+    if (req.retention_days === undefined) return toWireAgent(current);
+    const retention = req.retention_days === 'account' ? { retention_days: null, retention_inherits: true } : { retention_days: req.retention_days, retention_inherits: false };
+    const row = await this.repo.update(current.id, retention);
+    if (!row) throw new AppError('not_found', `agent ${address} not found`);
+    return toWireAgent(row);
+  }
+}
+
+function erasingAgent(row: AgentRow): AppError {
+  return new AppError('gone', `agent ${row.address} is scheduled for deletion (erasure ${row.erasure_id}) and disabled; an account key can cancel it with POST /v1/account/erasures/${row.erasure_id}/cancel until the grace period ends`);
 }
 
 function expiredAgent(row: AgentRow): AppError {

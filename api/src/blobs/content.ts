@@ -8,7 +8,7 @@
  * Sealing happens here, once per accepted message, whoever stores it (inbound, local delivery and
  * outbound alike): AES-256-GCM with a fresh nonce per value (crypto/secret-box.ts).
  */
-import type { ParsedAttachment } from '@e2a/relay';
+import { parseMessage, type ParsedAttachment } from '@e2a/relay';
 import type { Insertable } from 'kysely';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { pgText } from '../db/database.js';
@@ -27,6 +27,12 @@ export interface PlainContent {
   attachments: readonly PlainAttachment[];
 }
 
+/**
+ * `attachments.content` of an attachment whose bytes are read from the blob's raw message instead:
+ * a sealed value is never empty (version, nonce and tag), so this one says "not stored twice".
+ */
+export const IN_RAW = new Uint8Array(0);
+
 /** The same bytes sealed, with the id of the blob that will hold them. */
 export interface SealedContent {
   blobId: string;
@@ -36,6 +42,13 @@ export interface SealedContent {
   attachments: Array<Insertable<AttachmentsTable>>;
 }
 
+/**
+ * Attachment bytes are stored once: inside the raw message when there is one (every inbound message,
+ * outbound mail once composed), and only sealed apart while there is none (an outbound draft). The
+ * row keeps the metadata and the sha256 that `attachmentFromRaw` finds the part again by. A second
+ * sealed copy doubled a large attachment on disk and in memory while it was stored
+ * (docs/PERFORMANCE.md, "Memory for a large message").
+ */
 export function sealContent(box: SecretBox, plain: PlainContent): SealedContent {
   const blobId = newId('blob');
   return {
@@ -52,9 +65,21 @@ export function sealContent(box: SecretBox, plain: PlainContent): SealedContent 
       content_id: pgText(a.contentId),
       disposition: a.disposition,
       sha256: sha256Hex(a.content),
-      content: box.seal(a.content),
+      content: plain.raw === null ? box.seal(a.content) : IN_RAW,
     })),
   };
+}
+
+/**
+ * Attachment `idx` of a raw message, parsed again as it was on acceptance (the same bytes, the same
+ * parser), checked against the sha256 recorded then; null when no part has those bytes.
+ */
+export async function attachmentFromRaw(raw: Buffer, idx: number, sha256: string): Promise<Buffer | null> {
+  const { attachments } = await parseMessage(raw);
+  const same = (a: PlainAttachment | undefined): a is PlainAttachment => a !== undefined && sha256Hex(a.content) === sha256;
+  const at = attachments[idx];
+  // A parser that orders parts differently still finds the bytes by their hash.
+  return same(at) ? at.content : (attachments.find(same)?.content ?? null);
 }
 
 /** The message_blobs row of `content`. */

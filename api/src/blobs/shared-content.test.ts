@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
+import { eraseAgentNow } from '../testing/erase.js';
 import { deliver } from '../testing/mail.js';
 import { until } from '../testing/until.js';
 import { tableBytes } from '../testing/database-size.js';
@@ -160,7 +161,7 @@ describe.each(ENGINES)('one accepted message to many agents is stored once (%s)'
     await expectWhole(latecomer);
     const late = await db.selectFrom('messages').select('blob_id').where('id', '=', copies.get(latecomer)!).executeTakeFirstOrThrow();
     expect(await storedContent(db, [late.blob_id])).toMatchObject({ blobs: 1, attachments: 1 });
-    expect((await gw.api(`/v1/agents/${latecomer}`, { method: 'DELETE' })).status).toBe(204);
+    await eraseAgentNow(gw, latecomer);
     expect(await storedContent(db, [late.blob_id])).toMatchObject({ blobs: 0, attachments: 0 });
   });
 
@@ -187,14 +188,14 @@ describe.each(ENGINES)('one accepted message to many agents is stored once (%s)'
 
   it("deleting one copy, or one agent, leaves the other recipients' copies whole", async () => {
     await db.deleteFrom('messages').where('id', '=', copies.get(agents[0]!)!).execute();
-    expect((await gw.api(`/v1/agents/${agents[1]}`, { method: 'DELETE' })).status).toBe(204);
+    await eraseAgentNow(gw, agents[1]!);
     expect(await storedContent(db, [blobId])).toMatchObject({ blobs: 1, attachments: 1 });
     for (const agent of agents.slice(2)) await expectWhole(agent);
   });
 
   it('deleting the last copies deletes the blob and its attachment', async () => {
     // Nine agents deleted (cascade), nine copies deleted in one statement, then the last copy alone.
-    for (const agent of agents.slice(2, 11)) expect((await gw.api(`/v1/agents/${agent}`, { method: 'DELETE' })).status).toBe(204);
+    for (const agent of agents.slice(2, 11)) await eraseAgentNow(gw, agent);
     await db.deleteFrom('messages').where('id', 'in', agents.slice(11, 19).map((a) => copies.get(a)!)).execute();
     expect(await storedContent(db, [blobId])).toMatchObject({ blobs: 1, attachments: 1 });
     await expectWhole(agents[19]!);

@@ -1,10 +1,10 @@
 /**
  * The directory's page cursor. Results are ordered by rank, then agent id, so a cursor holds both:
- * the next page starts strictly after that pair (keyset paging, as http/cursor.ts does by id). The
+ * the next page starts strictly after that pair (keyset paging, as paging.ts does by id). The
  * rank is written as JavaScript prints the float8 the database returned, which reads back as the
  * same float8, so the comparison is exact.
  */
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 
 export interface DirectoryPosition {
   rank: number;

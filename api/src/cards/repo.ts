@@ -33,7 +33,7 @@ export class CardsRepo {
 
   /** A `public` card by its agent's (normalised) address; undefined for no agent and for a card that is not public alike. */
   publicByAddress(address: string): Promise<CardRow | undefined> {
-    return this.cards().where('a.address', '=', address).where('c.visibility', '=', 'public').executeTakeFirst();
+    return this.cards().where('a.address', '=', address).where('c.visibility', '=', 'public').where('a.erasure_id', 'is', null).executeTakeFirst();
   }
 
   async upsert(row: { agent_id: string; visibility: 'account' | 'public'; card: Record<string, unknown>; now: Date }): Promise<void> {
@@ -56,7 +56,8 @@ export class CardsRepo {
   search(principal: Principal, opts: { q: string | null; tag: string | null; limit: number; after: DirectoryPosition | null }): Promise<DirectoryRow[]> {
     const query = opts.q === null ? null : sql`websearch_to_tsquery('simple', ${opts.q})`;
     const rank = query === null ? sql<number>`0::float8` : sql<number>`ts_rank(c.search, ${query})::float8`;
-    let q = this.cards().select(rank.as('rank')).where(visibleCards(principal));
+    // An agent scheduled for deletion is gone from the directory (docs/DATA.md), as from every listing.
+    let q = this.cards().select(rank.as('rank')).where(visibleCards(principal)).where('a.erasure_id', 'is', null);
     if (query !== null) q = q.where(sql<boolean>`c.search @@ ${query}`);
     if (opts.tag !== null) q = q.where(sql<boolean>`c.card->'skills' @> ${JSON.stringify([opts.tag])}::jsonb`);
     if (opts.after) q = q.where(sql<boolean>`(${rank}, c.agent_id) < (${String(opts.after.rank)}::float8, ${opts.after.agentId})`);

@@ -8,6 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
+import { eraseAgentNow } from '../testing/erase.js';
 
 type Json = Record<string, any>;
 
@@ -215,7 +216,7 @@ describe.each(ENGINES)('agent cards and the directory (%s)', (engine) => {
     const address = `shortlived@${TEST_DOMAIN}`;
     await ok(put(address, { skills: ['ephemeral'], visibility: 'public' }));
     expect(addresses(await search('?tag=ephemeral'))).toEqual([address]);
-    await ok(gw.api(`/v1/agents/${address}`, { method: 'DELETE' }), 204);
+    await eraseAgentNow(gw, address);
     expect(addresses(await search('?tag=ephemeral'))).toEqual([]);
     const rows = await gw.gateway.database.db.selectFrom('agent_cards').select('agent_id').execute();
     expect(rows.length).toBe(4);

@@ -12,7 +12,7 @@ import type { AgentsService } from '../agents/service.js';
 import { normaliseAgentAddress } from '../agents/service.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { decodeDirectoryCursor, encodeDirectoryCursor } from './directory-cursor.js';
 import { CardsRepo, type CardRow } from './repo.js';
 

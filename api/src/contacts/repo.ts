@@ -1,8 +1,7 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { ContactState } from '@e2a/sdk/wire';
 import type { Database } from '../db/database.js';
-import { json } from '../db/database.js';
-import type { NewEvent } from '../outbound/repo.js';
+import { appendEventsFrom, type EventDraft } from '../events/outbox.js';
 import type { ContactsTable } from '../db/schema.js';
 
 export interface ContactRow {
@@ -78,7 +77,7 @@ export class ContactsRepo {
   async insertRequest(
     db: Database,
     row: { id: string; agent_id: string; address: string; peer_address: string; note: string | null; code_hash: string; code_expires_at: Date; expires_at: Date | null; now: Date },
-    event: NewEvent,
+    event: EventDraft,
   ): Promise<void> {
     await db
       .insertInto('contacts')
@@ -101,25 +100,7 @@ export class ContactsRepo {
         created_at: row.now,
       })
       .execute();
-    await db
-      .insertInto('events')
-      .columns(['id', 'user_id', 'agent_id', 'type', 'schema_version', 'data', 'created_at'])
-      .expression(
-        db
-          .selectFrom('contacts as c')
-          .innerJoin('agents as a', 'a.id', 'c.peer_agent_id')
-          .select([
-            sql<string>`${event.id}`.as('id'),
-            'a.user_id',
-            sql<null>`null`.as('agent_id'),
-            sql<string>`${event.type}`.as('type'),
-            sql<number>`1`.as('schema_version'),
-            sql<string>`${json(event.data)}::jsonb`.as('data'),
-            sql<Date>`${row.now}::timestamptz`.as('created_at'),
-          ])
-          .where('c.id', '=', row.id),
-      )
-      .execute();
+    await appendEventsFrom(db, [event], sql`SELECT c.id, a.user_id, NULL::text FROM contacts c JOIN agents a ON a.id = c.peer_agent_id WHERE c.id = ${row.id}`, row.now).execute();
   }
 
   /** Pending requests of the agent whose code is still good (contacts.max_pending_per_agent). */

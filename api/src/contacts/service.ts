@@ -18,12 +18,13 @@
 import type { ApproveContactInput, Contact, ContactList, ContactRequestInput, ContactRequestResult, ListContactsQuery } from '@e2a/sdk/wire';
 import type { z } from 'zod';
 import type { Principal } from '../accounts/principal.js';
+import { AgentsRepo } from '../agents/repo.js';
 import type { AgentsService } from '../agents/service.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { eventId, newId } from '../ids.js';
-import { insertEvents, type NewEvent } from '../outbound/repo.js';
+import { appendEvents, type EventDraft } from '../events/outbox.js';
 import { contactCodeMatches, hashContactCode, MAX_CODE_ATTEMPTS, newContactCode } from './code.js';
 import { ContactsRepo, stateAt, type ContactRow } from './repo.js';
 
@@ -76,10 +77,11 @@ export class ContactsService implements ContactGrants {
   }
 
   /** One side's event: `agent` is that side's agent, whose account receives it. */
-  private event(type: 'contact.requested' | 'contact.approved' | 'contact.revoked', row: Pick<ContactRow, 'id' | 'address' | 'peer_address' | 'expires_at' | 'note'>, agent: { id: string; address: string }): NewEvent {
+  private event(type: 'contact.requested' | 'contact.approved' | 'contact.revoked', row: Pick<ContactRow, 'id' | 'address' | 'peer_address' | 'expires_at' | 'note'>, agent: { id: string; address: string }): EventDraft {
     return {
       id: eventId(`${row.id}\n${agent.id}`, type),
       type,
+      about: row.id,
       data: {
         contact_id: row.id,
         agent_address: agent.address,
@@ -93,7 +95,7 @@ export class ContactsService implements ContactGrants {
 
   /** Account-level events, one per side's agent, to that agent's account. */
   private async notify(db: Database, type: 'contact.approved' | 'contact.revoked', row: ContactRow, now: Date): Promise<void> {
-    for (const side of await this.repo.sides(db, row)) await insertEvents(db, side.user_id, null, [this.event(type, row, side)], now);
+    for (const side of await this.repo.sides(db, row)) await appendEvents(db, [this.event(type, row, side)], { userId: side.user_id, agentId: null, at: now });
   }
 
   async request(principal: Principal, address: string, body: RequestBody): Promise<ContactRequestResult> {
@@ -112,7 +114,7 @@ export class ContactsService implements ContactGrants {
     const note = body.note?.trim() || null;
     await this.deps.db.transaction().execute(async (tx) => {
       // The requester's row, locked: two requests at once cannot both pass the count below.
-      await tx.selectFrom('agents').select('id').where('id', '=', agent.id).forUpdate().execute();
+      await new AgentsRepo(tx).lock(agent.id);
       if ((await this.repo.pendingCount(tx, agent.id, now)) >= this.deps.maxPendingPerAgent) {
         throw new AppError(
           'conflict',

@@ -1,9 +1,11 @@
 /** Conversations: an agent's threads, most recently active first. */
-import type { Conversation, ConversationDetail, ConversationPage } from '@e2a/sdk/wire';
-import { toPage } from '../http/cursor.js';
-import { AppError, notFound } from '../http/errors.js';
+import type { Conversation, ConversationDetail, ConversationPage, ListConversationsQuery } from '@e2a/sdk/wire';
+import type { Clock } from '../clock.js';
+import { toPage } from '../paging.js';
+import { AppError, notFound } from '../errors.js';
 import type { Database } from '../db/database.js';
 import type { MessagesService } from '../messages/service.js';
+import { labelsOf } from '../labels/conditions.js';
 import { ConversationsRepo } from './repo.js';
 
 type Row = NonNullable<Awaited<ReturnType<ConversationsRepo['get']>>>;
@@ -16,6 +18,7 @@ function toWire(row: Row, agentAddress: string): Conversation {
     message_count: row.message_count,
     created_at: new Date(row.created_at).toISOString(),
     last_message_at: new Date(row.last_message_at).toISOString(),
+    labels: labelsOf(row),
   };
 }
 
@@ -36,17 +39,17 @@ function decode(cursor: string): { at: Date; id: string } {
 export class ConversationsService {
   private readonly repo: ConversationsRepo;
 
-  constructor(private readonly deps: { db: Database; messages: MessagesService }) {
+  constructor(private readonly deps: { db: Database; messages: MessagesService; clock: Clock }) {
     this.repo = new ConversationsRepo(deps.db);
   }
 
-  async list(agent: { id: string; address: string }, opts: { limit: number; cursor?: string | undefined }): Promise<ConversationPage> {
-    const rows = await this.repo.list(agent.id, { limit: opts.limit, after: opts.cursor ? decode(opts.cursor) : undefined });
+  async list(agent: { id: string; address: string }, opts: ListConversationsQuery): Promise<ConversationPage> {
+    const rows = await this.repo.list(agent.id, { limit: opts.limit, after: opts.cursor ? decode(opts.cursor) : undefined, labels: opts.label, now: this.deps.clock.now() });
     return toPage(rows, opts.limit, (r) => toWire(r, agent.address), encode);
   }
 
   async get(agent: { id: string; address: string }, id: string): Promise<ConversationDetail> {
-    const row = await this.repo.get(agent.id, id);
+    const row = await this.repo.get(agent.id, id, this.deps.clock.now());
     if (!row) throw notFound(`conversation ${id}`);
     const page = await this.deps.messages.list(agent, { conversation_id: id, limit: 200 });
     return { ...toWire(row, agent.address), messages: page.items.reverse() };

@@ -2,14 +2,13 @@
  * The database handle: kysely over PostgreSQL (`database.url` set) or over embedded PGlite in
  * `data_dir/pg` (kysely's own PGliteDialect). Same SQL, same migrations on both. On PostgreSQL,
  * parameterised queries run as named prepared statements (see prepared-statements.ts); on PGlite,
- * commits are fsynced unless `embeddedFsync` is off (see durable-node-fs.ts).
+ * the database runs on a thread of its own (pglite-thread.ts) and commits are fsynced unless
+ * `embeddedFsync` is off (see durable-node-fs.ts).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { PGlite, types, type PGliteOptions } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { DurableNodeFS, durableStartParams } from './durable-node-fs.js';
+import { startEmbeddedThread, type EmbeddedDatabase } from './pglite-thread.js';
 import { preparedStatements } from './prepared-statements.js';
 import { isDatabaseUnavailable } from './unavailable.js';
 import type { DB } from './schema.js';
@@ -21,7 +20,8 @@ export interface DatabaseHandle {
   engine: 'pglite' | 'postgres';
   /** For LISTEN/NOTIFY and diagnostics: the connection string, or null on PGlite. */
   url: string | null;
-  pglite: PGlite | null;
+  /** The embedded database (on its own thread), or null on PostgreSQL. */
+  pglite: EmbeddedDatabase | null;
   /** The PostgreSQL pool's counters (for /metrics); absent on PGlite. */
   pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
   close(): Promise<void>;
@@ -57,23 +57,6 @@ export const CONNECTION_OPTIONS = {
 // node-postgres returns int8 as string by default; counts and sequence numbers here fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-/**
- * PGlite's own bytea conversion goes through one JS array element and one string per byte: a
- * 20 MiB message took seconds and a gigabyte. A parameter handed back as bytes is sent in
- * PostgreSQL's binary format instead (PGlite's Bind writes any ArrayBuffer view that way): no hex
- * text to build, scan and decode, which made storing a 1.2 MB body 10× cheaper on the event loop
- * (docs/PERFORMANCE.md, "Embedded database"). Results still arrive as hex text.
- */
-const PGLITE_OPTIONS: PGliteOptions = {
-  serializers: {
-    // PGlite types a serializer as returning text; its Bind takes bytes as well (see above).
-    [types.BYTEA]: ((value: Uint8Array) => value) as unknown as (value: unknown) => string,
-  },
-  parsers: {
-    [types.BYTEA]: (value: string) => Buffer.from(value.startsWith('\\x') ? value.slice(2) : value, 'hex'),
-  },
-};
-
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
     const pool = new pg.Pool({
@@ -97,19 +80,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     await sql`select 1`.execute(db);
     return { db, engine: 'postgres', url: options.url, pglite: null, pool, close: () => db.destroy() };
   }
-  let pglite: PGlite;
-  if (options.dataDir) {
-    mkdirSync(options.dataDir, { recursive: true });
-    const dir = join(options.dataDir, 'pg');
-    pglite =
-      options.embeddedFsync === false
-        ? await PGlite.create(dir, PGLITE_OPTIONS)
-        : await PGlite.create({ ...PGLITE_OPTIONS, fs: new DurableNodeFS(dir), startParams: durableStartParams() });
-  } else {
-    // In memory (tests): nothing to sync.
-    pglite = await PGlite.create(PGLITE_OPTIONS);
-  }
-  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  // On a thread of its own (pglite-thread.ts): its WebAssembly never holds the event loop.
+  const pglite = await startEmbeddedThread({ dataDir: options.dataDir, fsync: options.embeddedFsync !== false });
+  // kysely's PGliteDialect uses only what EmbeddedDatabase has (query, transaction, close, ready).
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite: pglite as unknown as PGlite }) });
   return { db, engine: 'pglite', url: null, pglite, close: () => db.destroy() };
 }
 

@@ -13,6 +13,10 @@ export interface UsersTable {
   id: string;
   email: string;
   created_at: Generated<Date>;
+  /** Set while an account erasure is pending or under way (migration 0021): the account is disabled. */
+  erasure_id: Generated<string | null>;
+  /** Days a message is kept before it goes to the trash (migration 0020; docs/RETENTION.md); null: forever. */
+  retention_days: Generated<number | null>;
 }
 
 export interface DomainsTable {
@@ -47,6 +51,12 @@ export interface AgentsTable {
   expires_at: Generated<Date | null>;
   /** When agent.expiring was emitted for the current expires_at. */
   expiring_notified_at: Generated<Date | null>;
+  /** Set while an erasure of the agent or its account is pending or under way (migration 0021): disabled. */
+  erasure_id: Generated<string | null>;
+  /** The agent's own retention period (migration 0020), null keeping forever; unused while retention_inherits. */
+  retention_days: Generated<number | null>;
+  /** The agent has no period of its own and follows its account's. */
+  retention_inherits: Generated<boolean>;
 }
 
 /** An agent's capability card (migration 0012; cards/service.ts). `search` is generated from `card`. */
@@ -137,6 +147,24 @@ export interface ConversationsTable {
   last_message_at: Timestamp;
 }
 
+/** An agent's label (migration 0018; docs/LABELS.md): unique per agent by lower(name). */
+export interface LabelsTable {
+  id: string;
+  agent_id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface MessageLabelsTable {
+  message_id: string;
+  label_id: string;
+}
+
+export interface ConversationLabelsTable {
+  conversation_id: string;
+  label_id: string;
+}
+
 export interface StoredAddress {
   address: string;
   name: string | null;
@@ -185,6 +213,10 @@ export interface MessagesTable {
   held: Generated<boolean>;
   /** urgent, normal or low (migration 0011; docs/PRIORITIES.md). */
   priority: Generated<'urgent' | 'normal' | 'low'>;
+  /** When the send asked to go out (migration 0019); a `scheduled` message is due then. */
+  send_at: Generated<Date | null>;
+  /** In the trash since (migration 0020; docs/RETENTION.md): out of the mailbox, purged retention.trash_days later. */
+  deleted_at: Generated<Date | null>;
 }
 
 export interface DkimKeysTable {
@@ -231,6 +263,8 @@ export interface SystemMailTable {
   html_body: Uint8Array | null;
   /** Sealed message/rfc822 attachment: the original of a forwarded postmaster@ mail. */
   attachment: Generated<Uint8Array | null>;
+  /** The agent the mail is about (a review notification; migration 0021), for erasure. */
+  agent_id: Generated<string | null>;
   status: 'queued' | 'sent' | 'failed';
   attempts: Generated<number>;
   next_attempt_at: Date | null;
@@ -254,6 +288,23 @@ export interface OutboxTable {
   raw: Uint8Array;
   size_bytes: number;
   created_at: Timestamp;
+}
+
+/** Saved drafts (migration 0019; saved-drafts/): sealed until sent through POST …/drafts/{id}/send. */
+export interface SavedDraftsTable {
+  id: string;
+  agent_id: string;
+  subject: string;
+  to_addresses: Json<unknown[]>;
+  attachment_count: number;
+  /** The message id this draft answers. */
+  in_reply_to: string | null;
+  send_at: Date | null;
+  /** Sealed DraftRequest JSON. */
+  content: Uint8Array;
+  size_bytes: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface IdempotencyKeysTable {
@@ -284,6 +335,12 @@ export interface MessageBlobsTable {
   text_body: Uint8Array | null;
   html_body: Uint8Array | null;
   created_at: Timestamp;
+  /**
+   * The words of subject, addresses, names, attachment file names and body (migration 0017;
+   * messages/search-document.ts): once per message, shared by its copies, written with the blob from
+   * the plaintext. NULL: stored before search existed and not yet indexed (`e2a-server search-index`).
+   */
+  search: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A message's attachments, once per blob (not per recipient). */
@@ -348,6 +405,52 @@ export interface WebhookDeliveriesTable {
   completed_at: Date | null;
 }
 
+/** An account export job (migration 0021; docs/DATA.md). */
+export interface AccountExportsTable {
+  id: string;
+  user_id: string;
+  status: 'queued' | 'running' | 'done' | 'failed' | 'expired';
+  messages_total: Generated<number>;
+  messages_done: Generated<number>;
+  cursor: JsonDefault<Record<string, unknown>>;
+  chunks: Generated<number>;
+  size_bytes: ColumnType<string, number | string | undefined, number | string>;
+  attempts: Generated<number>;
+  lease_owner: string | null;
+  locked_until: Date | null;
+  error: string | null;
+  created_at: Timestamp;
+  started_at: Date | null;
+  completed_at: Date | null;
+  expires_at: Date | null;
+}
+
+/** One sealed piece of an export's tar archive, in order of seq. */
+export interface AccountExportChunksTable {
+  export_id: string;
+  seq: number;
+  data: Uint8Array;
+  size_bytes: number;
+}
+
+/** An account or agent erasure and, once done, its report (migration 0021; docs/DATA.md). */
+export interface ErasuresTable {
+  id: string;
+  user_id: string;
+  scope: 'account' | 'agent';
+  agent_id: string | null;
+  target: string | null;
+  status: 'scheduled' | 'cancelled' | 'erasing' | 'done';
+  cancel_token_hash: string;
+  /** Rows deleted so far, per table. */
+  erased: JsonDefault<Record<string, number>>;
+  requested_at: Timestamp;
+  erase_after: Timestamp;
+  cancelled_at: Date | null;
+  started_at: Date | null;
+  completed_at: Date | null;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -373,6 +476,9 @@ export interface DB {
   dashboard_sessions: DashboardSessionsTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
+  labels: LabelsTable;
+  message_labels: MessageLabelsTable;
+  conversation_labels: ConversationLabelsTable;
   message_blobs: MessageBlobsTable;
   attachments: AttachmentsTable;
   events: EventsTable;
@@ -385,6 +491,10 @@ export interface DB {
   rate_limits: RateLimitsTable;
   system_mail: SystemMailTable;
   outbox: OutboxTable;
+  saved_drafts: SavedDraftsTable;
+  account_exports: AccountExportsTable;
+  account_export_chunks: AccountExportChunksTable;
+  erasures: ErasuresTable;
   settings: SettingsTable;
   e2a_migrations: MigrationsTable;
 }

@@ -8,6 +8,7 @@ import { dkimRecordName, dkimRecordValue, generateDkimKeyPair, type Resolver } f
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
+import { DkimKeysRepo } from './repo.js';
 
 export interface DomainKey {
   domain: string;
@@ -22,7 +23,11 @@ export interface DomainKey {
 export class DkimKeys {
   private readonly cache = new Map<string, Promise<DomainKey>>();
 
-  constructor(private readonly deps: { db: Database; box: SecretBox; clock: Clock; selector: string; /** Tests use 1024 for speed. */ bits?: number }) {}
+  private readonly repo: DkimKeysRepo;
+
+  constructor(private readonly deps: { db: Database; box: SecretBox; clock: Clock; selector: string; /** Tests use 1024 for speed. */ bits?: number }) {
+    this.repo = new DkimKeysRepo(deps.db);
+  }
 
   /** The key for `domain`, created if it has none yet. */
   forDomain(domain: string): Promise<DomainKey> {
@@ -37,16 +42,12 @@ export class DkimKeys {
   }
 
   private async load(domain: string): Promise<DomainKey> {
-    const { db, box } = this.deps;
-    let row = await db.selectFrom('dkim_keys').selectAll().where('domain', '=', domain).executeTakeFirst();
+    const { box } = this.deps;
+    let row = await this.repo.find(domain);
     if (!row) {
       const pair = await generateDkimKeyPair(this.deps.bits ?? 2048);
-      await db
-        .insertInto('dkim_keys')
-        .values({ domain, selector: this.deps.selector, private_key: box.seal(pair.privateKeyPem), public_key: pair.publicKey, created_at: this.deps.clock.now() })
-        .onConflict((oc) => oc.column('domain').doNothing())
-        .execute();
-      row = await db.selectFrom('dkim_keys').selectAll().where('domain', '=', domain).executeTakeFirstOrThrow();
+      await this.repo.insertIfAbsent({ domain, selector: this.deps.selector, private_key: box.seal(pair.privateKeyPem), public_key: pair.publicKey, created_at: this.deps.clock.now() });
+      row = await this.repo.get(domain);
     }
     return {
       domain,
@@ -80,7 +81,7 @@ export class DkimKeys {
   private async published(domain: string): Promise<Pick<DomainKey, 'selector' | 'recordValue'> | undefined> {
     const cached = this.cache.get(domain);
     if (cached) return cached;
-    const row = await this.deps.db.selectFrom('dkim_keys').select(['selector', 'public_key']).where('domain', '=', domain).executeTakeFirst();
+    const row = await this.repo.findPublic(domain);
     return row && { selector: row.selector, recordValue: dkimRecordValue(row.public_key) };
   }
 }

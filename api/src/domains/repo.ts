@@ -55,3 +55,27 @@ export class DomainsRepo {
     await this.db.deleteFrom('domains').where('id', '=', id).execute();
   }
 }
+
+/** DKIM key pairs, one per domain (domains/dkim-keys.ts); the private half is stored sealed. */
+export class DkimKeysRepo {
+  constructor(private readonly db: Database) {}
+
+  find(domain: string) {
+    return this.db.selectFrom('dkim_keys').selectAll().where('domain', '=', domain).executeTakeFirst();
+  }
+
+  /** The domain's key, which must exist (read back after insertIfAbsent). */
+  get(domain: string) {
+    return this.db.selectFrom('dkim_keys').selectAll().where('domain', '=', domain).executeTakeFirstOrThrow();
+  }
+
+  /** Stores a key unless the domain has one already (a concurrent first use): the stored one wins. */
+  async insertIfAbsent(key: { domain: string; selector: string; private_key: Uint8Array; public_key: string; created_at: Date }): Promise<void> {
+    await this.db.insertInto('dkim_keys').values(key).onConflict((oc) => oc.column('domain').doNothing()).execute();
+  }
+
+  /** The public half only. */
+  findPublic(domain: string) {
+    return this.db.selectFrom('dkim_keys').select(['selector', 'public_key']).where('domain', '=', domain).executeTakeFirst();
+  }
+}

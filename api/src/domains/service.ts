@@ -22,7 +22,7 @@ import type { Resolver } from '@e2a/relay';
 import type { Principal } from '../accounts/principal.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError, notFound } from '../errors.js';
 import { newId, randomToken } from '../ids.js';
 import type { DkimKeys } from './dkim-keys.js';
 import { DomainsRepo } from './repo.js';

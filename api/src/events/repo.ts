@@ -1,4 +1,4 @@
-/** SQL for reading events. Events are written by the features that cause them (the outbox). */
+/** SQL for reading events. The features that cause events write them through outbox.ts. */
 import type { Database } from '../db/database.js';
 
 export type EventRow = Awaited<ReturnType<EventsRepo['get']>> & {};

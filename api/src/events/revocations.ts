@@ -12,7 +12,11 @@ import type { Database } from '../db/database.js';
 
 export const REVOCATIONS_CHANNEL = 'e2a_revocations';
 
-export type Revocation = { kind: 'key'; keyId: string } | { kind: 'agent'; agentId: string; expired?: true };
+/**
+ * `erasing`: the agent (or its account) is scheduled for deletion and disabled for the grace period
+ * (docs/DATA.md); `restored`: that deletion was cancelled, so the agent may be listened to again.
+ */
+export type Revocation = { kind: 'key'; keyId: string } | { kind: 'agent'; agentId: string; expired?: true; erasing?: true } | { kind: 'restored'; agentId: string };
 
 /** What the event bus offers for revocations; the realtime server subscribes. */
 export interface RevocationFeed {
@@ -21,7 +25,12 @@ export interface RevocationFeed {
 
 /** Queues the notice in `db`'s transaction: call it with the transaction that revokes or deletes. */
 export async function announceRevocation(db: Database, revocation: Revocation): Promise<void> {
-  const payload = revocation.kind === 'key' ? `key ${revocation.keyId}` : `agent ${revocation.agentId}${revocation.expired ? ' expired' : ''}`;
+  const payload =
+    revocation.kind === 'key'
+      ? `key ${revocation.keyId}`
+      : revocation.kind === 'restored'
+        ? `restored ${revocation.agentId}`
+        : `agent ${revocation.agentId}${revocation.expired ? ' expired' : revocation.erasing ? ' erasing' : ''}`;
   await sql`SELECT pg_notify(${REVOCATIONS_CHANNEL}, ${payload})`.execute(db);
 }
 
@@ -29,6 +38,7 @@ export function parseRevocation(payload: string | undefined): Revocation | null 
   const [kind, id, detail] = (payload ?? '').split(' ');
   if (!id) return null;
   if (kind === 'key') return { kind, keyId: id };
-  if (kind === 'agent') return detail === 'expired' ? { kind, agentId: id, expired: true } : { kind, agentId: id };
+  if (kind === 'agent') return detail === 'expired' ? { kind, agentId: id, expired: true } : detail === 'erasing' ? { kind, agentId: id, erasing: true } : { kind, agentId: id };
+  if (kind === 'restored') return { kind, agentId: id };
   return null;
 }

@@ -7,8 +7,8 @@ import type { Event, EventPage, ListEventsQuery, RedeliverResult } from '@e2a/sd
 import type { Principal } from '../accounts/principal.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
-import { toPage } from '../http/cursor.js';
-import { AppError, notFound } from '../http/errors.js';
+import { toPage } from '../paging.js';
+import { AppError, notFound } from '../errors.js';
 import { WebhooksRepo } from '../webhooks/repo.js';
 import { requireAccount } from '../webhooks/service.js';
 import { toWireEvent } from './envelope.js';

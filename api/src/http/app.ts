@@ -2,18 +2,17 @@
  * The express application: request ids, JSON bodies, Bearer auth, the route table, and the one
  * place where errors become the `{"error":{code,message,request_id}}` envelope.
  */
-import zlib from 'node:zlib';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Principal } from '../accounts/principal.js';
 import type { AccountsService } from '../accounts/service.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { runWithLogContext, type LogContext } from '../observability/log-context.js';
 import type { HttpLimits } from '../limits/http-limits.js';
 import { csrfFor } from '../accounts/dashboard-sessions.js';
 import { csrfRefusal, requestCredential } from './credentials.js';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
+import { toAppError } from './errors.js';
 import { checkParams } from './path-params.js';
 import { requestIdFor } from './request-id.js';
 import { makeExpressHandler, type RouteTable } from './route.js';
@@ -159,34 +158,4 @@ function accessFields(req: Request, res: Response): Record<string, unknown> {
     request_id: res.locals.requestId as string,
     ...(principal ? { account_id: principal.userId } : {}),
   };
-}
-
-/** What body-parser inflates (zstd where node:zlib has it, as body-parser checks). */
-const BODY_ENCODINGS = ['gzip', 'deflate', 'br', ...('createZstdDecompress' in zlib ? ['zstd'] : [])];
-
-function toAppError(err: unknown, req: Request): AppError {
-  if (err instanceof AppError) return err;
-  const e = err as { type?: string; status?: number; expose?: boolean; message?: string; encoding?: string };
-  // body-parser's errors carry a type and a status.
-  if (e?.type === 'entity.too.large') return new AppError('payload_too_large', 'request body is larger than http.max_body_bytes');
-  if (e?.type === 'entity.parse.failed') return new AppError('bad_request', 'request body is not valid JSON');
-  if (e?.type === 'encoding.unsupported') {
-    return new AppError('unsupported_media_type', `Content-Encoding ${JSON.stringify(e.encoding ?? '')} is not supported: send the body uncompressed, or as one of ${BODY_ENCODINGS.join(', ')}`);
-  }
-  if (e?.type === 'charset.unsupported') return new AppError('unsupported_media_type', e.message ?? 'unsupported charset');
-  // The router's decoding of a path parameter (it sets the status; a URIError from our own code has none).
-  if (err instanceof URIError && e.status === 400) {
-    return new AppError('bad_request', 'the path has malformed percent-encoding: write each reserved or non-ASCII byte as % and two hex digits of its UTF-8');
-  }
-  // Any other body-parser (raw-body) refusal: a corrupt compressed body, an aborted upload, a Content-Length that does not match.
-  if (e?.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    const encoding = req.get('content-encoding');
-    if (encoding && encoding.toLowerCase() !== 'identity') {
-      return new AppError('bad_request', `request body is not valid ${encoding} data (${e.message}): compress the whole JSON body, or send it uncompressed without Content-Encoding`);
-    }
-    return new AppError('bad_request', `request body could not be read: ${e.message}`);
-  }
-  // Nothing is wrong with the request: the client should try again, as an SMTP sender does after 451.
-  if (isDatabaseUnavailable(err)) return new AppError('unavailable', 'the database is unavailable; retry shortly', undefined, { 'Retry-After': '1' });
-  return new AppError('internal_error', 'internal error; the request id identifies it in the server log');
 }

@@ -24,6 +24,7 @@ import { SecretBox } from '../crypto/secret-box.js';
 import { Outbox } from '../outbox/outbox.js';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
+import { until } from '../testing/until.js';
 
 type Json = Record<string, unknown>;
 interface Operation {
@@ -37,6 +38,8 @@ interface Operation {
 const BODIES: Record<string, unknown> = {
   'post /v1/agents': { local_part: 'intruder' },
   'post /v1/agents/{address}/extend': { ttl_seconds: 3600 },
+  'patch /v1/agents/{address}': { retention_days: 1 },
+  'put /v1/account/retention': { retention_days: 1 },
   'post /v1/account/api-keys': { name: 'intruder' },
   'post /v1/webhooks': { url: 'https://hooks.example.net/e2a', events: ['email.received'] },
   'patch /v1/webhooks/{id}': { description: 'changed by an intruder' },
@@ -46,9 +49,13 @@ const BODIES: Record<string, unknown> = {
   'post /v1/agents/{address}/messages/{id}/reply': { text: 'x' },
   'post /v1/agents/{address}/messages/{id}/forward': { to: ['partner@example.net'] },
   'patch /v1/agents/{address}/messages/{id}': { read: true },
+  'post /v1/agents/{address}/messages/{id}/labels': { add: ['intruder'] },
+  'post /v1/agents/{address}/conversations/{id}/labels': { add: ['intruder'] },
   'put /v1/agents/{address}/protection': {},
   'put /v1/agents/{address}/card': { description: 'changed by an intruder', skills: ['intruder'] },
   'post /v1/agents/{address}/contacts': { address: 'intruder@example.net' },
+  'post /v1/agents/{address}/drafts': { to: ['partner@example.net'], subject: 'intruder' },
+  'put /v1/agents/{address}/drafts/{id}': { subject: 'changed by an intruder' },
   'post /v1/agents/{address}/contacts/{id}/approve': {},
   'post /v1/lists': { local_part: 'intruder-list', post_policy: 'members' },
   'patch /v1/lists/{address}': { description: 'changed by an intruder' },
@@ -83,7 +90,7 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
   let doc: Json;
   let mail: HiddenMail;
   /** Tenant A's objects, by the path parameter that names them. */
-  let target: { address: string; conversation: string; webhook: string; apiKey: string; domain: string; review: string; event: string; outbox: string; session: string; list: string; contact: string };
+  let target: { address: string; conversation: string; webhook: string; apiKey: string; domain: string; review: string; event: string; outbox: string; session: string; list: string; contact: string; draft: string; label: string; export: string; erasure: string };
   /** Keys that must get nothing of A's. */
   let keys: { revoked: string; otherAccount: string; otherAgent: string; peerAgent: string };
   /** Every string of A's that must not appear in an answer to someone else. */
@@ -101,6 +108,7 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
       if (name === 'name') return target.domain;
       if (name === 'index') return '0';
       if (name === 'token') return 'not-a-token';
+      if (name === 'label') return target.label;
       if (name !== 'id') throw new Error(`no target for {${name}} in ${template}: add one`);
       if (template.startsWith('/v1/agents/{address}/messages/')) return messageId;
       if (template.startsWith('/v1/agents/{address}/conversations/')) return target.conversation;
@@ -111,6 +119,9 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
       if (template.startsWith('/v1/outbox/')) return target.outbox;
       if (template.startsWith('/v1/account/sessions/')) return target.session;
       if (template.startsWith('/v1/agents/{address}/contacts/')) return target.contact;
+      if (template.startsWith('/v1/account/exports/')) return target.export;
+      if (template.startsWith('/v1/account/erasures/')) return target.erasure;
+      if (template.startsWith('/v1/agents/{address}/drafts/')) return target.draft;
       throw new Error(`no target for {id} in ${template}: add one`);
     });
 
@@ -146,7 +157,13 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
     await post(`/v1/lists/${list.address as string}/members`, { agent_address: mail.bot });
     // A's pending contact request, to an address outside (A's account could approve it).
     const contact = await post(`/v1/agents/${mail.bot}/contacts`, { address: 'partner@example.net', note: 'tenant A contact' });
+    // A's saved draft: sending it, changing it or deleting it is refused to everyone else.
+    const draft = await post(`/v1/agents/${mail.bot}/drafts`, { to: ['partner@example.net'], subject: 'tenant A draft', text: 'x' });
     const control = await get(`/v1/agents/${mail.bot}/messages/${mail.ids.control}`);
+    // A's label, on the delivered message and its conversation (docs/LABELS.md).
+    const label = 'tenant-a-label';
+    await post(`/v1/agents/${mail.bot}/messages/${mail.ids.control}/labels`, { add: [label] });
+    await post(`/v1/agents/${mail.bot}/conversations/${control.conversation_id as string}/labels`, { add: [label] });
     const reviews = (await get('/v1/reviews?status=pending')).items as Array<{ id: string; message_id: string }>;
     const events = (await get('/v1/events')).items as Array<{ id: string }>;
     // A mail captured in A's local outbox (this gateway has mode none: written as the worker would).
@@ -156,6 +173,13 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
     const link = await post('/v1/account/sign-in-links', {});
     expect((await fetch(`${gw.gateway.httpUrl}${new URL(link.url as string).pathname}`, { redirect: 'manual' })).status).toBe(303);
     const sessions = (await get('/v1/account/sessions')).items as Array<{ id: string }>;
+    // A finished export of A's, and the deletion of an agent of A's (its report is A's to read).
+    const exported = (await post('/v1/account/export', {})) as { id: string };
+    await until('A’s export done', async () => (await get(`/v1/account/exports/${exported.id}`)).status === 'done');
+    await post('/v1/agents', { local_part: 'doomed' });
+    const deletion = await gw.api(`/v1/agents/doomed@${TEST_DOMAIN}?confirm=doomed@${TEST_DOMAIN}`, { method: 'DELETE' });
+    expect(deletion.status).toBe(202);
+    const erasure = (await deletion.json()) as { id: string };
     target = {
       session: sessions[0]!.id,
       address: mail.bot,
@@ -168,8 +192,12 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
       outbox: outboxId,
       list: list.address as string,
       contact: contact.id as string,
+      draft: draft.id as string,
+      label,
+      export: exported.id,
+      erasure: erasure.id,
     };
-    secretsOfA = [mail.bot, `peer@${TEST_DOMAIN}`, 'tenant-a.example', 'tenant A hook', 'tenant A outbox', 'tenant A card', 'tenant A contact', ...Object.values(target), ...Object.values(mail.ids), ...Object.values(mail.marks)];
+    secretsOfA = [mail.bot, `peer@${TEST_DOMAIN}`, 'tenant-a.example', 'tenant A hook', 'tenant A outbox', 'tenant A card', 'tenant A contact', 'tenant A draft', ...Object.values(target), ...Object.values(mail.ids), ...Object.values(mail.marks)];
     doc = (await (await gw.api('/v1/openapi.json', { key: null })).json()) as Json;
   });
   afterAll(() => gw?.close());
@@ -247,12 +275,17 @@ describe.each(ENGINES)('authorization table over every operation (%s)', (engine)
       return (await res.json()) as Json;
     };
     expect((await ok(`/v1/agents/${mail.bot}`)).address).toBe(mail.bot);
+    expect((await ok(`/v1/agents/${mail.bot}`)).retention_days).toBe('account');
+    expect((await ok(`/v1/agents/${mail.bot}/messages/${mail.ids.control}`)).deleted_at).toBeNull();
     expect((await ok(`/v1/webhooks/${target.webhook}`)).description).toBe('tenant A hook');
     expect((await ok(`/v1/agents/${mail.bot}/card`)).description).toBe('tenant A card');
     expect((await ok(`/v1/reviews/${target.review}`)).status).toBe('pending');
     expect((await ok(`/v1/agents/${mail.bot}/contacts/${target.contact}`)).state).toBe('pending');
+    expect((await ok(`/v1/agents/${mail.bot}/drafts/${target.draft}`)).subject).toBe('tenant A draft');
     expect((await ok(`/v1/domains/${target.domain}`)).name).toBe(target.domain);
     expect((await ok(`/v1/agents/${mail.bot}/messages/${mail.ids.control}`)).read_at).toBeNull();
+    expect((await ok(`/v1/agents/${mail.bot}/messages/${mail.ids.control}`)).labels).toEqual(['unread', target.label]);
+    expect(((await ok(`/v1/agents/${mail.bot}/labels`)).items as Array<{ name: string }>).map((l) => l.name)).toEqual(['unread', 'sent', 'trash', target.label]);
     const agentKeys = (await ok('/v1/account/api-keys')).items as Array<{ id: string }>;
     expect(agentKeys.map((k) => k.id)).toContain(target.apiKey);
     const agents = ((await ok('/v1/agents')).items as Array<{ address: string }>).map((a) => a.address);

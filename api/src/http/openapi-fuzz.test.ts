@@ -352,6 +352,8 @@ describe('every operation of /v1/openapi.json under generated input', () => {
     const put = await gw.api(`/v1/agents/${bot}/protection`, { method: 'PUT', body: JSON.stringify({ outbound: { policy: 'allowlist', action: 'review' } }) });
     expect(put.status).toBe(200);
     await post(`/v1/agents/${bot}/messages`, { to: ['dana@example.com'], subject: 'held', text: 'hi' });
+    // A saved draft, so draft routes are also tried with an id that exists.
+    const draft = await post(`/v1/agents/${bot}/drafts`, { to: ['dana@example.com'], subject: 'draft', text: 'hi' });
     const reviews = (await (await gw.api('/v1/reviews')).json()) as { items: Json[] };
     const events = (await (await gw.api('/v1/events')).json()) as { items: Json[] };
     const conversations = (await (await gw.api(`/v1/agents/${bot}/conversations`)).json()) as { items: Json[] };
@@ -363,6 +365,7 @@ describe('every operation of /v1/openapi.json under generated input', () => {
       'reviews/id': idsOf(reviews.items),
       'events/id': idsOf(events.items),
       'conversations/id': idsOf(conversations.items),
+      'drafts/id': [draft.id as string],
       'webhooks/id': [webhook.id as string],
       'api-keys/id': [spareKey.id as string],
       name: ['example.org', TEST_DOMAIN],

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ErrorCode } from '@e2a/sdk/wire';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 import { requestIdFor } from './request-id.js';
 
 /** The answer to a parser error code, as Node itself would choose the status. */

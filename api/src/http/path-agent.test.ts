@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountsService } from '../accounts/service.js';
 import { AgentsRepo } from '../agents/repo.js';
 import { agentRoutes } from '../agents/routes.js';
+import { SecretBox } from '../crypto/secret-box.js';
+import { erasureRoutes } from '../erasure/routes.js';
+import { ErasureService } from '../erasure/service.js';
 import { ReservedAddresses } from '../agents/reserved.js';
 import { AgentsService } from '../agents/service.js';
 import type { Clock } from '../clock.js';
@@ -60,6 +63,7 @@ describe.each(ENGINES)('the agent named in the path (%s)', (engine) => {
     agents = new AgentsService({ db: counted, clock, sharedDomain: TEST_DOMAIN, reserved: new ReservedAddresses({ sharedDomain: TEST_DOMAIN, sharedDomainReserved: [], systemAddresses: [] }), caps: new AccountCaps({ agents: 0, api_keys: 0, webhooks: 0 }), expiry: { maxTtlDays: 365 } });
     const routes = new RouteTable();
     agentRoutes(routes, agents);
+    erasureRoutes(routes, new ErasureService({ db: counted, box: new SecretBox(Buffer.alloc(32, 7)), clock, agents, graceMs: 3_600_000, mailFrom: `review@${TEST_DOMAIN}`, wakeMail: () => {} }));
     protectionRoutes(routes, new ProtectionService({ db: counted, agents, systemMail: new SystemMailRecipients({ db: counted, sharedDomain: TEST_DOMAIN, clock }) }));
     server = createServer(createHttpApp({ limits: httpLimitsOff(), routes, accounts, logger: pino({ level: 'silent' }), maxBodyBytes: 1 << 20, trustProxy: false }));
     server.listen(0, '127.0.0.1');

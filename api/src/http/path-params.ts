@@ -6,7 +6,8 @@
  * name, on every route, follows the rule below, and a name without a rule follows the generic one.
  */
 import { classifyAddress } from '@e2a/relay';
-import { AppError } from './errors.js';
+import { LABEL_NAME_PATTERN } from '@e2a/sdk/wire';
+import { AppError } from '../errors.js';
 import { textProblem } from './input-text.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -25,6 +26,7 @@ const GENERIC_MAX = 1024;
 /** api/src/ids.ts: a lowercase type prefix, an underscore, lowercase base32 (a ULID) or hex (events). */
 const ID = /^[a-z]{1,16}_[0-9a-z]{1,64}$/;
 const DOMAIN = /^[A-Za-z0-9.-]{1,253}$/;
+const LABEL = new RegExp(LABEL_NAME_PATTERN);
 
 const shown = (value: string) => JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 const notFound = (noun: string, value: string, hint: string) => new AppError('not_found', `${noun} ${shown(value)} not found${hint ? `: ${hint}` : ''}`);
@@ -49,6 +51,10 @@ const RULES: Record<string, ParamRule> = {
   name: {
     schema: { type: 'string', pattern: DOMAIN.source },
     check: (value, noun) => (DOMAIN.test(value) ? null : notFound(noun, value, 'a domain name has letters, digits, dots and hyphens')),
+  },
+  label: {
+    schema: { type: 'string', pattern: LABEL_NAME_PATTERN },
+    check: (value, noun) => (LABEL.test(value) ? null : notFound(noun, value, 'a label is 1 to 64 ASCII letters, digits and . _ - :, starting with a letter or a digit')),
   },
   index: {
     schema: { type: 'integer', minimum: 0, maximum: INT4_MAX },

@@ -6,7 +6,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Principal } from '../accounts/principal.js';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 import { safeHeaderValue, safeMediaType } from './header-values.js';
 import { strictSchema } from './strict-schema.js';
 import { validate } from './validate.js';
@@ -77,6 +77,20 @@ export class RawBody {
 }
 
 /**
+ * A non-JSON response too big to hold in memory (an export archive): its pieces are written as they
+ * come, each only once the previous one drained, with the Content-Length known up front. A failure
+ * mid-way cuts the connection, so the client sees a short transfer rather than a complete-looking one.
+ */
+export class StreamBody {
+  constructor(
+    readonly pieces: AsyncIterable<Buffer>,
+    readonly contentType: string,
+    readonly length: number,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+/**
  * A JSON response whose status the handler decides: 202 queued vs 200 sent for `?wait=sent`, and an
  * Idempotency-Key replay answering with the status of the original response.
  */
@@ -136,7 +150,27 @@ export function makeExpressHandler(route: RegisteredRoute) {
       headers: req.headers,
       requestId: res.locals.requestId as string,
     });
-    if (result instanceof RawBody) {
+    if (result instanceof StreamBody) {
+      const headers = Object.fromEntries(Object.entries(result.headers).map(([name, value]) => [name, safeHeaderValue(value)]));
+      res.status(spec.status ?? 200).set({ 'Content-Type': safeMediaType(result.contentType), 'Content-Length': String(result.length), ...headers });
+      try {
+        for await (const piece of result.pieces) {
+          if (res.destroyed) break;
+          if (!res.write(piece)) {
+            await new Promise<void>((resolve) => {
+              const go = () => {
+                res.off('drain', go).off('close', go);
+                resolve();
+              };
+              res.on('drain', go).on('close', go);
+            });
+          }
+        }
+        res.end();
+      } catch (err) {
+        res.destroy(err as Error);
+      }
+    } else if (result instanceof RawBody) {
       const headers = Object.fromEntries(Object.entries(result.headers).map(([name, value]) => [name, Array.isArray(value) ? value.map(safeHeaderValue) : safeHeaderValue(value)]));
       res.status(result.status ?? spec.status ?? 200).set({ 'Content-Type': safeMediaType(result.contentType), ...headers }).send(result.body);
     } else if (result instanceof JsonReply) {

@@ -5,7 +5,7 @@
 import { Protection, SendMessageRequest } from '@e2a/sdk/wire';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 import { RouteTable } from './route.js';
 import { fieldsAt, strictSchema } from './strict-schema.js';
 import { validate } from './validate.js';

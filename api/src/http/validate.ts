@@ -5,7 +5,7 @@
  */
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
-import { AppError } from './errors.js';
+import { AppError } from '../errors.js';
 import { findTextProblem } from './input-text.js';
 import { fieldsAt } from './strict-schema.js';
 

@@ -3,13 +3,16 @@
  * per-copy columns travel as arrays and unnest() turns them into rows, so the statement and its
  * parameter count stay the same for 3 members or 10,000. As insertInboundCopy (repo.ts), but set
  * based: the message rows (duplicates by dedupe key skipped by ON CONFLICT), each copy's
- * conversation (created or bumped), its events, and the list's blob when no copy stored it yet,
- * all seeing one snapshot and committing together.
+ * conversation (conversations/repo.ts), its events (events/outbox.ts), and the list's blob when no
+ * copy stored it yet, all seeing one snapshot and committing together.
  */
 import { sql, type Insertable } from 'kysely';
+import { upsertConversationsFrom } from '../conversations/repo.js';
 import type { Database } from '../db/database.js';
 import type { MessageBlobsTable } from '../db/schema.js';
-import type { NewEventRow, NewMessageRow } from './repo.js';
+import { appendEventsFrom, type EventDraft } from '../events/outbox.js';
+import { searchVector, type SearchDocument } from '../messages/search-document.js';
+import type { NewMessageRow } from './repo.js';
 
 /** What differs between members' copies; everything else is `shared`. */
 export interface ListCopy {
@@ -24,7 +27,8 @@ export interface ListCopy {
   headers: string;
   /** false for a hidden (blocked) copy: its conversation is neither titled nor counted. */
   counted: boolean;
-  events: NewEventRow[];
+  /** Drafts about this copy (`about` its id). */
+  events: EventDraft[];
 }
 
 /** Returns the ids of the copies stored (duplicates left out). */
@@ -33,17 +37,19 @@ export async function insertListCopies(
   shared: Omit<NewMessageRow, 'id' | 'agent_id' | 'conversation_id' | 'status' | 'status_reason' | 'held' | 'dedupe_key' | 'envelope' | 'headers'>,
   copies: ListCopy[],
   blob: Insertable<MessageBlobsTable> | null,
+  /** What search indexes of the post: its vector is the blob's, written with it, once for every copy. */
+  search: SearchDocument,
 ): Promise<string[]> {
   if (copies.length === 0) return [];
   const s = shared;
   const at = s.received_at;
   const col = <K extends keyof ListCopy>(k: K) => copies.map((c) => c[k]);
-  const events = copies.flatMap((c) => c.events.map((e) => ({ ...e, message_id: c.id })));
-  const ev = <K extends keyof (typeof events)[number]>(k: K) => events.map((e) => e[k]);
+  const events = copies.flatMap((c) => c.events);
   const blobCte = blob
     ? sql`, b AS (
-        INSERT INTO message_blobs (id, raw, text_body, html_body, created_at)
-        SELECT ${blob.id}::text, ${blob.raw ?? null}::bytea, ${blob.text_body ?? null}::bytea, ${blob.html_body ?? null}::bytea, ${blob.created_at}::timestamptz
+        INSERT INTO message_blobs (id, raw, text_body, html_body, created_at, search)
+        SELECT ${blob.id}::text, ${blob.raw ?? null}::bytea, ${blob.text_body ?? null}::bytea, ${blob.html_body ?? null}::bytea, ${blob.created_at}::timestamptz,
+               ${searchVector(search)}
         WHERE EXISTS (SELECT 1 FROM m))`
     : sql``;
   const rows = await sql<{ id: string }>`
@@ -67,20 +73,9 @@ export async function insertListCopies(
       ON CONFLICT (agent_id, dedupe_key) DO NOTHING
       RETURNING id, agent_id, conversation_id
     ), c AS (
-      INSERT INTO conversations (id, agent_id, subject, message_count, created_at, last_message_at)
-      SELECT m.conversation_id, m.agent_id, CASE WHEN r.counted THEN ${s.subject ?? null}::text END, CASE WHEN r.counted THEN 1 ELSE 0 END,
-             ${at}::timestamptz, ${at}::timestamptz
-      FROM m JOIN r ON r.id = m.id
-      ON CONFLICT (id) DO UPDATE SET
-        message_count = conversations.message_count + excluded.message_count,
-        last_message_at = CASE WHEN excluded.message_count > 0 THEN excluded.last_message_at ELSE conversations.last_message_at END
+      ${upsertConversationsFrom(db, sql`SELECT m.conversation_id, m.agent_id, ${s.subject ?? null}::text, r.counted, ${at}::timestamptz FROM m JOIN r ON r.id = m.id`)}
     ), e AS (
-      INSERT INTO events (id, user_id, agent_id, type, schema_version, data, created_at)
-      SELECT ev.id, a.user_id, CASE WHEN ev.agent_visible THEN m.agent_id END, ev.type, ev.schema_version, ev.data::jsonb, ${at}::timestamptz
-      FROM unnest(${ev('message_id')}::text[], ${ev('id')}::text[], ${ev('type')}::text[], ${ev('schema_version')}::integer[], ${ev('data')}::text[],
-                  ${ev('agentVisible')}::boolean[]) AS ev(message_id, id, type, schema_version, data, agent_visible)
-      JOIN m ON m.id = ev.message_id JOIN agents a ON a.id = m.agent_id
-      ON CONFLICT (id) DO NOTHING
+      ${appendEventsFrom(db, events, sql`SELECT m.id, a.user_id, m.agent_id FROM m JOIN agents a ON a.id = m.agent_id`, at)}
     )${blobCte}
     SELECT m.id FROM m`.execute(db);
   return rows.rows.map((r) => r.id);

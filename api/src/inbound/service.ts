@@ -14,7 +14,6 @@
  * would tell the sender which filter caught it.
  */
 import { isDeliveryReport, type InboundMessage, type InboundSink, type Recipient, type SmtpReply } from '@e2a/relay';
-import { EVENT_SCHEMA_VERSION, type MessageEventData } from '@e2a/sdk/wire';
 import { insertAttachments } from '../blobs/repo.js';
 import { blobRow, sealContent, type SealedContent } from '../blobs/content.js';
 import type { Clock } from '../clock.js';
@@ -22,9 +21,10 @@ import { findConversation, findConversations } from '../conversations/threading.
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json, pgText } from '../db/database.js';
-import { eventId, newId, sha256Hex } from '../ids.js';
+import { messageEvent, type MessageFacts } from '../events/outbox.js';
+import { newId, sha256Hex } from '../ids.js';
 import { priorityFromHeaders } from '../messages/priority.js';
-import { eventReachesAgent } from '../messages/visibility.js';
+import { searchDocument } from '../messages/search-document.js';
 import type { ContactGrants } from '../contacts/service.js';
 import type { GateDecision, ProtectionGates } from '../protection/decision.js';
 import { countedSender } from '../protection/gate.js';
@@ -34,7 +34,7 @@ import type { BounceHook } from '../outbound/bounces.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isRecipientContext, type RecipientContext } from './directory.js';
 import { isPostmasterContext, type PostmasterRoute } from './postmaster.js';
-import { insertInboundCopy, type NewEventRow } from './repo.js';
+import { insertInboundCopy } from './repo.js';
 import { isListContext, type ListFanOut, type MemberDelivery } from '../lists/fan-out.js';
 import { insertListCopies, type ListCopy } from './list-copies.js';
 
@@ -267,14 +267,8 @@ export class InboundService implements InboundSink {
       const id = newId('message');
       const conversation = conversations.get(recipient.agentId) ?? newId('conversation');
       const reason = decision.reasons.join('; ') || null;
-      const metadata: MessageEventData = { message_id: id, agent_address: recipient.address, conversation_id: conversation, direction: 'inbound', from, to, subject, verified: message.authentication.verified, priority };
-      const event = (type: 'email.received' | 'email.flagged' | 'email.blocked', withReason: boolean): NewEventRow => ({
-        id: eventId(id, type),
-        type,
-        schema_version: EVENT_SCHEMA_VERSION,
-        data: json(withReason ? { ...metadata, reason } : metadata),
-        agentVisible: eventReachesAgent('inbound', type),
-      });
+      const facts: MessageFacts = { id, agentAddress: recipient.address, conversationId: conversation, direction: 'inbound', from, to, subject, verified: message.authentication.verified, priority };
+      const event = (type: 'email.received' | 'email.flagged' | 'email.blocked', withReason: boolean) => messageEvent(type, facts, withReason ? { reason } : {});
       const blocked = decision.action === 'block';
       return {
         id,
@@ -319,6 +313,7 @@ export class InboundService implements InboundSink {
       },
       copies,
       blobRow(sealed, now),
+      inboundSearchDocument(message),
     );
     const byId = new Map(copies.map((c) => [c.id, c.agent_id]));
     return new Set(stored.map((id) => byId.get(id)!));
@@ -377,10 +372,10 @@ export class InboundService implements InboundSink {
     // The sender's claim, a hint only (docs/PRIORITIES.md); mail from another agent here carries
     // the headers its send wrote (messages/priority.ts), so it keeps its priority.
     const priority = priorityFromHeaders(parsed.headers);
-    const metadata: MessageEventData = {
-      message_id: id,
-      agent_address: recipient.address,
-      conversation_id: conversation,
+    const facts: MessageFacts = {
+      id,
+      agentAddress: recipient.address,
+      conversationId: conversation,
       direction: 'inbound',
       from,
       to,
@@ -388,14 +383,8 @@ export class InboundService implements InboundSink {
       verified: message.authentication.verified,
       priority,
     };
-    const event = (type: 'email.received' | 'email.flagged' | 'email.blocked', withReason: boolean): NewEventRow => ({
-      id: eventId(id, type),
-      type,
-      schema_version: EVENT_SCHEMA_VERSION,
-      data: json(withReason ? { ...metadata, reason } : metadata),
-      // email.blocked is account-level: blocked mail's metadata is itself untrusted content.
-      agentVisible: eventReachesAgent('inbound', type),
-    });
+    // email.blocked is account-level (events/outbox.ts): blocked mail's metadata is itself untrusted content.
+    const event = (type: 'email.received' | 'email.flagged' | 'email.blocked', withReason: boolean) => messageEvent(type, facts, withReason ? { reason } : {});
     const status = copyStatus(decision.action);
     const held = status !== 'received';
     const events =
@@ -448,6 +437,7 @@ export class InboundService implements InboundSink {
       { subject, counted: !held },
       events,
       writeBlob ? blobRow(sealed, this.deps.clock.now()) : null,
+      inboundSearchDocument(message),
     );
     if (stored && writeBlob) await insertAttachments(db, sealed);
     if (stored && decision.action === 'review') {
@@ -483,6 +473,12 @@ interface CopyOutcome {
   bounced: boolean;
 }
 type CopyStatus = 'received' | 'held' | 'blocked';
+
+/** What search indexes of inbound mail (messages/search-document.ts): the parser's text is the HTML's when there is no text part. */
+function inboundSearchDocument(message: InboundMessage) {
+  const p = message.parsed;
+  return searchDocument({ subject: p.subject, from: p.from, recipients: [...p.to, ...p.cc], attachments: p.attachments, text: p.text, html: p.html });
+}
 
 function copyStatus(action: Plan['decision']['action']): CopyStatus {
   return action === 'review' ? 'held' : action === 'block' ? 'blocked' : 'received';

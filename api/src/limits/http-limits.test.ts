@@ -1,7 +1,7 @@
 /** What each HTTP request costs, and how a spent budget is answered: every limit trips and resets. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../accounts/principal.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { TestClock } from '../testing/clock.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from '../testing/databases.js';
 import { API_LIMITS_OFF } from '../testing/http-limits.js';

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { clientNetwork } from '@e2a/relay';
 import { accountEmail } from '../accounts/dashboard-sessions.js';
 import type { Principal } from '../accounts/principal.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import type { LimitDecision, LimitRule, Limiter, Tightest } from './limiter.js';
 
 export interface ApiRateLimits {

@@ -60,7 +60,14 @@ export class ListFanOut {
 
   /** Looked up by address at RCPT time and by the outbound worker for local sends. */
   async recipientAt(address: string): Promise<Recipient | null> {
-    const row = await this.deps.db.selectFrom('lists').select(['id', 'address']).where('address', '=', address.toLowerCase()).executeTakeFirst();
+    // A list of an account scheduled for deletion is unknown, as its agents are (docs/DATA.md).
+    const row = await this.deps.db
+      .selectFrom('lists as l')
+      .innerJoin('users as u', 'u.id', 'l.user_id')
+      .select(['l.id', 'l.address'])
+      .where('l.address', '=', address.toLowerCase())
+      .where('u.erasure_id', 'is', null)
+      .executeTakeFirst();
     return row ? listRecipient(row) : null;
   }
 
@@ -72,7 +79,7 @@ export class ListFanOut {
     // RFC 2919 §4 lets a list recognise its own mail: one that comes back (a member forwarding to
     // the list) is dropped, so a forwarding member cannot loop.
     if (listIdsIn(post.parsed.headers).includes(listIdOf(row.name, row.address))) return { kind: 'loop', list: row };
-    const members = (await this.repo.allMembers(row.id)).filter((m) => !isExpired(m.expires_at, this.deps.clock.now()));
+    const members = (await this.repo.allMembers(row.id)).filter((m) => !isExpired(m.expires_at, this.deps.clock.now()) && m.erasure_id === null);
     const from = post.local ? post.mailFrom.toLowerCase() : (post.parsed.from?.address.toLowerCase() ?? null);
     const memberAddresses = new Set(members.map((m) => m.address));
     // One indexed probe, and only for the policy that asks: is the author a contact of a member?

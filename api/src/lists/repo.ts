@@ -22,6 +22,8 @@ export interface MemberRow {
   user_id: string;
   protection: unknown;
   expires_at: Date | null;
+  /** Scheduled for deletion (docs/DATA.md): gets no copy. */
+  erasure_id: string | null;
 }
 
 export class ListsRepo {
@@ -57,13 +59,24 @@ export class ListsRepo {
     await this.db.deleteFrom('lists').where('id', '=', id).execute();
   }
 
-  /** True when an agent holds `address` (lists and agents share one namespace). */
-  async agentExists(address: string): Promise<boolean> {
-    return (await this.db.selectFrom('agents').select('id').where('address', '=', address).executeTakeFirst()) !== undefined;
+  /** The agent holding `address`, if any (lists and agents share one namespace). */
+  agentAt(address: string): Promise<{ user_id: string } | undefined> {
+    return this.db.selectFrom('agents').select('user_id').where('address', '=', address).executeTakeFirst();
+  }
+
+  /** True when `domain` is one of the user's verified domains. */
+  async isVerifiedDomainOf(userId: string, domain: string): Promise<boolean> {
+    return (await this.db.selectFrom('domains').select('id').where('name', '=', domain).where('user_id', '=', userId).where('verified_at', 'is not', null).executeTakeFirst()) !== undefined;
   }
 
   async addMember(listId: string, agentId: string, now: Date): Promise<void> {
     await this.db.insertInto('list_members').values({ list_id: listId, agent_id: agentId, created_at: now }).onConflict((oc) => oc.columns(['list_id', 'agent_id']).doNothing()).execute();
+  }
+
+  /** When the agent joined the list (it is a member). */
+  async joinedAt(listId: string, agentId: string): Promise<Date> {
+    const row = await this.db.selectFrom('list_members').select('created_at').where('list_id', '=', listId).where('agent_id', '=', agentId).executeTakeFirstOrThrow();
+    return row.created_at;
   }
 
   async removeMember(listId: string, agentId: string): Promise<void> {
@@ -82,7 +95,7 @@ export class ListsRepo {
     return this.db
       .selectFrom('list_members as lm')
       .innerJoin('agents as a', 'a.id', 'lm.agent_id')
-      .select(['lm.agent_id', 'a.address', 'a.user_id', 'a.protection', 'a.expires_at'])
+      .select(['lm.agent_id', 'a.address', 'a.user_id', 'a.protection', 'a.expires_at', 'a.erasure_id'])
       .where('lm.list_id', '=', listId)
       .orderBy('a.address')
       .execute();

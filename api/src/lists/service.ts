@@ -13,8 +13,8 @@ import { normaliseAgentAddress, unavailableAddress } from '../agents/service.js'
 import type { ReservedAddresses } from '../agents/reserved.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
-import { decodeCursor, toPage } from '../http/cursor.js';
-import { AppError } from '../http/errors.js';
+import { decodeCursor, toPage } from '../paging.js';
+import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import { listIdOf } from './headers.js';
 import { ListsRepo, type ListRow } from './repo.js';
@@ -52,11 +52,10 @@ export class ListsService {
     if (syntax.kind !== 'clean') throw new AppError('validation_error', `invalid list address ${requested}: use letters, digits and . _ + - before the @ and a domain name after it`);
     const { address, domain } = syntax;
     if (domain !== this.deps.sharedDomain) {
-      const verified = await this.deps.db.selectFrom('domains').select('id').where('name', '=', domain).where('user_id', '=', principal.userId).where('verified_at', 'is not', null).executeTakeFirst();
-      if (!verified) throw new AppError('validation_error', `domain ${domain} is neither the shared domain ${this.deps.sharedDomain} nor one of your verified domains`);
+      if (!(await this.repo.isVerifiedDomainOf(principal.userId, domain))) throw new AppError('validation_error', `domain ${domain} is neither the shared domain ${this.deps.sharedDomain} nor one of your verified domains`);
     }
     if (this.deps.reserved.isReserved(syntax.local, domain)) throw unavailableAddress(address);
-    const agent = await this.deps.db.selectFrom('agents').select('user_id').where('address', '=', address).executeTakeFirst();
+    const agent = await this.repo.agentAt(address);
     if (agent) throw agent.user_id === principal.userId ? new AppError('conflict', `${address} is an agent of this account; a list cannot share an agent's address`) : unavailableAddress(address);
     const existing = await this.repo.byAddress(address);
     if (existing) throw existing.user_id === principal.userId ? new AppError('conflict', `list ${address} already exists in this account`) : unavailableAddress(address);
@@ -109,8 +108,8 @@ export class ListsService {
     const agent = await this.deps.agents.resolve(principal, memberAddress);
     const now = this.deps.clock.now();
     await this.repo.addMember(list.id, agent.id, now);
-    const joined = await this.deps.db.selectFrom('list_members').select('created_at').where('list_id', '=', list.id).where('agent_id', '=', agent.id).executeTakeFirstOrThrow();
-    return { agent_address: agent.address, joined_at: new Date(joined.created_at).toISOString() };
+    const joinedAt = await this.repo.joinedAt(list.id, agent.id);
+    return { agent_address: agent.address, joined_at: new Date(joinedAt).toISOString() };
   }
 
   /** Idempotent: an agent that is not a member answers as one just removed. */

@@ -4,7 +4,7 @@
  */
 import type { Request } from 'express';
 import { bearerToken, credentialInUrl } from '../http/credentials.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 
 export function bearerKey(req: Request): string {
   const header = req.get('authorization');

@@ -19,7 +19,7 @@ import { E2AError, E2A, RateLimitError } from '@e2a/sdk';
 import { createE2AMcpServer } from '@e2a/sdk/mcp';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Express, NextFunction, Request, Response } from 'express';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import type { ExternalOperation } from '../http/openapi.js';
 import { bearerKey } from './bearer.js';
 

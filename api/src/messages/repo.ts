@@ -1,9 +1,11 @@
 import type { ListMessagesQuery } from '@e2a/sdk/wire';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
+import { listingPlace, messageHasLabels, messageLabelColumns } from '../labels/conditions.js';
 import { inMailbox } from './visibility.js';
 
-const SUMMARY_COLUMNS = [
+export const SUMMARY_COLUMNS = [
   'm.id',
   'm.agent_id',
   'm.direction',
@@ -21,12 +23,15 @@ const SUMMARY_COLUMNS = [
   'm.priority',
   'm.received_at',
   'm.read_at',
+  'm.send_at',
+  'm.deleted_at',
 ] as const;
 
 /**
  * Every read here is of the agent's mailbox as visibility.ts defines it (`inMailbox`): mail held for
- * review, rejected or blocked, in either direction, is not there. A message's bytes are in its blob
- * (blobs/content.ts), shared with the other recipients' copies.
+ * review, rejected or blocked, in either direction, is not there. Reads by id see the trash too
+ * (view `any`): a trashed message can be read, and marked, before it is restored. A message's bytes
+ * are in its blob (blobs/content.ts), shared with the other recipients' copies.
  */
 export class MessagesRepo {
   constructor(
@@ -35,22 +40,9 @@ export class MessagesRepo {
   ) {}
 
   list(agentId: string, q: ListMessagesQuery & { beforeId?: string | undefined }) {
-    let query = this.db.selectFrom('messages as m').select(SUMMARY_COLUMNS).where(inMailbox(agentId, this.clock.now()));
+    let query = this.db.selectFrom('messages as m').select(SUMMARY_COLUMNS).select(messageLabelColumns('m')).where(inMailbox(agentId, this.clock.now(), 'm', listingPlace(q)));
     if (q.beforeId) query = query.where('m.id', '<', q.beforeId);
-    if (q.direction) query = query.where('m.direction', '=', q.direction);
-    if (q.since) query = query.where('m.received_at', '>=', new Date(q.since));
-    if (q.until) query = query.where('m.received_at', '<', new Date(q.until));
-    if (q.from) query = query.where('m.from_address', '=', q.from.trim().toLowerCase());
-    if (q.subject_contains) {
-      const pattern = `%${q.subject_contains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query = query.where('m.subject', 'ilike', pattern);
-    }
-    if (q.conversation_id) query = query.where('m.conversation_id', '=', q.conversation_id);
-    if (q.unread === true) query = query.where('m.read_at', 'is', null);
-    if (q.unread === false) query = query.where('m.read_at', 'is not', null);
-    // Served by messages_agent_priority (migration 0011).
-    if (q.priority) query = query.where('m.priority', '=', q.priority);
-    return query.orderBy('m.id', 'desc').limit(q.limit + 1).execute();
+    return withListFilters(query, q, agentId).orderBy('m.id', 'desc').limit(q.limit + 1).execute();
   }
 
   get(agentId: string, id: string) {
@@ -69,7 +61,8 @@ export class MessagesRepo {
         'b.raw',
         'm.content_hash',
       ])
-      .where(inMailbox(agentId, this.clock.now()))
+      .select(messageLabelColumns('m'))
+      .where(inMailbox(agentId, this.clock.now(), 'm', 'any'))
       .where('m.id', '=', id)
       .executeTakeFirst();
   }
@@ -79,7 +72,7 @@ export class MessagesRepo {
       .selectFrom('messages as m')
       .innerJoin('message_blobs as b', 'b.id', 'm.blob_id')
       .select([...SUMMARY_COLUMNS, 'b.raw', 'm.authentication'])
-      .where(inMailbox(agentId, this.clock.now()))
+      .where(inMailbox(agentId, this.clock.now(), 'm', 'any'))
       .where('m.id', '=', id)
       .executeTakeFirst();
   }
@@ -94,15 +87,17 @@ export class MessagesRepo {
   }
 
   /**
-   * One attachment of a visible message, in one query that leaves the message's raw bytes alone: no
-   * row when the message is not the agent's to see, null content when it has no such attachment.
+   * One attachment of a visible message, in one query: no row when the message is not the agent's to
+   * see, null content when it has no such attachment. The raw message comes along only when the
+   * attachment's bytes are read from it (blobs/content.ts, IN_RAW).
    */
   attachment(agentId: string, messageId: string, idx: number) {
     return this.db
       .selectFrom('messages as m')
       .leftJoin('attachments as a', (join) => join.onRef('a.blob_id', '=', 'm.blob_id').on('a.idx', '=', idx))
-      .select(['a.filename', 'a.content_type', 'a.disposition', 'a.content'])
-      .where(inMailbox(agentId, this.clock.now()))
+      .leftJoin('message_blobs as b', (join) => join.onRef('b.id', '=', 'm.blob_id').on(sql<boolean>`octet_length(a.content) = 0`))
+      .select(['a.filename', 'a.content_type', 'a.disposition', 'a.content', 'a.sha256', 'b.raw'])
+      .where(inMailbox(agentId, this.clock.now(), 'm', 'any'))
       .where('m.id', '=', messageId)
       .executeTakeFirst();
   }
@@ -112,7 +107,7 @@ export class MessagesRepo {
     const result = await this.db
       .updateTable('messages')
       .set({ read_at: readAt })
-      .where(inMailbox(agentId, this.clock.now(), 'messages'))
+      .where(inMailbox(agentId, this.clock.now(), 'messages', 'any'))
       .where('id', '=', id)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
@@ -121,4 +116,33 @@ export class MessagesRepo {
   isAgentAddress(address: string) {
     return this.db.selectFrom('agents').select('id').where('address', '=', address).executeTakeFirst().then((r) => r !== undefined);
   }
+}
+
+const messagesFrom = (db: Database) => db.selectFrom('messages as m');
+type MessagesFrom = ReturnType<typeof messagesFrom> extends SelectQueryBuilder<infer D, infer _TB, infer _O> ? D : never;
+/** `selectFrom('messages as m')` with any select list: what the list filters apply to. */
+export type MessageRows<O> = SelectQueryBuilder<MessagesFrom, 'm', O>;
+
+/**
+ * The filters of ListMessagesQuery on rows of `messages as m`: the list and search apply the same.
+ * `labelsOf`: the agent whose labels `?label=` names (labels are per agent); null where a listing
+ * spans mailboxes and takes no `label`.
+ */
+export function withListFilters<O>(query: MessageRows<O>, q: Omit<ListMessagesQuery, 'limit' | 'cursor' | 'label'> & { label?: ListMessagesQuery['label'] }, labelsOf: string | null): MessageRows<O> {
+  if (q.direction) query = query.where('m.direction', '=', q.direction);
+  if (q.since) query = query.where('m.received_at', '>=', new Date(q.since));
+  if (q.until) query = query.where('m.received_at', '<', new Date(q.until));
+  if (q.from) query = query.where('m.from_address', '=', q.from.trim().toLowerCase());
+  if (q.subject_contains) {
+    const pattern = `%${q.subject_contains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where('m.subject', 'ilike', pattern);
+  }
+  if (q.conversation_id) query = query.where('m.conversation_id', '=', q.conversation_id);
+  if (q.unread === true) query = query.where('m.read_at', 'is', null);
+  if (q.unread === false) query = query.where('m.read_at', 'is not', null);
+  // Served by messages_agent_priority (migration 0011).
+  if (q.priority) query = query.where('m.priority', '=', q.priority);
+  // Every label given (docs/LABELS.md); message_labels_label serves a user label.
+  if (q.label && labelsOf !== null) query = query.where(messageHasLabels(labelsOf, q.label, 'm'));
+  return query;
 }

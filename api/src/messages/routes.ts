@@ -1,4 +1,4 @@
-import { ListMessagesQuery, Message, MessagePage, UpdateMessageRequest } from '@e2a/sdk/wire';
+import { ListMessagesQuery, Message, MessagePage, SearchPage, SearchQuery, UpdateMessageRequest } from '@e2a/sdk/wire';
 import type { AgentsService } from '../agents/service.js';
 import { dispositionHeader } from '../http/header-values.js';
 import { RawBody, type RouteTable } from '../http/route.js';
@@ -6,8 +6,12 @@ import type { MessagesService } from './service.js';
 
 export function messageRoutes(routes: RouteTable, agents: AgentsService, messages: MessagesService): void {
   routes.add(
-    { method: 'get', path: '/v1/agents/:address/messages', operationId: 'messages.list', summary: "List an agent's messages, newest first", tag: 'messages', query: ListMessagesQuery, response: MessagePage },
+    { method: 'get', path: '/v1/agents/:address/messages', operationId: 'messages.list', summary: "List an agent's messages, newest first; with q, search them, best match first", tag: 'messages', query: ListMessagesQuery, response: MessagePage },
     async ({ principal, params, query }) => messages.list(await agents.resolve(principal, params.address!), query),
+  );
+  routes.add(
+    { method: 'get', path: '/v1/search', operationId: 'search.messages', summary: 'Search every mailbox the key may read (an agent key: its own), best match first', tag: 'messages', query: SearchQuery, response: SearchPage },
+    async ({ principal, query }) => messages.search.mailboxes(principal, query),
   );
   routes.add(
     { method: 'get', path: '/v1/agents/:address/messages/:id', operationId: 'messages.get', summary: 'Get a message with bodies, verdict and signed claims', tag: 'messages', response: Message },

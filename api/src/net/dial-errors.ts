@@ -32,8 +32,11 @@ export function describeDialFailure(err: unknown, url: URL, policy: TargetPolicy
       return `${host}:${port} refused the connection; is the receiver listening on that port?`;
     case 'ECONNRESET':
     case 'EPIPE':
+    // undici's name for a peer that closed the socket mid-request (SocketError "other side closed").
+    case 'UND_ERR_SOCKET':
       return `${host}:${port} closed the connection (${code}) before answering`;
     case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
       return `connecting to ${host}:${port} timed out`;
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':

@@ -1,9 +1,11 @@
 /**
- * The SSRF guard at dial time. Node's http(s) client asks `lookup` for the address it is about to
- * connect to; this lookup resolves the name once, refuses it if any answer is a forbidden address,
- * and hands back exactly the answers it checked. So the checked address IS the dialled address,
- * and a name that answers public first and private later (DNS rebinding) is caught on the attempt
- * where it answers private. Literal IP hosts never reach `lookup`; http-poster.ts checks those.
+ * The SSRF guard at dial time. Every attempt (and every redirect hop) resolves the target's name
+ * once and refuses it if any answer is a forbidden address (vetHost); the connection is then made
+ * through a lookup pinned to exactly the answers checked (pinnedLookup), by a keep-alive pool that
+ * is chosen by those answers and dials nothing else (target-pools.ts). So the checked address IS
+ * the dialled address, a socket is reused only when this attempt's check passed its address, and a
+ * name that answers public first and private later (DNS rebinding) is caught on the attempt where
+ * it answers private. Literal IP hosts are never resolved; checkTargetUrl checks those.
  */
 import { promises as dns } from 'node:dns';
 import type { LookupFunction } from 'node:net';
@@ -48,26 +50,33 @@ export function forbiddenAddress(host: string, address: string, range: string): 
   return new ForbiddenTargetError(noPublicAddress(host), address, range);
 }
 
-export function createGuardedLookup(resolve: HostResolver, policy: TargetPolicy): LookupFunction {
+/**
+ * The name's addresses, each one allowed by `policy`, or a rejection: ForbiddenTargetError if ANY
+ * answer is forbidden (happy eyeballs may try any of them), ENOTFOUND if there is none.
+ */
+export async function vetHost(resolve: HostResolver, policy: TargetPolicy, hostname: string): Promise<ResolvedAddress[]> {
+  const answers = await resolve(hostname);
+  if (answers.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+  if (!policy.allowPrivate) {
+    for (const a of answers) {
+      const verdict = policy.checkAddress(a.address);
+      if (!verdict.allowed) throw forbiddenAddress(hostname, a.address, verdict.range);
+    }
+  }
+  return answers;
+}
+
+/**
+ * A lookup for node:net that answers with `addresses` only, whatever name it is asked: it never
+ * asks the resolver, so a socket made with it goes to an address vetHost passed and to no other.
+ * With `all` (node's happy eyeballs) it hands over every one of them, as the resolver answered.
+ */
+export function pinnedLookup(addresses: ResolvedAddress[]): LookupFunction {
   return ((hostname: string, options: { all?: boolean; family?: number | string } | number, callback: (...args: unknown[]) => void) => {
     const opts = typeof options === 'object' && options !== null ? options : {};
-    resolve(hostname)
-      .then((answers) => {
-        const wanted = opts.family === 4 || opts.family === 6 ? answers.filter((a) => a.family === opts.family) : answers;
-        if (wanted.length === 0) {
-          const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
-          return callback(err);
-        }
-        if (!policy.allowPrivate) {
-          // Refuse the name if ANY answer is forbidden: happy-eyeballs may try any of them.
-          for (const a of wanted) {
-            const verdict = policy.checkAddress(a.address);
-            if (!verdict.allowed) return callback(forbiddenAddress(hostname, a.address, verdict.range));
-          }
-        }
-        if (opts.all) return callback(null, wanted);
-        return callback(null, wanted[0]!.address, wanted[0]!.family);
-      })
-      .catch((err: unknown) => callback(err));
+    const wanted = opts.family === 4 || opts.family === 6 ? addresses.filter((a) => a.family === opts.family) : addresses;
+    if (wanted.length === 0) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname }));
+    if (opts.all) return callback(null, wanted);
+    callback(null, wanted[0]!.address, wanted[0]!.family);
   }) as LookupFunction;
 }

@@ -8,8 +8,7 @@
 import { describeDsn, parseDsn, type ParsedMessage } from '@e2a/relay';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
-import { outboundEvent } from './events.js';
-import { insertEvents } from './repo.js';
+import { appendEvents, messageEvent } from '../events/outbox.js';
 
 export interface BounceHook {
   onInbound(db: Database, input: { agentId: string; raw: Buffer; parsed: ParsedMessage; at: Date }): Promise<boolean>;
@@ -45,13 +44,18 @@ export const bounceDetector: BounceHook = {
       .returning('id')
       .executeTakeFirst();
     if (!updated) return false;
-    await insertEvents(
-      db,
-      original.user_id,
-      agentId,
-      [outboundEvent('email.failed', { id: original.id, agentAddress: original.address, conversationId: original.conversation_id, to: delivery.map((d) => d.address), subject: original.subject, priority: original.priority }, reason)],
-      at,
-    );
+    const facts = {
+      id: original.id,
+      agentAddress: original.address,
+      conversationId: original.conversation_id,
+      direction: 'outbound' as const,
+      from: original.address,
+      to: delivery.map((d) => d.address),
+      subject: original.subject,
+      verified: true,
+      priority: original.priority,
+    };
+    await appendEvents(db, [messageEvent('email.failed', facts, { reason })], { userId: original.user_id, agentId, at });
     return true;
   },
 };

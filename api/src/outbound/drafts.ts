@@ -12,7 +12,7 @@ import type { ForwardRequest, ReplyRequest, SendMessageRequest } from '@e2a/sdk/
 import type { z } from 'zod';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { StoredAddress } from '../db/schema.js';
-import { AppError, notFound } from '../http/errors.js';
+import { AppError, notFound } from '../errors.js';
 import { newId, randomToken } from '../ids.js';
 import type { DraftAddress, OutboundDraft } from './draft.js';
 import type { OutboundRepo } from './repo.js';

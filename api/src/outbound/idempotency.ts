@@ -18,7 +18,7 @@ import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { sha256Hex } from '../ids.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;

@@ -2,9 +2,12 @@
  * Sending limits, checked before anything is stored. Each failure is a 422 whose message names
  * the config key, so the caller knows which limit it hit and the operator which knob moves it.
  */
-import { ALLOWED_CUSTOM_HEADERS } from '@e2a/sdk/wire';
-import { AppError } from '../http/errors.js';
-import type { DraftAttachment } from './draft.js';
+import { ALLOWED_CUSTOM_HEADERS, type MessagePriority } from '@e2a/sdk/wire';
+import { AppError } from '../errors.js';
+import { outgoingPriority } from '../messages/priority.js';
+import type { DraftAttachment, OutboundDraft } from './draft.js';
+import { uniqueRecipients } from './recipients.js';
+import { scheduledSendAt } from './schedule.js';
 
 export interface OutboundLimits {
   maxRecipients: number;
@@ -12,6 +15,8 @@ export interface OutboundLimits {
   maxAttachmentBytes: number;
   /** smtp.max_message_bytes: what our own relay (and most receivers) accept. */
   maxMessageBytes: number;
+  /** outbound.max_schedule_days: how far ahead `send_at` may be (outbound/schedule.ts). */
+  maxScheduleDays: number;
 }
 
 const limit = (path: string, message: string) => new AppError('validation_error', message, [{ path, message }]);
@@ -75,4 +80,29 @@ export function checkCustomHeaders(headers: Record<string, string> | undefined):
     out[canonical] = value;
   }
   return out;
+}
+
+/**
+ * Every check a send makes before its gate, in order; the priority headers go into `draft.headers`
+ * so the composed mail carries them (messages/priority.ts). `recipientsRequired: false` for a saved
+ * draft, which may have none yet.
+ */
+export function checkSend(
+  draft: OutboundDraft,
+  request: { priority?: MessagePriority | undefined; send_at?: string | undefined },
+  now: Date,
+  limits: OutboundLimits,
+  opts = { recipientsRequired: true },
+) {
+  const recipients = uniqueRecipients(draft.to, draft.cc, draft.bcc);
+  if (opts.recipientsRequired || recipients.length > 0) checkRecipientCount(recipients.length, limits);
+  const { priority, headers } = outgoingPriority(checkCustomHeaders(draft.headers), request.priority);
+  draft.headers = headers;
+  const attachmentBytes = checkAttachments(draft.attachments, limits);
+  const estimate = checkTotalSize({ text: draft.text, html: draft.html, attachmentBytes }, limits);
+  if (draft.expiresAt && new Date(draft.expiresAt) <= now) {
+    throw new AppError('validation_error', 'body.expires_at must be in the future: it is when unread copies stop being shown (docs/EPHEMERAL.md)', [{ path: 'expires_at', message: 'must be in the future' }]);
+  }
+  const sendAt = scheduledSendAt({ sendAt: request.send_at, expiresAt: draft.expiresAt }, now, limits.maxScheduleDays);
+  return { recipients, priority, attachmentBytes, estimate, sendAt };
 }

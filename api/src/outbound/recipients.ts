@@ -5,7 +5,7 @@
  */
 import { checkMailbox, parseMailbox, type Mailbox } from '@e2a/relay';
 import type { Recipient } from '@e2a/sdk/wire';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import type { DraftAddress } from './draft.js';
 
 export function toDraftAddress(recipient: Recipient, path: string): DraftAddress {

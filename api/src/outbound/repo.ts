@@ -9,16 +9,13 @@ import { sql, type Insertable } from 'kysely';
 import { blobRow, type SealedContent } from '../blobs/content.js';
 import { insertBlob } from '../blobs/repo.js';
 import type { Clock } from '../clock.js';
+import { upsertConversation } from '../conversations/repo.js';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
 import type { MessagesTable } from '../db/schema.js';
+import { appendEvents, appendEventsFrom, type EventDraft } from '../events/outbox.js';
+import { searchVector, type SearchDocument } from '../messages/search-document.js';
 import { inMailbox } from '../messages/visibility.js';
-
-export interface NewEvent {
-  id: string;
-  type: string;
-  data: Record<string, unknown>;
-}
 
 export interface ClaimedMessage {
   id: string;
@@ -42,16 +39,6 @@ export interface Composed {
 }
 
 const composedColumns = (c: Composed | null) => (c ? { size_bytes: c.size } : {});
-
-/** Event rows in the caller's transaction; `agentId` null for account-level events (no agent feed carries them). */
-export async function insertEvents(db: Database, userId: string, agentId: string | null, events: NewEvent[], at: Date): Promise<void> {
-  if (events.length === 0) return;
-  await db
-    .insertInto('events')
-    .values(events.map((e) => ({ id: e.id, user_id: userId, agent_id: agentId, type: e.type, schema_version: 1, data: json(e.data), created_at: at })))
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
-}
 
 export class OutboundRepo {
   constructor(
@@ -81,39 +68,24 @@ export class OutboundRepo {
   /**
    * The accepted message, its conversation, its blob with the attachments, and events: one
    * transaction, the caller's. `counted: false` for mail the mailbox does not show (held, blocked;
-   * messages/visibility.ts): the conversation is created (the row needs it) without its subject and
-   * without counting the message, as inbound holds are; an approval counts it (reviews/outcome.ts).
+   * messages/visibility.ts), as inbound holds are (conversations/repo.ts ConversationTouch).
    */
   static async insertAccepted(
     tx: Database,
-    input: { message: Insertable<MessagesTable> & { received_at: Date }; content: SealedContent; userId: string; events: NewEvent[]; counted: boolean },
+    input: { message: Insertable<MessagesTable> & { received_at: Date }; content: SealedContent; search: SearchDocument; userId: string; events: EventDraft[]; counted: boolean },
   ): Promise<void> {
     const m = input.message;
-    const counted = input.counted;
-    await insertBlob(tx, input.content, m.received_at);
-    await tx
-      .insertInto('conversations')
-      .values({ id: m.conversation_id, agent_id: m.agent_id, subject: counted ? (m.subject ?? null) : null, message_count: counted ? 1 : 0, created_at: m.received_at, last_message_at: m.received_at })
-      .onConflict((oc) =>
-        counted
-          ? oc.column('id').doUpdateSet((eb) => ({ message_count: eb('conversations.message_count', '+', 1), last_message_at: eb.ref('excluded.last_message_at') }))
-          : oc.column('id').doNothing(),
-      )
-      .execute();
+    await insertBlob(tx, input.content, m.received_at, searchVector(input.search));
+    await upsertConversation(tx, { id: m.conversation_id, agentId: m.agent_id, subject: m.subject ?? null, counted: input.counted, at: m.received_at }).execute();
     await tx.insertInto('messages').values(m).execute();
-    await insertEvents(tx, input.userId, m.agent_id, input.events, m.received_at);
+    await appendEvents(tx, input.events, { userId: input.userId, agentId: m.agent_id, at: m.received_at });
   }
 
   /** A queued message without attachments, its blob and its conversation in one statement (data-modifying CTEs), no transaction. */
-  static async insertAcceptedAlone(db: Database, m: Insertable<MessagesTable> & { received_at: Date }, content: SealedContent): Promise<void> {
+  static async insertAcceptedAlone(db: Database, m: Insertable<MessagesTable> & { received_at: Date }, content: SealedContent, search: SearchDocument): Promise<void> {
     await db
-      .with('b', (qb) => qb.insertInto('message_blobs').values(blobRow(content, m.received_at)))
-      .with('c', (qb) =>
-        qb
-          .insertInto('conversations')
-          .values({ id: m.conversation_id, agent_id: m.agent_id, subject: m.subject ?? null, message_count: 1, created_at: m.received_at, last_message_at: m.received_at })
-          .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ message_count: eb('conversations.message_count', '+', 1), last_message_at: eb.ref('excluded.last_message_at') }))),
-      )
+      .with('b', (qb) => qb.insertInto('message_blobs').values({ ...blobRow(content, m.received_at), search: searchVector(search) }))
+      .with('c', () => upsertConversation(db, { id: m.conversation_id, agentId: m.agent_id, subject: m.subject ?? null, counted: true, at: m.received_at }))
       .insertInto('messages')
       .values(m)
       .execute();
@@ -127,27 +99,53 @@ export class OutboundRepo {
     return this.db
       .selectFrom('messages as m')
       .leftJoin('reviews as r', 'r.message_id', 'm.id')
-      .select(['m.id', 'm.status', 'm.status_reason', 'm.conversation_id', 'm.message_id_header', 'r.id as review_id', 'r.expires_at as review_expires_at'])
+      .select(['m.id', 'm.status', 'm.status_reason', 'm.conversation_id', 'm.message_id_header', 'm.send_at', 'r.id as review_id', 'r.expires_at as review_expires_at'])
       .where('m.agent_id', '=', agentId)
       .where('m.id', '=', id)
       .executeTakeFirst();
   }
 
+  /**
+   * Due rows of both statuses: a scheduled message whose send_at has come is taken like a queued
+   * one and becomes queued in the same statement, so a cancel (which needs `scheduled`) either
+   * happened before it or finds it taken (outbound/schedule.ts).
+   */
   async claimDue(now: Date, limit: number, lockedUntil: Date): Promise<ClaimedMessage[]> {
     const result = await sql<ClaimedMessage>`
       UPDATE messages m
-         SET locked_until = ${lockedUntil}, attempts = m.attempts + 1, first_attempt_at = COALESCE(m.first_attempt_at, ${now})
+         SET locked_until = ${lockedUntil}, attempts = m.attempts + 1, first_attempt_at = COALESCE(m.first_attempt_at, ${now}), status = 'queued'
         FROM agents a, message_blobs b
        WHERE a.id = m.agent_id AND b.id = m.blob_id
          AND m.id IN (
            SELECT id FROM messages
-            WHERE status = 'queued' AND next_attempt_at <= ${now} AND (locked_until IS NULL OR locked_until < ${now})
+            WHERE status IN ('queued', 'scheduled') AND next_attempt_at <= ${now} AND (locked_until IS NULL OR locked_until < ${now})
             ORDER BY next_attempt_at
             LIMIT ${limit}
             FOR UPDATE SKIP LOCKED)
       RETURNING m.id, m.agent_id, a.user_id, a.address AS agent_address, m.conversation_id, m.subject, m.priority, m.draft, b.raw,
                 m.attempts, m.delivery, m.first_attempt_at`.execute(this.db);
     return result.rows;
+  }
+
+  /**
+   * A scheduled message of the agent becomes `cancelled`, in the caller's transaction: what its
+   * event needs, or undefined when it is not (any more) scheduled. On PostgreSQL a claim holding
+   * the row makes this wait, then see `queued` and match nothing.
+   */
+  static cancel(tx: Database, agentId: string, id: string, at: Date) {
+    return tx
+      .updateTable('messages')
+      .set({ status: 'cancelled', next_attempt_at: null, status_reason: `cancelled at ${at.toISOString()}, before its send_at` })
+      .where('id', '=', id)
+      .where('agent_id', '=', agentId)
+      .where('status', '=', 'scheduled')
+      .returning(['id', 'conversation_id', 'to_addresses', 'cc_addresses', 'bcc_addresses', 'subject', 'priority'])
+      .executeTakeFirst();
+  }
+
+  /** The status of a message the agent's mailbox or its trash shows, as reads by id see it (messages/visibility.ts); undefined for any other id. */
+  shownStatus(agentId: string, id: string) {
+    return this.db.selectFrom('messages as m').select(['m.status']).where(inMailbox(agentId, this.clock.now(), 'm', 'any')).where('m.id', '=', id).executeTakeFirst();
   }
 
   /** Local recipients among `addresses`: agents on this gateway. */
@@ -158,6 +156,7 @@ export class OutboundRepo {
       .selectFrom('agents')
       .select(['id', 'address'])
       .where('address', 'in', addresses.map((a) => a.toLowerCase()))
+      .where('erasure_id', 'is', null)
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
       .execute();
   }
@@ -184,7 +183,7 @@ export class OutboundRepo {
   }
 
   /** The final status, composed bytes (into the message's blob) and the event in ONE statement: all commit or none (events fan out by trigger). */
-  async finish(job: ClaimedMessage, update: { composed: Composed | null; status: 'sent' | 'failed'; delivery: unknown; reason: string | null; at: Date; event: NewEvent }): Promise<void> {
+  async finish(job: ClaimedMessage, update: { composed: Composed | null; status: 'sent' | 'failed'; delivery: unknown; reason: string | null; at: Date; event: EventDraft }): Promise<void> {
     const withMessage = this.db.with('m', (qb) =>
       qb
         .updateTable('messages')
@@ -206,22 +205,9 @@ export class OutboundRepo {
       ? (withMessage.with('b', (qb) => qb.updateTable('message_blobs').from('m').set({ raw: composed.sealed }).whereRef('message_blobs.id', '=', 'm.blob_id')) as unknown as typeof withMessage)
       : withMessage;
     await query
-      .insertInto('events')
-      .columns(['id', 'user_id', 'agent_id', 'type', 'schema_version', 'data', 'created_at'])
-      .expression((eb) =>
-        eb
-          .selectFrom('m')
-          .select([
-            sql<string>`${update.event.id}::text`.as('id'),
-            sql<string>`${job.user_id}::text`.as('user_id'),
-            'm.agent_id',
-            sql<string>`${update.event.type}::text`.as('type'),
-            sql<number>`1`.as('schema_version'),
-            sql<string>`${json(update.event.data)}::jsonb`.as('data'),
-            sql<Date>`${update.at}::timestamptz`.as('created_at'),
-          ]),
-      )
-      .onConflict((oc) => oc.column('id').doNothing())
+      .with('e', () => appendEventsFrom(this.db, [update.event], sql`SELECT m.id, ${job.user_id}::text, m.agent_id FROM m`, update.at))
+      .selectFrom('m')
+      .select('m.id')
       .execute();
   }
 }

@@ -1,7 +1,8 @@
 /**
- * POST /v1/agents/{address}/messages, …/{id}/reply, …/{id}/forward. Account keys send as any of
- * their agents, agent keys only as their own (AgentsService.resolve). Every send honours
- * Idempotency-Key; `?wait=sent` holds the response until the message is sent or failed.
+ * POST /v1/agents/{address}/messages, …/{id}/reply, …/{id}/forward, and …/{id}/cancel for a
+ * scheduled one. Account keys send as any of their agents, agent keys only as their own
+ * (AgentsService.resolve). Every send honours Idempotency-Key; `?wait=sent` holds the response
+ * until the message is sent or failed.
  */
 import { ForwardRequest, ReplyRequest, SendMessageRequest, SendQuery, SendResult } from '@e2a/sdk/wire';
 import type { z } from 'zod';
@@ -14,7 +15,8 @@ const DEFAULT_WAIT_SECONDS = 30;
 
 type Query = z.output<typeof SendQuery>;
 
-async function respond(outbound: OutboundService, agent: AgentForSend, accepted: Accepted, query: Query, requestId: string): Promise<StoredResponse> {
+/** The answer to an accepted send, the one stored under its Idempotency-Key: also how a saved draft's send answers (saved-drafts/routes.ts). */
+export async function sendResponse(outbound: OutboundService, agent: AgentForSend, accepted: Accepted, query: Query, requestId: string): Promise<StoredResponse> {
   if (accepted.blocked) {
     return { status: 403, body: { error: { code: 'blocked_by_policy', message: `blocked by the agent's outbound protection: ${accepted.reason}`, request_id: requestId } } };
   }
@@ -32,7 +34,7 @@ export function outboundRoutes(routes: RouteTable, deps: { agents: AgentsService
     const agent = await agents.resolve(ctx.principal, ctx.params.address!);
     const key = idempotencyKeyOf(ctx.headers);
     const response = await idempotency.run({ userId: ctx.principal.userId, key, request: { op, agent: agent.id, original: ctx.params.id ?? null, body: ctx.body } }, async () =>
-      respond(outbound, agent, await run(agent), ctx.query, ctx.requestId),
+      sendResponse(outbound, agent, await run(agent), ctx.query, ctx.requestId),
     );
     return new JsonReply(response.status, response.body);
   };
@@ -86,5 +88,17 @@ export function outboundRoutes(routes: RouteTable, deps: { agents: AgentsService
       limit: 'send',
     },
     (ctx) => handle(ctx, 'forward', (agent) => outbound.forward(agent, ctx.params.id!, ctx.body)),
+  );
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/agents/:address/messages/:id/cancel',
+      operationId: 'messages.cancel',
+      errors: ['conflict'],
+      summary: 'Cancel a scheduled message before its send_at (status cancelled, email.cancelled); 409 once it is being sent or was never scheduled',
+      tag: 'outbound',
+      response: SendResult,
+    },
+    async (ctx) => outbound.cancel(await agents.resolve(ctx.principal, ctx.params.address!), ctx.params.id!),
   );
 }

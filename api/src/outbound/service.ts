@@ -6,6 +6,10 @@
  *   pass   → queued, 202 accepted              flag  → queued + email.flagged, 202 accepted
  *   review → held + review (ReviewHolds), 202 pending_review with approval_expires_at
  *   block  → stored as blocked + email.blocked, 403 blocked_by_policy
+ *
+ * With `send_at`, pass and flag store the message `scheduled` (+ email.scheduled, 202 scheduled)
+ * instead of queued: the gate has already run, and the worker sends it when it is due
+ * (outbound/schedule.ts).
  */
 import type { ForwardRequest, MessagePriority, ReplyRequest, SendMessageRequest, SendResult } from '@e2a/sdk/wire';
 import type { z } from 'zod';
@@ -15,18 +19,19 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json, pgText } from '../db/database.js';
 import type { EventBus } from '../events/bus.js';
-import { AppError, notFound } from '../http/errors.js';
-import { outgoingPriority } from '../messages/priority.js';
+import { messageEvent, type MessageFacts } from '../events/outbox.js';
+import { notFound } from '../errors.js';
+import { draftSearchDocument } from '../messages/search-document.js';
 import { newId, sha256Hex } from '../ids.js';
 import type { ProtectionGates } from '../protection/decision.js';
 import { parseStoredProtection } from '../protection/service.js';
 import type { ReviewHolds } from '../reviews/ports.js';
 import type { OutboundDraft } from './draft.js';
 import { draftForForward, draftForReply, draftForSend, type SendingAgent } from './drafts.js';
-import { checkAttachments, checkCustomHeaders, checkRecipientCount, checkTotalSize, type OutboundLimits } from './limits.js';
-import { uniqueRecipients } from './recipients.js';
-import { outboundEvent } from './events.js';
+import { checkSend, type OutboundLimits } from './limits.js';
 import { OutboundRepo, type ClaimedMessage } from './repo.js';
+import { cancelScheduled } from './cancel.js';
+import { releaseAt } from './schedule.js';
 import type { Metrics } from '../observability/metrics.js';
 
 export interface OutboundServiceDeps {
@@ -36,8 +41,8 @@ export interface OutboundServiceDeps {
   gates: ProtectionGates;
   holds: ReviewHolds;
   limits: OutboundLimits;
-  /** Event notifications, to end a `?wait=sent` early. */
-  bus: Pick<EventBus, 'subscribe'>;
+  /** Event notifications, to end a `?wait=sent` early (the sending agent's, watched while waiting). */
+  bus: Pick<EventBus, 'subscribe' | 'watchAgent'>;
   /** This process's outbound worker. */
   dispatch: OutboundDispatch;
   /** How often `?wait=sent` re-reads the status when no notification arrives. */
@@ -62,7 +67,19 @@ export type AgentForSend = SendingAgent & { user_id: string; protection: unknown
 
 export type Accepted = { blocked: false; result: SendResult } | { blocked: true; result: SendResult; reason: string };
 
-const FINAL = new Set(['sent', 'failed', 'bounced', 'rejected', 'blocked']);
+export interface AcceptOptions {
+  /**
+   * Runs in the transaction that stores the accepted message, unless the gate blocked it: a saved
+   * draft sent this way is deleted with it, or, if it is gone (sent by a concurrent request) or
+   * was changed since it was read, throws and nothing is stored (saved-drafts/service.ts).
+   */
+  consume?: (tx: Database) => Promise<void>;
+}
+
+/** A send as the two endpoints that compose a new message take it: a new message, or a reply to one in the mailbox. */
+export type SendRequest = { kind: 'send'; req: z.output<typeof SendMessageRequest> } | { kind: 'reply'; originalId: string; req: z.output<typeof ReplyRequest> };
+
+const FINAL = new Set(['sent', 'failed', 'bounced', 'rejected', 'blocked', 'cancelled']);
 
 /** Message status → the SendResult vocabulary (wire/send.ts). */
 export function sendStatus(status: string): SendResult['status'] {
@@ -77,6 +94,10 @@ export function sendStatus(status: string): SendResult['status'] {
     case 'rejected':
     case 'blocked':
       return 'rejected';
+    case 'scheduled':
+      return 'scheduled';
+    case 'cancelled':
+      return 'cancelled';
     default:
       return 'accepted';
   }
@@ -89,19 +110,40 @@ export class OutboundService {
     this.repo = new OutboundRepo(deps.db, deps.clock);
   }
 
-  async send(agent: AgentForSend, req: z.output<typeof SendMessageRequest>): Promise<Accepted> {
+  async send(agent: AgentForSend, req: z.output<typeof SendMessageRequest>, options: AcceptOptions = {}): Promise<Accepted> {
     const id = newId('message');
-    return this.accept(agent, id, await draftForSend(agent, req, this.repo, id), req.priority);
+    return this.accept(agent, id, await draftForSend(agent, req, this.repo, id), req, options);
   }
 
-  async reply(agent: AgentForSend, originalId: string, req: z.output<typeof ReplyRequest>): Promise<Accepted> {
+  async reply(agent: AgentForSend, originalId: string, req: z.output<typeof ReplyRequest>, options: AcceptOptions = {}): Promise<Accepted> {
     const id = newId('message');
-    return this.accept(agent, id, await draftForReply(agent, req, this.repo, id, originalId), req.priority);
+    return this.accept(agent, id, await draftForReply(agent, req, this.repo, id, originalId), req, options);
   }
 
   async forward(agent: AgentForSend, originalId: string, req: z.output<typeof ForwardRequest>): Promise<Accepted> {
     const id = newId('message');
-    return this.accept(agent, id, await draftForForward(agent, req, this.repo, this.deps.box, id, originalId), req.priority);
+    return this.accept(agent, id, await draftForForward(agent, req, this.repo, this.deps.box, id, originalId), req, {});
+  }
+
+  /**
+   * What a send would refuse, without the gate and without storing anything, so a saved draft is
+   * refused at once for what could never be sent. An empty one passes: recipients are required
+   * only when it is sent.
+   */
+  async check(agent: AgentForSend, send: SendRequest): Promise<void> {
+    const id = newId('message');
+    const draft = send.kind === 'reply' ? await draftForReply(agent, send.req, this.repo, id, send.originalId) : await draftForSend(agent, send.req, this.repo, id);
+    checkSend(draft, send.req, this.deps.clock.now(), this.deps.limits, { recipientsRequired: false });
+  }
+
+  /**
+   * Cancels a scheduled message before the worker takes it (status `cancelled`, email.cancelled).
+   * Cancelling one already cancelled answers the same; anything else the mailbox shows is 409, and
+   * what it does not show (held, another agent's) is 404 as an unknown id (messages/visibility.ts).
+   */
+  async cancel(agent: AgentForSend, id: string): Promise<SendResult> {
+    await cancelScheduled(this.deps.db, this.deps.clock, agent, id);
+    return this.result(agent, id);
   }
 
   /** The current SendResult of one of the agent's outbound messages. */
@@ -116,6 +158,7 @@ export class OutboundService {
       approval_expires_at: row.status === 'held' && row.review_expires_at ? new Date(row.review_expires_at).toISOString() : null,
       review_id: row.review_id ?? null,
       reason: row.status_reason,
+      send_at: row.send_at ? new Date(row.send_at).toISOString() : null,
     };
   }
 
@@ -129,6 +172,8 @@ export class OutboundService {
     const unsubscribe = this.deps.bus.subscribe((notice) => {
       if (notice.agentId === null || notice.agentId === agent.id) wake();
     });
+    // The sent or failed event is in the agent's feed: hear its channel while waiting.
+    const unwatch = await this.deps.bus.watchAgent(agent.id);
     try {
       for (;;) {
         const row = await this.repo.status(agent.id, id);
@@ -145,19 +190,21 @@ export class OutboundService {
         });
       }
     } finally {
+      unwatch();
       unsubscribe();
     }
   }
 
-  private async accept(agent: AgentForSend, id: string, draft: OutboundDraft, requestedPriority: MessagePriority | undefined): Promise<Accepted> {
-    const { limits, box, clock } = this.deps;
-    const recipients = uniqueRecipients(draft.to, draft.cc, draft.bcc);
-    checkRecipientCount(recipients.length, limits);
-    // The priority headers go into the draft, so the composed mail carries them (messages/priority.ts).
-    const { priority, headers } = outgoingPriority(checkCustomHeaders(draft.headers), requestedPriority);
-    draft.headers = headers;
-    const attachmentBytes = checkAttachments(draft.attachments, limits);
-    const estimate = checkTotalSize({ text: draft.text, html: draft.html, attachmentBytes }, limits);
+  private async accept(
+    agent: AgentForSend,
+    id: string,
+    draft: OutboundDraft,
+    request: { priority?: MessagePriority | undefined; send_at?: string | undefined },
+    options: AcceptOptions,
+  ): Promise<Accepted> {
+    const { box, clock } = this.deps;
+    const now = clock.now();
+    const { recipients, priority, attachmentBytes, estimate, sendAt } = checkSend(draft, request, now, this.deps.limits);
 
     const protection = parseStoredProtection(agent.protection);
     const decision = await this.deps.gates.outbound(protection, {
@@ -168,11 +215,10 @@ export class OutboundService {
       html: draft.html,
     });
     const reason = decision.reasons.length > 0 ? decision.reasons.join('; ') : null;
-    const status = decision.action === 'block' ? 'blocked' : decision.action === 'review' ? 'held' : 'queued';
-    const now = clock.now();
-    if (draft.expiresAt && new Date(draft.expiresAt) <= now) {
-      throw new AppError('validation_error', 'body.expires_at must be in the future: it is when unread copies stop being shown (docs/EPHEMERAL.md)', [{ path: 'expires_at', message: 'must be in the future' }]);
-    }
+    const release = releaseAt(sendAt, now);
+    const status = decision.action === 'block' ? 'blocked' : decision.action === 'review' ? 'held' : release.status;
+    // Released to the outbound worker, now or at send_at: what the mailbox shows and counts.
+    const released = status === 'queued' || status === 'scheduled';
     const sealedDraft = box.seal(JSON.stringify(draft));
     // The bodies and attachments are kept sealed for reads (GET …/messages/{id}); the raw form is
     // composed and stored by the worker on the first attempt.
@@ -189,14 +235,18 @@ export class OutboundService {
         content: Buffer.from(a.content, 'base64'),
       })),
     });
-    const facts = { id, agentAddress: agent.address, conversationId: draft.conversationId, to: recipients, subject: pgText(draft.subject), priority };
-    const events = decision.action === 'flag' ? [outboundEvent('email.flagged', facts, reason)] : decision.action === 'block' ? [outboundEvent('email.blocked', facts, reason)] : [];
+    // The sender is the agent the API key authenticated: verified.
+    const facts: MessageFacts = { id, agentAddress: agent.address, conversationId: draft.conversationId, direction: 'outbound', from: agent.address, to: recipients, subject: pgText(draft.subject), verified: true, priority };
+    const events = [
+      ...(decision.action === 'flag' ? [messageEvent('email.flagged', facts, { reason })] : decision.action === 'block' ? [messageEvent('email.blocked', facts, { reason })] : []),
+      ...(status === 'scheduled' ? [messageEvent('email.scheduled', facts)] : []),
+    ];
     let review: { reviewId: string; expiresAt: Date } | null = null;
 
     const accepted = {
       userId: agent.user_id,
       events,
-      counted: status === 'queued',
+      counted: released,
       message: {
         id,
         agent_id: agent.id,
@@ -232,9 +282,11 @@ export class OutboundService {
         received_at: now,
         created_at: now,
         status_reason: decision.action === 'pass' ? null : reason,
-        next_attempt_at: status === 'queued' ? now : null,
+        next_attempt_at: released ? release.nextAttemptAt : null,
+        send_at: sendAt,
       },
       content,
+      search: draftSearchDocument(draft),
     };
     // Committed already claimed when a worker slot is free (OutboundDispatch): no claim query follows.
     const reservation = status === 'queued' ? this.deps.dispatch.reserve(now) : null;
@@ -242,11 +294,13 @@ export class OutboundService {
     try {
       // The common case, nothing to hold, no attachments, no events, is one statement; anything
       // more is one transaction with the review it opens.
-      if (status === 'queued' && content.attachments.length === 0 && events.length === 0) {
-        await OutboundRepo.insertAcceptedAlone(this.deps.db, accepted.message, content);
+      if (status === 'queued' && content.attachments.length === 0 && events.length === 0 && !options.consume) {
+        await OutboundRepo.insertAcceptedAlone(this.deps.db, accepted.message, content, accepted.search);
       } else {
         await this.deps.db.transaction().execute(async (tx) => {
           await OutboundRepo.insertAccepted(tx, accepted);
+          // A blocked send keeps its draft: it can be changed and sent again.
+          if (options.consume && status !== 'blocked') await options.consume(tx);
           if (status !== 'held') return;
           review = await this.deps.holds.hold(tx, {
             userId: agent.user_id,
@@ -265,7 +319,7 @@ export class OutboundService {
       reservation?.slot.release();
       throw err;
     }
-    if (status === 'queued') this.deps.metrics?.outbound('queued');
+    if (released) this.deps.metrics?.outbound('queued');
     if (reservation) {
       reservation.slot.run({
         id,
@@ -287,12 +341,13 @@ export class OutboundService {
     const held = review as { reviewId: string; expiresAt: Date } | null;
     const result: SendResult = {
       id,
-      status: status === 'held' ? 'pending_review' : status === 'blocked' ? 'rejected' : 'accepted',
+      status: status === 'held' ? 'pending_review' : status === 'blocked' ? 'rejected' : status === 'scheduled' ? 'scheduled' : 'accepted',
       conversation_id: draft.conversationId,
       message_id_header: draft.messageId,
       approval_expires_at: held ? held.expiresAt.toISOString() : null,
       review_id: held ? held.reviewId : null,
       reason,
+      send_at: sendAt ? sendAt.toISOString() : null,
     };
     return status === 'blocked' ? { blocked: true, result, reason: reason ?? 'blocked by the outbound policy' } : { blocked: false, result };
   }

@@ -17,9 +17,10 @@ import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import type { OutboxTable } from '../db/schema.js';
-import { decodeCursor, toPage } from '../http/cursor.js';
-import { AppError } from '../http/errors.js';
+import { decodeCursor, toPage } from '../paging.js';
+import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
+import { OutboxRepo, type OutboxRow } from './repo.js';
 
 /** The delivery response recorded for each captured recipient. */
 export const CAPTURED_RESPONSE = 'captured in the local outbox (outbound_smtp.mode outbox); nothing was sent';
@@ -36,10 +37,6 @@ export interface Capture {
   raw: Buffer;
 }
 
-type Row = Omit<OutboxTable, 'raw' | 'recipients' | 'created_at' | 'user_id'> & { recipients: unknown; created_at: Date | string };
-
-const SUMMARY = ['id', 'source', 'source_id', 'agent_address', 'mail_from', 'recipients', 'subject', 'size_bytes', 'created_at'] as const;
-
 /** http(s) URLs, ending before whitespace, quotes, angle brackets and closing punctuation. */
 const URL_PATTERN = /https?:\/\/[^\s<>"'`)\]]+/g;
 
@@ -48,7 +45,7 @@ export function findLinks(text: string): string[] {
   return [...new Set(links)];
 }
 
-function item(row: Row): OutboxItem {
+function item(row: OutboxRow): OutboxItem {
   const recipients = typeof row.recipients === 'string' ? (JSON.parse(row.recipients) as string[]) : (row.recipients as string[]);
   return {
     id: row.id,
@@ -70,37 +67,35 @@ function requireAccount(principal: Principal): void {
 }
 
 export class Outbox {
-  constructor(private readonly deps: { db: Database; box: SecretBox; clock: Clock }) {}
+  private readonly repo: OutboxRepo;
+
+  constructor(private readonly deps: { db: Database; box: SecretBox; clock: Clock }) {
+    this.repo = new OutboxRepo(deps.db);
+  }
 
   /** Stores the mail; a second capture of the same source keeps the first. Returns the outbox id. */
   async capture(mail: Capture): Promise<string> {
     const id = newId('outbox');
-    await this.deps.db
-      .insertInto('outbox')
-      .values({
-        id,
-        user_id: mail.userId,
-        source: mail.source,
-        source_id: mail.sourceId,
-        agent_address: mail.agentAddress,
-        mail_from: mail.from,
-        recipients: JSON.stringify(mail.to),
-        subject: mail.subject,
-        raw: this.deps.box.seal(mail.raw),
-        size_bytes: mail.raw.length,
-        created_at: this.deps.clock.now(),
-      })
-      .onConflict((oc) => oc.columns(['source', 'source_id']).doNothing())
-      .execute();
+    await this.repo.insert({
+      id,
+      user_id: mail.userId,
+      source: mail.source,
+      source_id: mail.sourceId,
+      agent_address: mail.agentAddress,
+      mail_from: mail.from,
+      recipients: JSON.stringify(mail.to),
+      subject: mail.subject,
+      raw: this.deps.box.seal(mail.raw),
+      size_bytes: mail.raw.length,
+      created_at: this.deps.clock.now(),
+    });
     return id;
   }
 
   async list(principal: Principal, query: ListOutboxQuery): Promise<OutboxPage> {
     requireAccount(principal);
-    let q = this.deps.db.selectFrom('outbox').select(SUMMARY).where('user_id', '=', principal.userId);
-    if (query.cursor) q = q.where('id', '<', decodeCursor(query.cursor));
-    const rows = await q.orderBy('id', 'desc').limit(query.limit + 1).execute();
-    return toPage(rows as Row[], query.limit, item);
+    const rows = await this.repo.list(principal.userId, { limit: query.limit, beforeId: query.cursor ? decodeCursor(query.cursor) : undefined });
+    return toPage(rows, query.limit, item);
   }
 
   async get(principal: Principal, id: string): Promise<OutboxMessage> {
@@ -115,10 +110,10 @@ export class Outbox {
     return (await this.load(principal, id)).raw;
   }
 
-  private async load(principal: Principal, id: string): Promise<{ row: Row; raw: Buffer }> {
+  private async load(principal: Principal, id: string): Promise<{ row: OutboxRow; raw: Buffer }> {
     requireAccount(principal);
-    const row = await this.deps.db.selectFrom('outbox').select([...SUMMARY, 'raw']).where('id', '=', id).where('user_id', '=', principal.userId).executeTakeFirst();
-    if (!row) throw new AppError('not_found', `outbox message ${id} not found: list them with GET /v1/outbox`);
-    return { row: row as Row, raw: this.deps.box.open(row.raw) };
+    const found = await this.repo.find(principal.userId, id);
+    if (!found) throw new AppError('not_found', `outbox message ${id} not found: list them with GET /v1/outbox`);
+    return { row: found.row, raw: this.deps.box.open(found.raw) };
   }
 }

@@ -8,9 +8,9 @@ import { Protection } from '@e2a/sdk/wire';
 import type { Principal } from '../accounts/principal.js';
 import type { AgentsService } from '../agents/service.js';
 import type { Database } from '../db/database.js';
-import { json } from '../db/database.js';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import type { SystemMailRecipients } from '../system/system-mail-recipients.js';
+import { ProtectionRepo } from './repo.js';
 
 const ADDRESS = /^[^@\s<>]+@[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 const DOMAIN = /^@?[a-z0-9-]+(\.[a-z0-9-]+)+$/;
@@ -35,7 +35,11 @@ function normaliseList(list: string[], field: string, allowDomains: boolean): st
 }
 
 export class ProtectionService {
-  constructor(private readonly deps: { db: Database; agents: AgentsService; systemMail: SystemMailRecipients }) {}
+  private readonly repo: ProtectionRepo;
+
+  constructor(private readonly deps: { db: Database; agents: AgentsService; systemMail: SystemMailRecipients }) {
+    this.repo = new ProtectionRepo(deps.db);
+  }
 
   async get(principal: Principal, address: string): Promise<Protection> {
     const agent = await this.deps.agents.resolve(principal, address);
@@ -62,7 +66,7 @@ export class ProtectionService {
       const refusal = await this.deps.systemMail.reviewerRefusal(principal.userId, reviewer);
       if (refusal) throw new AppError('validation_error', `review_notify[${i}]: ${refusal}`, [{ path: `body.review_notify.${i}`, message: refusal }]);
     }
-    await this.deps.db.updateTable('agents').set({ protection: json(value) }).where('id', '=', agent.id).execute();
+    await this.repo.replace(agent.id, value);
     return value;
   }
 }

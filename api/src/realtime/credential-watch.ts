@@ -21,7 +21,7 @@ export interface HeldCredential {
 
 /** Which of these keys are revoked or gone, which of these agents are gone, and which expired (docs/EPHEMERAL.md). */
 export interface CredentialCheck {
-  invalidAmong(keyIds: string[], agentIds: string[]): Promise<{ keyIds: string[]; agentIds: string[]; expiredAgentIds?: string[] }>;
+  invalidAmong(keyIds: string[], agentIds: string[]): Promise<{ keyIds: string[]; agentIds: string[]; expiredAgentIds?: string[]; erasingAgentIds?: string[] }>;
 }
 
 export const REVOKED_REASON = {
@@ -30,6 +30,8 @@ export const REVOKED_REASON = {
   session: 'dashboard session ended: sign in again',
   agent: 'agent deleted: its mailbox is gone; nothing more will arrive on this address',
   expired: 'agent expired: its mailbox is gone; nothing more will arrive on this address',
+  /** DELETE of the agent or its account, during the grace period (docs/DATA.md): cancelling restores it. */
+  erasing: 'agent scheduled for deletion: it is disabled until the deletion is cancelled or carried out',
 } as const;
 
 /** Why a connection whose key (or dashboard session) ended is closed. */
@@ -57,7 +59,7 @@ export class CredentialWatch {
     this.timer.unref();
   }
 
-  /** Watches an authenticated connection until the returned function is called. */
+  /** Watches an authenticated connection until the returned function (or release) is called. */
   hold(held: HeldCredential): () => void {
     if (this.recent.has(`key ${held.keyId}`)) {
       held.revoke(keyReason(held.keyId));
@@ -71,12 +73,22 @@ export class CredentialWatch {
       held.revoke(REVOKED_REASON.expired);
       return () => {};
     }
+    if (this.recent.has(`erasing ${held.agentId}`)) {
+      held.revoke(REVOKED_REASON.erasing);
+      return () => {};
+    }
     add(this.byKey, held.keyId, held);
     add(this.byAgent, held.agentId, held);
-    return () => {
-      remove(this.byKey, held.keyId, held);
-      remove(this.byAgent, held.agentId, held);
-    };
+    return () => this.release(held);
+  }
+
+  /**
+   * Stops watching a connection; nothing if it is not watched. For holders that keep no closure per
+   * connection (an idle listener should cost little more than its socket).
+   */
+  release(held: HeldCredential): void {
+    remove(this.byKey, held.keyId, held);
+    remove(this.byAgent, held.agentId, held);
   }
 
   /** Open connections of one agent in this process (the listener cap counts them). */
@@ -96,10 +108,11 @@ export class CredentialWatch {
     if (this.stopped || this.byKey.size === 0) return Promise.resolve();
     this.checking ??= this.opts.check
       .invalidAmong([...this.byKey.keys()], [...this.byAgent.keys()])
-      .then(({ keyIds, agentIds, expiredAgentIds }) => {
+      .then(({ keyIds, agentIds, expiredAgentIds, erasingAgentIds }) => {
         for (const keyId of keyIds) this.revoke({ kind: 'key', keyId });
         for (const agentId of agentIds) this.revoke({ kind: 'agent', agentId });
         for (const agentId of expiredAgentIds ?? []) this.revoke({ kind: 'agent', agentId, expired: true });
+        for (const agentId of erasingAgentIds ?? []) this.revoke({ kind: 'agent', agentId, erasing: true });
       })
       .catch((err) => this.opts.logger.warn({ err }, 'realtime credential check failed; retrying at the next interval'))
       .finally(() => {
@@ -116,17 +129,22 @@ export class CredentialWatch {
   }
 
   private onRevocation(revocation: Revocation): void {
-    const tag = revocation.kind === 'key' ? `key ${revocation.keyId}` : `${revocation.expired ? 'expired' : 'agent'} ${revocation.agentId}`;
+    // A cancelled deletion: the agent's connections may open again in this process.
+    if (revocation.kind === 'restored') {
+      this.recent.delete(`erasing ${revocation.agentId}`);
+      return;
+    }
+    const tag = revocation.kind === 'key' ? `key ${revocation.keyId}` : `${revocation.expired ? 'expired' : revocation.erasing ? 'erasing' : 'agent'} ${revocation.agentId}`;
     this.recent.add(tag);
     if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.values().next().value!);
     this.revoke(revocation);
   }
 
-  private revoke(revocation: Revocation): void {
+  private revoke(revocation: Exclude<Revocation, { kind: 'restored' }>): void {
     const [index, id, reason] =
       revocation.kind === 'key'
         ? [this.byKey, revocation.keyId, keyReason(revocation.keyId)]
-        : [this.byAgent, revocation.agentId, revocation.expired ? REVOKED_REASON.expired : REVOKED_REASON.agent];
+        : [this.byAgent, revocation.agentId, revocation.expired ? REVOKED_REASON.expired : revocation.erasing ? REVOKED_REASON.erasing : REVOKED_REASON.agent];
     const held = index.get(id);
     if (!held) return;
     for (const h of [...held]) {

@@ -90,7 +90,7 @@ describe.runIf(TEST_DATABASE_URL)('two gateway processes on one PostgreSQL (need
     const listener = await TestListener.connect(b.http, address, { key });
     await listener.ready();
 
-    expect((await api(`/v1/agents/${encodeURIComponent(address)}`, { method: 'DELETE' })).status).toBe(204);
-    expect(await listener.closedWithin()).toEqual({ code: CLOSE.revoked, reason: REVOKED_REASON.agent });
+    expect((await api(`/v1/agents/${encodeURIComponent(address)}?confirm=${encodeURIComponent(address)}`, { method: 'DELETE' })).status).toBe(202);
+    expect(await listener.closedWithin()).toEqual({ code: CLOSE.revoked, reason: REVOKED_REASON.erasing });
   });
 });

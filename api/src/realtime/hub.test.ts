@@ -22,6 +22,10 @@ class ControlledBus implements EventBus {
   emit(notice: EventNotice) {
     for (const l of this.listeners) l(notice);
   }
+  // Every notice the test emits is heard, whichever agents are watched.
+  async watchAgent() {
+    return () => {};
+  }
   async close() {}
 }
 

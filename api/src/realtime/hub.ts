@@ -43,6 +43,42 @@ export interface HubOptions {
   maxBufferedBytes?: number;
 }
 
+interface SubscriptionHost {
+  ack(listener: Listener, eventId: string): Promise<boolean>;
+  resume(listener: Listener, eventId: string): Promise<boolean>;
+  leave(listener: Listener): void;
+}
+
+/**
+ * A listener is also the subscription handed to the server: one object per connection, its methods
+ * on the prototype. Idle listeners are many, and each should cost little more than its socket.
+ */
+class HubListener implements Listener, Subscription {
+  live = false;
+  pumping = false;
+  restartAt: number | null = null;
+  closed = false;
+
+  constructor(
+    private readonly host: SubscriptionHost,
+    readonly sink: ListenerSink,
+    readonly agent: AgentEntry,
+    public cursor: number,
+  ) {}
+
+  ack(eventId: string): Promise<boolean> {
+    return this.host.ack(this, eventId);
+  }
+
+  resume(eventId: string): Promise<boolean> {
+    return this.host.resume(this, eventId);
+  }
+
+  leave(): void {
+    this.host.leave(this);
+  }
+}
+
 const LIVE_BATCH = 500;
 const RECENT_MAX = 256;
 
@@ -55,6 +91,8 @@ export class RealtimeHub {
   private stopped = false;
   private readonly replayBatch: number;
   private readonly maxBuffered: number;
+  /** What every listener's subscription methods call: built once, not per listener. */
+  private readonly host: SubscriptionHost;
 
   constructor(private readonly opts: HubOptions) {
     this.replayBatch = opts.replayBatch ?? 100;
@@ -62,6 +100,19 @@ export class RealtimeHub {
     this.unsubscribe = opts.bus.subscribe((n) => this.onNotice(n));
     this.pollTimer = setInterval(() => this.poll(), opts.pollIntervalMs);
     this.pollTimer.unref();
+    const { repo, clock } = opts;
+    this.host = {
+      ack: (listener, eventId) => repo.ack(listener.agent.id, eventId, clock.now()),
+      resume: async (listener, eventId) => {
+        const seq = await repo.seqOf(listener.agent.id, eventId);
+        if (seq === null || listener.closed) return seq !== null;
+        listener.live = false;
+        listener.restartAt = seq;
+        this.startPump(listener);
+        return true;
+      },
+      leave: (listener) => this.remove(listener),
+    };
   }
 
   /** Number of agents with listeners in this process (diagnostics and tests). */
@@ -85,7 +136,7 @@ export class RealtimeHub {
   async join(sink: ListenerSink, agentId: string, afterSeq = 0): Promise<Subscription> {
     if (this.stopped) throw new Error('realtime hub stopped');
     const agent = this.entry(agentId);
-    const listener: Listener = { sink, agent, cursor: afterSeq, live: false, pumping: false, restartAt: null, closed: false };
+    const listener = new HubListener(this.host, sink, agent, afterSeq);
     agent.listeners.add(listener);
     try {
       await agent.ready;
@@ -94,19 +145,7 @@ export class RealtimeHub {
       throw err;
     }
     this.startPump(listener);
-    const { repo, clock } = this.opts;
-    return {
-      ack: (eventId) => repo.ack(agentId, eventId, clock.now()),
-      resume: async (eventId) => {
-        const seq = await repo.seqOf(agentId, eventId);
-        if (seq === null || listener.closed) return seq !== null;
-        listener.live = false;
-        listener.restartAt = seq;
-        this.startPump(listener);
-        return true;
-      },
-      leave: () => this.remove(listener),
-    };
+    return listener;
   }
 
   /** Stops listening and polling and waits for in-flight queries; the server closes the sockets. */
@@ -114,7 +153,10 @@ export class RealtimeHub {
     this.stopped = true;
     this.unsubscribe();
     clearInterval(this.pollTimer);
-    for (const agent of this.agents.values()) for (const l of agent.listeners) l.closed = true;
+    for (const agent of this.agents.values()) {
+      agent.unwatch();
+      for (const l of agent.listeners) l.closed = true;
+    }
     this.agents.clear();
     await Promise.allSettled([...this.inflight]);
   }
@@ -122,13 +164,22 @@ export class RealtimeHub {
   private entry(agentId: string): AgentEntry {
     const existing = this.agents.get(agentId);
     if (existing) return existing;
-    const created: AgentEntry = { id: agentId, listeners: new Set(), seq: 0, ready: Promise.resolve(), recent: new Set(), late: new Set(), wanted: false, fetching: false };
-    created.ready = this.track(this.opts.repo.maxSeq(agentId)).then((seq) => {
+    const created: AgentEntry = { id: agentId, listeners: new Set(), seq: 0, ready: Promise.resolve(), recent: new Set(), late: new Set(), wanted: false, fetching: false, unwatch: () => {} };
+    // Listening first, then the position: an event committed after the position was read is announced.
+    created.ready = this.track(
+      this.opts.bus.watchAgent(agentId).then((unwatch) => {
+        // The last listener may have left while the LISTEN was under way.
+        if (this.agents.get(agentId) === created && !this.stopped) created.unwatch = unwatch;
+        else unwatch();
+        return this.opts.repo.maxSeq(agentId);
+      }),
+    ).then((seq) => {
       created.seq = seq;
     });
     // A failed start is reported to join(); drop the entry so the next join retries.
     created.ready.catch(() => {
       if (this.agents.get(agentId) === created) this.agents.delete(agentId);
+      created.unwatch();
     });
     this.agents.set(agentId, created);
     return created;
@@ -138,7 +189,10 @@ export class RealtimeHub {
     listener.closed = true;
     const { agent } = listener;
     agent.listeners.delete(listener);
-    if (agent.listeners.size === 0 && this.agents.get(agent.id) === agent) this.agents.delete(agent.id);
+    if (agent.listeners.size === 0 && this.agents.get(agent.id) === agent) {
+      this.agents.delete(agent.id);
+      agent.unwatch();
+    }
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

@@ -26,6 +26,8 @@ export interface AgentEntry {
   late: Set<number>;
   wanted: boolean;
   fetching: boolean;
+  /** Stops hearing this agent's notices (events/bus.ts watchAgent); set once listening. */
+  unwatch: () => void;
 }
 
 export interface Listener {

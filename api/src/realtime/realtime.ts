@@ -1,6 +1,7 @@
 /**
- * Realtime delivery as one unit for the composition root: the hub (events → listeners) and the
- * WebSocket server (upgrades, auth, frames) built together, stopped together.
+ * Realtime delivery as one unit for the composition root: the WebSocket server (upgrades, auth,
+ * frames) around the hub (events → listeners), stopped together. The hub is built first, by the
+ * composition root, because the metrics that count its listeners exist before the HTTP edge does.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { CLOSE } from '@e2a/sdk/wire';
@@ -28,7 +29,14 @@ export interface Realtime {
   stop(): Promise<void>;
 }
 
+/** The hub alone, built before the WebSocket server: its listener count is a metric from the start. */
+export function createRealtimeHub(deps: { db: Database; bus: EventBus; clock: Clock; logger: Logger; config: Config['realtime'] }): RealtimeHub {
+  return new RealtimeHub({ repo: new RealtimeRepo(deps.db), bus: deps.bus, clock: deps.clock, logger: deps.logger, pollIntervalMs: deps.config.poll_interval_ms });
+}
+
 export function createRealtime(deps: {
+  /** Owned from here on: stop() stops it. */
+  hub: RealtimeHub;
   db: Database;
   bus: EventBus & RevocationFeed;
   accounts: AccountsService;
@@ -43,9 +51,8 @@ export function createRealtime(deps: {
   /** config.public_url (the dashboard's origin). */
   publicUrl?: string;
 }): Realtime {
-  const { config, logger } = deps;
+  const { config, logger, hub } = deps;
   const repo = new RealtimeRepo(deps.db);
-  const hub = new RealtimeHub({ repo, bus: deps.bus, clock: deps.clock, logger, pollIntervalMs: config.poll_interval_ms });
   // Expiry is judged by the injected clock (docs/EPHEMERAL.md), as everywhere else.
   const check = { invalidAmong: (keyIds: string[], agentIds: string[]) => repo.invalidAmong(keyIds, agentIds, deps.clock.now()) };
   const credentials = new CredentialWatch({ feed: deps.bus, check, intervalMs: config.credential_check_interval_ms, logger });

@@ -36,6 +36,9 @@ export async function replay(listener: Listener, repo: RealtimeRepo, batch: numb
     for (const row of rows) {
       if (early.delete(row.seq)) continue;
       flushed = sink.send(frameOf(row));
+      // Only the page's last send is awaited; one that fails because the listener closed meanwhile
+      // (revoked mid-replay) must not be an unhandled rejection: the loop sees `closed` next.
+      flushed.catch(() => {});
     }
     if (rows.length > 0) listener.cursor = Math.max(listener.cursor, rows[rows.length - 1]!.seq);
     if (rows.length < batch) {
@@ -68,6 +71,7 @@ async function urgentFirst(listener: Listener, repo: RealtimeRepo, batch: number
     let flushed: Promise<void> = Promise.resolve();
     for (const row of rows) {
       flushed = sink.send(frameOf(row));
+      flushed.catch(() => {}); // as in replay(): a send cut short by a close is not an unhandled rejection
       sent.add(row.seq);
     }
     if (rows.length < batch) return sent;

@@ -109,12 +109,13 @@ export class RealtimeRepo {
   /**
    * The periodic credential re-check (credential-watch.ts): of these keys (and dashboard sessions,
    * whose ids stand in for key ids), those revoked, expired or gone;
-   * of these agents, those gone and those expired by `now` (docs/EPHEMERAL.md). One statement for every open connection in the process, one
+   * of these agents, those gone, those expired by `now` (docs/EPHEMERAL.md) and those scheduled for
+   * deletion (docs/DATA.md). One statement for every open connection in the process, one
    * primary-key probe per distinct key and agent.
    */
-  async invalidAmong(keyIds: string[], agentIds: string[], now: Date): Promise<{ keyIds: string[]; agentIds: string[]; expiredAgentIds: string[] }> {
-    if (keyIds.length === 0 && agentIds.length === 0) return { keyIds: [], agentIds: [], expiredAgentIds: [] };
-    const result = await sql<{ kind: 'key' | 'agent' | 'expired'; id: string }>`
+  async invalidAmong(keyIds: string[], agentIds: string[], now: Date): Promise<{ keyIds: string[]; agentIds: string[]; expiredAgentIds: string[]; erasingAgentIds: string[] }> {
+    if (keyIds.length === 0 && agentIds.length === 0) return { keyIds: [], agentIds: [], expiredAgentIds: [], erasingAgentIds: [] };
+    const result = await sql<{ kind: 'key' | 'agent' | 'expired' | 'erasing'; id: string }>`
       SELECT 'key' AS kind, c.id FROM unnest(${keyIds}::text[]) AS c(id)
         WHERE NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.id = c.id AND k.revoked_at IS NULL)
           AND NOT EXISTS (SELECT 1 FROM dashboard_sessions s WHERE s.id = c.id AND s.revoked_at IS NULL AND s.expires_at > now())
@@ -123,11 +124,15 @@ export class RealtimeRepo {
         WHERE NOT EXISTS (SELECT 1 FROM agents a WHERE a.id = c.id)
       UNION ALL
       SELECT 'expired' AS kind, a.id FROM agents a
-        WHERE a.id = ANY(${agentIds}::text[]) AND a.expires_at <= ${now}::timestamptz`.execute(this.db);
+        WHERE a.id = ANY(${agentIds}::text[]) AND a.expires_at <= ${now}::timestamptz
+      UNION ALL
+      SELECT 'erasing' AS kind, a.id FROM agents a
+        WHERE a.id = ANY(${agentIds}::text[]) AND a.erasure_id IS NOT NULL`.execute(this.db);
     return {
       keyIds: result.rows.filter((r) => r.kind === 'key').map((r) => r.id),
       agentIds: result.rows.filter((r) => r.kind === 'agent').map((r) => r.id),
       expiredAgentIds: result.rows.filter((r) => r.kind === 'expired').map((r) => r.id),
+      erasingAgentIds: result.rows.filter((r) => r.kind === 'erasing').map((r) => r.id),
     };
   }
 }

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
+import { requestAgentDeletion } from '../testing/erase.js';
 import { deliver } from '../testing/mail.js';
 import { REVOKED_REASON } from './credential-watch.js';
 import { TestListener } from './test-listener.js';
@@ -76,8 +77,8 @@ describe.each(ENGINES)('revocation closes live listeners (%s)', (engine) => {
     const byAccountKey = await listen(doomed.address, gw.apiKey);
     const elsewhere = await listen(survivor.address, gw.apiKey);
 
-    expect((await gw.api(`/v1/agents/${encodeURIComponent(doomed.address)}`, { method: 'DELETE' })).status).toBe(204);
-    for (const l of [byAgentKey, byAccountKey]) expect(await l.closedWithin()).toEqual({ code: CLOSE.revoked, reason: REVOKED_REASON.agent });
+    await requestAgentDeletion(gw, doomed.address);
+    for (const l of [byAgentKey, byAccountKey]) expect(await l.closedWithin()).toEqual({ code: CLOSE.revoked, reason: REVOKED_REASON.erasing });
 
     await mailTo(survivor.address, 'still here');
     await elsewhere.until(() => subjects(elsewhere).includes('still here'), 'mail to the other agent');

@@ -11,8 +11,8 @@ import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { Principal } from '../accounts/principal.js';
 import type { RequestCredential } from '../http/credentials.js';
-import { AppError } from '../http/errors.js';
-import type { CredentialWatch } from './credential-watch.js';
+import { AppError } from '../errors.js';
+import type { CredentialWatch, HeldCredential } from './credential-watch.js';
 import type { ListenerSink, RealtimeHub, Subscription } from './hub.js';
 
 export interface SessionDeps {
@@ -46,76 +46,155 @@ function reason(text: string): string {
   return out;
 }
 
-export function startSession(ws: WebSocket, req: SessionRequest, deps: SessionDeps): void {
-  let state: 'auth' | 'open' | 'closed' = 'auth';
-  let subscription: Subscription | null = null;
-  let release: () => void = () => {};
-  let chain: Promise<void> = Promise.resolve();
-  // A function, not an inline comparison: `state` changes across awaits, which narrowing ignores.
-  const isClosed = () => state === 'closed';
+/**
+ * Sessions by socket, for the event handlers every socket shares: one function each for all
+ * connections (`this` is the socket) rather than closures per connection, so that an idle
+ * authenticated listener costs little more than its `ws` socket.
+ */
+const SESSIONS = new WeakMap<WebSocket, Session>();
 
-  const close = (code: CloseCode, text: string) => {
-    if (state === 'closed') return;
-    state = 'closed';
-    clearTimeout(authTimer);
-    subscription?.leave();
-    release();
-    ws.close(code, reason(text));
-  };
-  const sendJson = (frame: ReadyFrame | AckedFrame | ErrorFrame) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
-  };
-  const sink: ListenerSink = {
-    send: (frame) => new Promise((resolve, reject) => ws.send(frame, (err) => (err ? reject(err) : resolve()))),
-    get bufferedAmount() {
-      return ws.bufferedAmount;
-    },
-    close,
-  };
+function onMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+  const session = SESSIONS.get(this);
+  session?.enqueue(() => session.handle(data, isBinary));
+}
 
-  // A per-connection timer only until authentication: idle authenticated listeners have none.
-  const authTimer = setTimeout(
-    () => close(CLOSE.authTimeout, `no credential within ${deps.authTimeoutMs} ms: send Authorization: Bearer or a first {"type":"auth","token":…} frame`),
-    deps.authTimeoutMs,
-  );
-  authTimer.unref();
+function onClose(this: WebSocket): void {
+  SESSIONS.get(this)?.ended();
+}
 
-  const authenticate = async (credential: RequestCredential, after: string | null) => {
-    clearTimeout(authTimer);
+function onError(this: WebSocket, err: Error): void {
+  SESSIONS.get(this)?.deps.logger.debug({ err }, 'websocket error');
+}
+
+function onAuthTimeout(session: Session): void {
+  session.close(CLOSE.authTimeout, `no credential within ${session.deps.authTimeoutMs} ms: send Authorization: Bearer or a first {"type":"auth","token":…} frame`);
+}
+
+/**
+ * One connection's state. It is also the hub's sink for the connection and the credential the
+ * watch holds for it, so a listener is this object, its subscription and its socket.
+ */
+class Session implements ListenerSink, HeldCredential {
+  private state: 'auth' | 'open' | 'closed' = 'auth';
+  private subscription: Subscription | null = null;
+  /** Held by the credential watch (from authentication until the end). */
+  private watched = false;
+  /** The frame being handled and those queued behind it; null when there are none. */
+  private chain: Promise<void> | null = null;
+  /** Only while a connection without a header credential waits for its auth frame. */
+  private authTimer: NodeJS.Timeout | null = null;
+  keyId = '';
+  agentId = '';
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly address: string,
+    readonly deps: SessionDeps,
+  ) {}
+
+  // ---- ListenerSink (the hub) ----
+
+  send(frame: string): Promise<void> {
+    return new Promise((resolve, reject) => this.ws.send(frame, (err) => (err ? reject(err) : resolve())));
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  close(code: CloseCode, text: string): void {
+    if (this.state === 'closed') return;
+    this.ended();
+    this.ws.close(code, reason(text));
+  }
+
+  // ---- HeldCredential (the credential watch) ----
+
+  revoke(text: string): void {
+    this.close(CLOSE.revoked, text);
+  }
+
+  // ---- the connection ----
+
+  /** Closed by us or by the peer: leave the hub and the watch. */
+  ended(): void {
+    this.state = 'closed';
+    this.stopAuthTimer();
+    this.subscription?.leave();
+    if (this.watched) this.deps.credentials.release(this);
+  }
+
+  startAuthTimer(): void {
+    this.authTimer = setTimeout(onAuthTimeout, this.deps.authTimeoutMs, this);
+    this.authTimer.unref();
+  }
+
+  private stopAuthTimer(): void {
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
+  }
+
+  // A method, not an inline comparison: `state` changes across awaits, which narrowing ignores.
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private sendJson(frame: ReadyFrame | AckedFrame | ErrorFrame): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  enqueue(work: () => Promise<void>): void {
+    const next = (this.chain ?? Promise.resolve()).then(work).catch((err: unknown) => {
+      this.deps.logger.error({ err, address: this.address }, 'realtime session failed');
+      this.close(CLOSE.internalError, 'internal error; reconnect');
+    });
+    this.chain = next;
+    // Most listeners send nothing after connecting: an idle one keeps no settled promise.
+    void next.then(() => {
+      if (this.chain === next) this.chain = null;
+    });
+  }
+
+  async authenticate(credential: RequestCredential, after: string | null): Promise<void> {
+    this.stopAuthTimer();
+    const { deps } = this;
     let principal: Principal;
     try {
       principal = await deps.authenticate(credential);
     } catch (err) {
-      if (err instanceof AppError) return close(CLOSE.authFailed, err.message);
+      if (err instanceof AppError) return this.close(CLOSE.authFailed, err.message);
       throw err;
     }
     let agent: { id: string; address: string };
     try {
-      agent = await deps.resolveAgent(principal, req.address);
+      agent = await deps.resolveAgent(principal, this.address);
     } catch (err) {
-      if (err instanceof AppError && (err.code === 'not_found' || err.code === 'forbidden')) return close(CLOSE.notFound, err.message);
+      if (err instanceof AppError && (err.code === 'not_found' || err.code === 'forbidden')) return this.close(CLOSE.notFound, err.message);
       throw err;
     }
-    if (isClosed()) return;
+    if (this.isClosed()) return;
     const refused = await deps.admit(principal, agent.id);
-    if (refused) return close(refused.code, refused.reason);
-    if (isClosed()) return;
-    release = deps.credentials.hold({ keyId: principal.keyId, agentId: agent.id, revoke: (text) => close(CLOSE.revoked, text) });
-    if (isClosed()) return;
+    if (refused) return this.close(refused.code, refused.reason);
+    if (this.isClosed()) return;
+    this.keyId = principal.keyId;
+    this.agentId = agent.id;
+    this.watched = true;
+    deps.credentials.hold(this);
+    if (this.isClosed()) return;
     const afterSeq = after ? await deps.hub.seqOf(agent.id, after) : null;
-    if (isClosed()) return;
-    state = 'open';
-    sendJson({ type: 'ready', agent: { id: agent.id, address: agent.address }, ping_interval_ms: deps.pingIntervalMs });
+    if (this.isClosed()) return;
+    this.state = 'open';
+    this.sendJson({ type: 'ready', agent: { id: agent.id, address: agent.address }, ping_interval_ms: deps.pingIntervalMs });
     if (after && afterSeq === null) {
-      sendJson({ type: 'error', code: 'unknown_event', message: `no event ${after} for this agent; replaying from the oldest unacknowledged event`, event_id: after });
+      this.sendJson({ type: 'error', code: 'unknown_event', message: `no event ${after} for this agent; replaying from the oldest unacknowledged event`, event_id: after });
     }
-    const sub = await deps.hub.join(sink, agent.id, afterSeq ?? 0);
-    if (isClosed()) sub.leave();
-    else subscription = sub;
-  };
+    const sub = await deps.hub.join(this, agent.id, afterSeq ?? 0);
+    if (this.isClosed()) sub.leave();
+    else this.subscription = sub;
+  }
 
-  const handle = async (data: WebSocket.RawData, isBinary: boolean) => {
-    if (state === 'closed') return;
+  async handle(data: WebSocket.RawData, isBinary: boolean): Promise<void> {
+    if (this.state === 'closed') return;
     let frame: ClientFrame | null = null;
     if (!isBinary) {
       try {
@@ -125,46 +204,40 @@ export function startSession(ws: WebSocket, req: SessionRequest, deps: SessionDe
         frame = null;
       }
     }
-    if (state === 'auth') {
-      if (frame?.type === 'auth') return authenticate({ kind: 'key', token: frame.token }, frame.after ?? null);
-      return close(CLOSE.badFrame, 'the first frame must be {"type":"auth","token":"e2a_…"} (or send an Authorization header)');
+    if (this.state === 'auth') {
+      if (frame?.type === 'auth') return this.authenticate({ kind: 'key', token: frame.token }, frame.after ?? null);
+      return this.close(CLOSE.badFrame, 'the first frame must be {"type":"auth","token":"e2a_…"} (or send an Authorization header)');
     }
     if (!frame) {
-      return sendJson({ type: 'error', code: 'bad_frame', message: 'expected a JSON text frame: {"type":"ack","event_id":…} or {"type":"resume","after":…}' });
+      return this.sendJson({ type: 'error', code: 'bad_frame', message: 'expected a JSON text frame: {"type":"ack","event_id":…} or {"type":"resume","after":…}' });
     }
-    if (frame.type === 'auth') return sendJson({ type: 'error', code: 'already_authenticated', message: 'this connection is already authenticated' });
-    const sub = subscription;
+    if (frame.type === 'auth') return this.sendJson({ type: 'error', code: 'already_authenticated', message: 'this connection is already authenticated' });
+    const sub = this.subscription;
     if (!sub) return;
     if (frame.type === 'ack') {
       if (await sub.ack(frame.event_id)) {
-        sendJson({ type: 'acked', event_id: frame.event_id });
+        this.sendJson({ type: 'acked', event_id: frame.event_id });
       } else {
-        sendJson({ type: 'error', code: 'unknown_event', message: `no event ${frame.event_id} for this agent; nothing acknowledged`, event_id: frame.event_id });
+        this.sendJson({ type: 'error', code: 'unknown_event', message: `no event ${frame.event_id} for this agent; nothing acknowledged`, event_id: frame.event_id });
       }
       return;
     }
     if (!(await sub.resume(frame.after))) {
-      sendJson({ type: 'error', code: 'unknown_event', message: `no event ${frame.after} for this agent; the stream continues where it was`, event_id: frame.after });
+      this.sendJson({ type: 'error', code: 'unknown_event', message: `no event ${frame.after} for this agent; the stream continues where it was`, event_id: frame.after });
     }
-  };
+  }
+}
 
-  const enqueue = (work: () => Promise<void>) => {
-    chain = chain.then(work).catch((err) => {
-      deps.logger.error({ err, address: req.address }, 'realtime session failed');
-      close(CLOSE.internalError, 'internal error; reconnect');
-    });
-  };
+export function startSession(ws: WebSocket, req: SessionRequest, deps: SessionDeps): void {
+  const session = new Session(ws, req.address, deps);
+  SESSIONS.set(ws, session);
+  ws.on('message', onMessage);
+  ws.on('close', onClose);
+  ws.on('error', onError);
 
-  ws.on('message', (data, isBinary) => enqueue(() => handle(data, isBinary)));
-  ws.on('close', () => {
-    state = 'closed';
-    clearTimeout(authTimer);
-    subscription?.leave();
-    release();
-  });
-  ws.on('error', (err) => deps.logger.debug({ err }, 'websocket error'));
-
-  const { credential } = req;
-  if (credential?.kind === 'key' && credential.token === null) close(CLOSE.authFailed, 'Authorization header must be "Bearer e2a_…"');
-  else if (credential) enqueue(() => authenticate(credential, req.after));
+  const { credential, after } = req;
+  if (credential?.kind === 'key' && credential.token === null) session.close(CLOSE.authFailed, 'Authorization header must be "Bearer e2a_…"');
+  else if (credential) session.enqueue(() => session.authenticate(credential, after));
+  // A timer only while waiting for an auth frame: authenticated listeners hold none.
+  else session.startAuthTimer();
 }

@@ -4,7 +4,7 @@
  * agent sent them so replies still thread. Fields left out of the request keep their value.
  */
 import type { ApproveReviewRequest } from '@e2a/sdk/wire';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import type { DraftAddress, OutboundDraft } from '../outbound/draft.js';
 import { toDraftAddresses } from '../outbound/recipients.js';
 

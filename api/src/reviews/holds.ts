@@ -7,12 +7,12 @@ import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
+import { appendEvents, messageEvent } from '../events/outbox.js';
 import { newId } from '../ids.js';
 import type { HoldRequest, ReviewHolds } from './ports.js';
 import { loadPreviewSource, previewText } from './message-preview.js';
 import { composeNotification } from './notification.js';
 import { insertReview } from './repo.js';
-import { insertMessageEvent } from './review-events.js';
 import { issueToken, reviewLink } from './tokens.js';
 
 export interface ReviewHoldsDeps {
@@ -73,6 +73,8 @@ export class ReviewHoldsService implements ReviewHolds {
         id: newId('systemMail'),
         user_id: req.userId,
         kind: 'review_requested',
+        // Names the agent and its held mail: erasing the agent takes it (erasure/plan.ts).
+        agent_id: req.agentId,
         from_address: this.deps.notifyFrom,
         to_addresses: json(reviewers),
         subject: mail.subject,
@@ -88,12 +90,10 @@ export class ReviewHoldsService implements ReviewHolds {
       })
       .execute();
 
-    await insertMessageEvent(tx, {
-      userId: req.userId,
-      type: 'email.review_requested',
-      message: {
+    const requested = messageEvent(
+      'email.review_requested',
+      {
         id: req.messageId,
-        agentId: req.agentId,
         agentAddress: req.agentAddress,
         conversationId: req.summary.conversationId,
         direction: req.direction,
@@ -101,11 +101,11 @@ export class ReviewHoldsService implements ReviewHolds {
         to: req.summary.to,
         subject: req.summary.subject,
         verified: source.verified,
+        priority: source.priority,
       },
-      reviewId,
-      reason: req.reasons.join('; ') || null,
-      at,
-    });
+      { reviewId, reason: req.reasons.join('; ') || null },
+    );
+    await appendEvents(tx, [requested], { userId: req.userId, agentId: req.agentId, at });
     return { reviewId, expiresAt };
   }
 

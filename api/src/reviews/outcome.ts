@@ -3,25 +3,27 @@
  * transaction so the review, the message and the events commit together (the outbox):
  *
  *   outbound approve → edits applied to the sealed draft, message status 'queued' and due now
- *                      (the outbound worker sends it); reject → status 'rejected'.
+ *                      (the outbound worker sends it), or 'scheduled' until a send_at still to
+ *                      come (+ email.scheduled); reject → status 'rejected'.
  *   inbound  approve → held = false, status 'received', email.received (the agent sees it now);
  *                      reject → status 'rejected', still hidden from the agent.
  *   approve, either direction → counted in its conversation (messages/visibility.ts: only now does
  *                      the agent's mailbox show it).
  *   always           → email.review_approved | email.review_rejected.
  */
-import { sql } from 'kysely';
 import { replaceOutboundBodies } from '../blobs/repo.js';
 import type { Clock } from '../clock.js';
+import { recountConversation } from '../conversations/repo.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
-import { AppError } from '../http/errors.js';
-import { inMailbox } from '../messages/visibility.js';
+import { appendEvents, messageEvent, type MessageFacts } from '../events/outbox.js';
+import { AppError } from '../errors.js';
+import { draftSearchDocument, searchVector } from '../messages/search-document.js';
 import type { OutboundDraft } from '../outbound/draft.js';
+import { releaseAt } from '../outbound/schedule.js';
 import { applyDraftEdits, hasEdits, type DraftEdits } from './draft-edits.js';
 import { decideReview, type ReviewRow } from './repo.js';
-import { insertMessageEvent, type EventMessage } from './review-events.js';
 
 export interface DecisionInput {
   outcome: 'approve' | 'reject';
@@ -48,12 +50,11 @@ export class ReviewDecider {
     const row = await tx
       .selectFrom('messages as m')
       .innerJoin('agents as a', 'a.id', 'm.agent_id')
-      .select(['m.id', 'm.agent_id', 'a.address', 'm.conversation_id', 'm.direction', 'm.from_address', 'm.to_addresses', 'm.subject', 'm.verified', 'm.draft', 'm.received_at', 'm.expires_at'])
+      .select(['m.id', 'm.agent_id', 'a.address', 'm.conversation_id', 'm.direction', 'm.from_address', 'm.to_addresses', 'm.subject', 'm.verified', 'm.priority', 'm.draft', 'm.received_at', 'm.expires_at', 'm.send_at'])
       .where('m.id', '=', review.message_id)
       .executeTakeFirstOrThrow();
-    const message: EventMessage = {
+    const message: MessageFacts = {
       id: row.id,
-      agentId: row.agent_id,
       agentAddress: row.address,
       conversationId: row.conversation_id,
       direction: row.direction,
@@ -61,7 +62,10 @@ export class ReviewDecider {
       to: row.to_addresses.map((a) => a.address),
       subject: row.subject,
       verified: row.verified,
+      priority: row.priority,
     };
+    const events = { userId: review.user_id, agentId: row.agent_id, at };
+    const showInConversation = () => recountConversation(tx, { id: row.conversation_id, agentId: row.agent_id, subject: message.subject, receivedAt: row.received_at, now: at });
     const reason = input.note ?? (input.byExpiry ? `the hold expired; on_expiry is ${review.on_expiry}` : null);
 
     if (edits && row.direction !== 'outbound') {
@@ -70,7 +74,7 @@ export class ReviewDecider {
     if (row.direction === 'outbound') {
       if (approve) {
         let update = {};
-        let bodies: { text: Buffer | null; html: Buffer | null } | null = null;
+        let bodies: Parameters<typeof replaceOutboundBodies>[2] | null = null;
         if (edits) {
           if (!row.draft) throw new AppError('conflict', `message ${row.id} has no draft to edit`);
           const draft = applyDraftEdits(JSON.parse(this.deps.box.open(row.draft).toString('utf8')) as OutboundDraft, edits);
@@ -82,52 +86,36 @@ export class ReviewDecider {
             subject: draft.subject,
           };
           // The outbound service keeps sealed copies of the bodies for reads (in the message's blob); keep them in step.
-          bodies = { text: draft.text === null ? null : this.deps.box.seal(draft.text), html: draft.html === null ? null : this.deps.box.seal(draft.html) };
+          // Search finds the message by what it says once approved, not by what it said when held.
+          bodies = {
+            text: draft.text === null ? null : this.deps.box.seal(draft.text),
+            html: draft.html === null ? null : this.deps.box.seal(draft.html),
+            search: searchVector(draftSearchDocument(draft)),
+          };
           message.to = draft.to.map((a) => a.address);
           message.subject = draft.subject;
         }
-        await tx.updateTable('messages').set({ ...update, status: 'queued', next_attempt_at: at, status_reason: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
+        // Held from acceptance, a scheduled send still leaves at its send_at if that is still to come.
+        const release = releaseAt(row.send_at, at);
+        await tx.updateTable('messages').set({ ...update, status: release.status, next_attempt_at: release.nextAttemptAt, status_reason: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
         if (bodies) await replaceOutboundBodies(tx, row.id, bodies);
-        await showInConversation(tx, message, row.received_at, at);
+        await showInConversation();
+        if (release.status === 'scheduled') await appendEvents(tx, [messageEvent('email.scheduled', message)], events);
       } else {
         await tx.updateTable('messages').set({ status: 'rejected', status_reason: reason ?? 'rejected by the reviewer', next_attempt_at: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
       }
     } else if (approve) {
       await tx.updateTable('messages').set({ held: false, status: 'received' }).where('id', '=', row.id).where('held', '=', true).execute();
-      await showInConversation(tx, message, row.received_at, at);
+      await showInConversation();
       // The email.received it would have had on arrival, with the same deterministic id; none for
       // a copy whose sender's expires_at passed while it was held: it is not delivered, and the
       // mailbox does not show it (messages/visibility.ts), so no event announces it either.
-      if (row.expires_at === null || row.expires_at > at) await insertMessageEvent(tx, { userId: review.user_id, type: 'email.received', message, at });
+      if (row.expires_at === null || row.expires_at > at) await appendEvents(tx, [messageEvent('email.received', message)], events);
     } else {
       await tx.updateTable('messages').set({ status: 'rejected', status_reason: reason ?? 'rejected by the reviewer' }).where('id', '=', row.id).execute();
     }
 
-    await insertMessageEvent(tx, {
-      userId: review.user_id,
-      type: approve ? 'email.review_approved' : 'email.review_rejected',
-      message,
-      reviewId: review.id,
-      reason,
-      at,
-    });
+    await appendEvents(tx, [messageEvent(approve ? 'email.review_approved' : 'email.review_rejected', message, { reviewId: review.id, reason })], events);
     return review;
   }
-}
-
-/**
- * Held mail was not counted in its conversation, nor did it name it (inbound/repo.ts,
- * outbound/repo.ts); released, it is. The count is taken afresh of what the mailbox shows
- * (messages/visibility.ts), so it is right whatever counted before.
- */
-async function showInConversation(tx: Database, message: EventMessage, receivedAt: Date, now: Date): Promise<void> {
-  await tx
-    .updateTable('conversations')
-    .set({
-      message_count: sql<number>`(SELECT count(*) FROM messages m WHERE m.conversation_id = ${message.conversationId} AND ${inMailbox(message.agentId, now)})::integer`,
-      last_message_at: sql<Date>`greatest(last_message_at, ${receivedAt}::timestamptz)`,
-      subject: sql<string | null>`coalesce(subject, ${message.subject}::text)`,
-    })
-    .where('id', '=', message.conversationId)
-    .execute();
 }

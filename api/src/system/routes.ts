@@ -1,6 +1,6 @@
 import { Health, Info } from '@e2a/sdk/wire';
 import { z } from 'zod';
-import { AppError } from '../http/errors.js';
+import { AppError } from '../errors.js';
 import { buildOpenApi } from '../http/openapi.js';
 import type { RouteTable } from '../http/route.js';
 import { MCP_OPERATIONS } from '../mcp/endpoint.js';

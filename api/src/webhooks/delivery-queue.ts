@@ -51,36 +51,40 @@ export interface AttemptResponse {
   excerpt: string | null;
 }
 
+/** One success to record. */
+export interface Success extends AttemptResponse {
+  job: Pick<ClaimedDelivery, 'id' | 'webhook_id'>;
+  at: Date;
+  status: number;
+}
+
 /**
- * Records a success and clears the webhook's failure clock, in one statement. The webhook row is
+ * Records successes and clears their webhooks' failure clocks, any number in one statement (the
+ * worker records the successes of a burst together: workers/webhook-delivery.ts). A webhook row is
  * written only when that changes something (it was failing, or last_success_at is over a second
  * old): every delivery of a busy webhook would otherwise queue on the same row lock.
  */
-export async function markSucceeded(db: Database, job: ClaimedDelivery, r: { at: Date; status: number } & AttemptResponse): Promise<void> {
-  await db
-    .with('d', (qb) =>
-      qb
-        .updateTable('webhook_deliveries')
-        .set({
-          status: 'succeeded',
-          completed_at: r.at,
-          locked_until: null,
-          last_status: r.status,
-          last_error: null,
-          last_latency_ms: r.latencyMs,
-          last_response_excerpt: r.excerpt,
-        })
-        .where('id', '=', job.id)
-        .where('status', '=', 'pending')
-        .returning('id'),
+export async function markSucceeded(db: Database, successes: readonly Success[]): Promise<void> {
+  if (successes.length === 0) return;
+  const col = <T>(f: (s: Success) => T) => successes.map(f);
+  await sql`
+    WITH r AS (
+      SELECT * FROM unnest(${col((s) => s.job.id)}::text[], ${col((s) => s.job.webhook_id)}::text[], ${col((s) => s.at)}::timestamptz[],
+                           ${col((s) => s.status)}::integer[], ${col((s) => (s.latencyMs === null ? null : Math.round(s.latencyMs)))}::integer[], ${col((s) => s.excerpt)}::text[])
+        AS r(id, webhook_id, at, status, latency_ms, excerpt)
+    ), d AS (
+      UPDATE webhook_deliveries AS d
+         SET status = 'succeeded', completed_at = r.at, locked_until = NULL, last_status = r.status, last_error = NULL,
+             last_latency_ms = r.latency_ms, last_response_excerpt = r.excerpt
+        FROM r
+       WHERE d.id = r.id AND d.status = 'pending'
+      RETURNING d.id
     )
-    .updateTable('webhooks')
-    .set({ last_success_at: r.at, failing_since: null })
-    .where('id', '=', job.webhook_id)
-    .where((eb) =>
-      eb.or([eb('failing_since', 'is not', null), eb('last_success_at', 'is', null), eb('last_success_at', '<', new Date(r.at.getTime() - 1000))]),
-    )
-    .execute();
+    UPDATE webhooks AS w
+       SET last_success_at = x.at, failing_since = NULL
+      FROM (SELECT webhook_id, max(at) AS at FROM r GROUP BY webhook_id) AS x
+     WHERE w.id = x.webhook_id
+       AND (w.failing_since IS NOT NULL OR w.last_success_at IS NULL OR w.last_success_at < x.at - interval '1 second')`.execute(db);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ReplayableDeliveryStatus } from '@e2a/sdk/wire';
 import { sql, type Updateable } from 'kysely';
 import { json, type Database } from '../db/database.js';
 import type { WebhooksTable } from '../db/schema.js';
+import { webhookReceives } from '../events/outbox.js';
 
 /**
  * The SET list of a replay: pending from attempt 1, due at `at`, and the previous attempts' record
@@ -77,19 +78,15 @@ export class WebhooksRepo {
 
   /**
    * Replay: (re)creates a pending delivery of `eventId` for every enabled webhook of the user that
-   * matches it, with the same rule as the events trigger (migrations/0002_delivery.sql). A row that
+   * matches it: the fan-out rule (events/outbox.ts), as the events trigger applies it. A row that
    * exists (succeeded, dead or pending) is reset, so the attempt count and schedule start over.
    */
   redeliver(userId: string, eventId: string, at: Date) {
     return sql<{ id: string; webhook_id: string }>`
       INSERT INTO webhook_deliveries (id, webhook_id, event_id, status, next_attempt_at, created_at)
       SELECT e2a_delivery_id(w.id, e.seq), w.id, e.id, 'pending', ${at}::timestamptz, ${at}::timestamptz
-      FROM events e JOIN webhooks w ON w.user_id = e.user_id
+      FROM events e JOIN webhooks w ON ${webhookReceives('w', 'e')}
       WHERE e.id = ${eventId} AND e.user_id = ${userId}
-        AND w.enabled
-        AND (jsonb_array_length(w.events) = 0 OR w.events ? e.type)
-        AND (jsonb_array_length(w.filter_agent_addresses) = 0 OR w.filter_agent_addresses ? (e.data->>'agent_address'))
-        AND (jsonb_array_length(w.filter_conversation_ids) = 0 OR w.filter_conversation_ids ? (e.data->>'conversation_id'))
       ON CONFLICT (webhook_id, event_id) DO UPDATE SET ${resetToPending(at)}
       RETURNING id, webhook_id`.execute(this.db).then((r) => r.rows);
   }

@@ -2,8 +2,8 @@
  * The agent-expiry sweeper (docs/EPHEMERAL.md). Two passes per sweep, each batch one transaction:
  *
  *   - agents expiring within `noticeLeadMs`: emit agent.expiring and mark the agent notified;
- *   - agents past their expires_at: emit agent.expired and delete the agent exactly as
- *     DELETE /v1/agents/{address} does (agents/repo.ts deleteAgent: its messages, held mail under
+ *   - agents past their expires_at: emit agent.expired and delete the agent at once, without the
+ *     grace period of DELETE /v1/agents/{address} (agents/repo.ts deleteAgent: its messages, held mail under
  *     review included, its conversations, keys and webhooks' agent filter targets; listeners on
  *     every replica are told through the revocation notice at commit).
  *
@@ -16,13 +16,13 @@
  * Expiry is already in force before this runs: RCPT, API keys, the API and WebSocket listeners
  * check expires_at against the clock themselves. This worker only tells, and cleans up.
  */
-import { EVENT_SCHEMA_VERSION, type AgentEventData, type AgentEventType } from '@e2a/sdk/wire';
+import type { AgentEventData, AgentEventType } from '@e2a/sdk/wire';
 import type { Logger } from 'pino';
 import { agentsToNotify, deleteAgent, expiredAgents, markNotified, type ExpiringAgent } from '../agents/repo.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
+import { appendEvents, type EventDraft } from '../events/outbox.js';
 import { eventId } from '../ids.js';
-import { insertEvents } from '../outbound/repo.js';
 import { drainInBatches, Sweeper } from './sweeper.js';
 
 export interface AgentExpiryDeps {
@@ -37,10 +37,10 @@ export interface AgentExpiryDeps {
 }
 
 /** One event per agent, expiry and type: the id hashes all three, so an extended agent is told again. */
-function agentEvent(type: AgentEventType, agent: ExpiringAgent) {
+function agentEvent(type: AgentEventType, agent: ExpiringAgent): EventDraft {
   const expiresAt = new Date(agent.expires_at).toISOString();
   const data: AgentEventData = { agent_id: agent.id, agent_address: agent.address, expires_at: expiresAt };
-  return { id: eventId(`${agent.id}\n${expiresAt}`, type), type, schema_version: EVENT_SCHEMA_VERSION, data };
+  return { id: eventId(`${agent.id}\n${expiresAt}`, type), type, data, about: agent.id };
 }
 
 export class AgentExpiryWorker extends Sweeper {
@@ -53,12 +53,12 @@ export class AgentExpiryWorker extends Sweeper {
     const batches = { ...this.deps, batchSize: this.deps.batchSize ?? 50 };
     const notified = await drainInBatches(batches, (tx, now, limit) => agentsToNotify(tx, now, new Date(now.getTime() + this.deps.noticeLeadMs), limit), async (tx, agent, now) => {
       await markNotified(tx, agent.id, now);
-      await insertEvents(tx, agent.user_id, null, [agentEvent('agent.expiring', agent)], now);
+      await appendEvents(tx, [agentEvent('agent.expiring', agent)], { userId: agent.user_id, agentId: null, at: now });
       return true;
     });
     const expired = await drainInBatches(batches, expiredAgents, async (tx, agent, now) => {
       // The event first: deleting the agent must not take it along (agent_id NULL, so it does not).
-      await insertEvents(tx, agent.user_id, null, [agentEvent('agent.expired', agent)], now);
+      await appendEvents(tx, [agentEvent('agent.expired', agent)], { userId: agent.user_id, agentId: null, at: now });
       return deleteAgent(tx, agent.id, 'expired');
     });
     return { notified, expired };

@@ -23,9 +23,9 @@ import type { LocalDomains } from '../outbound/local-domains.js';
 import type { Database } from '../db/database.js';
 import type { DkimKeys } from '../domains/dkim-keys.js';
 import type { EventBus } from '../events/bus.js';
+import { messageEvent } from '../events/outbox.js';
 import { composeSigned } from '../outbound/compose.js';
 import type { OutboundDraft } from '../outbound/draft.js';
-import { outboundEvent } from '../outbound/events.js';
 import type { LocalDelivery } from '../outbound/local-delivery.js';
 import type { ListFanOut } from '../lists/fan-out.js';
 import { CAPTURED_RESPONSE, type Outbox } from '../outbox/outbox.js';
@@ -188,7 +188,12 @@ export class OutboundSendWorker extends PollingWorker<ClaimedMessage> {
       delivery,
       reason,
       at: now,
-      event: outboundEvent(type, { id: job.id, agentAddress: job.agent_address, conversationId: job.conversation_id, to: delivery.map((d) => d.address), subject: job.subject, priority: job.priority }, reason),
+      event: messageEvent(
+        type,
+        // The sender is the agent the API key authenticated: verified.
+        { id: job.id, agentAddress: job.agent_address, conversationId: job.conversation_id, direction: 'outbound', from: job.agent_address, to: delivery.map((d) => d.address), subject: job.subject, verified: true, priority: job.priority },
+        { reason },
+      ),
     });
     return status;
   }

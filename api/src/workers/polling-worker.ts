@@ -6,7 +6,9 @@
  *
  * A finished attempt frees a slot but starts a claim only when work is known to be waiting (the
  * last claim filled every free slot, or a wake came while none was free): a claim per finished
- * job found nothing most of the time and was a third of the statements of an outbound send.
+ * job found nothing most of the time and was a third of the statements of an outbound send. And
+ * while work is waiting, a claim waits for a quarter of the slots to be free: draining a backlog to
+ * a fast receiver was one claim per finished job, each for one row.
  *
  * reserve() lets this process start a job it commits already claimed (the row is written with its
  * lease), with no claim query at all: the outbound API hands over what it accepts this way.
@@ -100,6 +102,11 @@ export abstract class PollingWorker<Job extends { id: string }> {
     };
   }
 
+  /** The fewest free slots a claim for waiting work asks for. */
+  private claimBatch(): number {
+    return Math.max(1, Math.floor(this.options.concurrency / 4));
+  }
+
   private free(): number {
     return this.options.concurrency - this.inFlight.size - this.reserved - this.claiming;
   }
@@ -110,7 +117,7 @@ export abstract class PollingWorker<Job extends { id: string }> {
       .catch((err: unknown) => logger.error({ err, job: job.id }, `${name}: attempt failed unrecorded; retried when its lease lapses`))
       .finally(() => {
         this.inFlight.delete(p);
-        if (this.backlog) this.wake();
+        if (this.backlog && this.free() >= this.claimBatch()) this.wake();
         this.finished(job);
       });
     this.inFlight.add(p);

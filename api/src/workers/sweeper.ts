@@ -1,8 +1,9 @@
 /**
- * What the clock-driven sweepers (hold expiry, agent expiry) share: a loop that sweeps, sleeps for
- * the poll interval, and sweeps again, and a drain that works through due rows in batches of one
- * transaction each. Their work is a matter of the clock, which no notification announces, so they
- * poll only (unlike the mail workers of polling-worker.ts, which the event bus wakes).
+ * What the clock-driven sweepers (hold expiry, agent expiry, retention) share: a loop that sweeps,
+ * sleeps for the poll interval, and sweeps again, and a drain that works through due rows in
+ * batches of one transaction each. Their work is a matter of the clock, which no notification
+ * announces, so they poll only (unlike the mail workers of polling-worker.ts, which the event bus
+ * wakes).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -12,6 +13,8 @@ export abstract class Sweeper {
   private stopped = true;
   private loopDone: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | null = null;
+  /** A wake() that came while a sweep ran: the loop sweeps again instead of sleeping. */
+  private woken = false;
 
   constructor(private readonly loopOptions: { logger: Pick<Logger, 'error'>; pollIntervalMs: number; name: string }) {}
 
@@ -24,6 +27,15 @@ export abstract class Sweeper {
     this.loopDone = this.loop();
   }
 
+  /**
+   * Sweeps now rather than at the next poll: for work this process has just created (an export
+   * job). Other replicas still find it at their own poll.
+   */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -33,6 +45,7 @@ export abstract class Sweeper {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
+      this.woken = false;
       try {
         await this.sweep();
       } catch (err) {
@@ -40,6 +53,7 @@ export abstract class Sweeper {
         this.loopOptions.logger.error({ err }, `${this.loopOptions.name} sweep failed; retrying at the next poll`);
       }
       if (this.stopped) break;
+      if (this.woken) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.loopOptions.pollIntervalMs);
         this.wakeUp = () => {
@@ -63,13 +77,29 @@ export async function drainInBatches<Row>(
   claim: (tx: Database, now: Date, limit: number) => Promise<Row[]>,
   act: (tx: Database, row: Row, now: Date) => Promise<boolean>,
 ): Promise<number> {
+  return drainBatches(deps, claim, async (tx, rows, now) => {
+    let n = 0;
+    for (const row of rows) if (await act(tx, row, now)) n++;
+    return n;
+  });
+}
+
+/**
+ * drainInBatches for work done a batch at a time (`act` gets the whole claim and returns how many
+ * it did): one statement for many rows, where rows acted on one by one could lock shared rows in
+ * different orders in concurrent sweepers (the retention purge and the blobs it releases).
+ */
+export async function drainBatches<Row>(
+  deps: { db: Database; clock: Clock; batchSize: number },
+  claim: (tx: Database, now: Date, limit: number) => Promise<Row[]>,
+  act: (tx: Database, rows: Row[], now: Date) => Promise<number>,
+): Promise<number> {
   let total = 0;
   for (;;) {
     const { claimed, done } = await deps.db.transaction().execute(async (tx) => {
       const now = deps.clock.now();
       const due = await claim(tx, now, deps.batchSize);
-      let n = 0;
-      for (const row of due) if (await act(tx, row, now)) n++;
+      const n = due.length > 0 ? await act(tx, due, now) : 0;
       return { claimed: due.length, done: n };
     });
     total += done;

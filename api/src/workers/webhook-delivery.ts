@@ -19,7 +19,8 @@ import { responseExcerpt } from '../webhooks/response-excerpt.js';
 import { describeStatus } from '../webhooks/service.js';
 import { signedRequest } from '../webhooks/signed-request.js';
 import { activeSecrets } from '../webhooks/signing-secrets.js';
-import { claimDue, markFailed, markSucceeded, type AttemptResponse, type ClaimedDelivery } from '../webhooks/delivery-queue.js';
+import { claimDue, markFailed, markSucceeded, type AttemptResponse, type ClaimedDelivery, type Success } from '../webhooks/delivery-queue.js';
+import { GroupCommit } from '../db/group-commit.js';
 import { PollingWorker } from './polling-worker.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -46,8 +47,12 @@ const CLAIM_MARGIN_MS = 5000;
 const MAX_ERROR_CHARS = 500;
 
 export class WebhookDeliveryWorker extends PollingWorker<ClaimedDelivery> {
+  /** Successes finishing together are recorded in one statement (a burst to a fast receiver was one statement per delivery). */
+  private readonly successes: GroupCommit<Success>;
+
   constructor(private readonly deps: WebhookDeliveryDeps) {
     super({ bus: deps.bus, logger: deps.logger, concurrency: deps.concurrency, pollIntervalMs: deps.pollIntervalMs, name: 'webhook delivery', wakeOn: (notice) => notice.deliveries > 0 });
+    this.successes = new GroupCommit((items) => markSucceeded(deps.db, items));
   }
 
   protected claim(limit: number): Promise<ClaimedDelivery[]> {
@@ -77,7 +82,7 @@ export class WebhookDeliveryWorker extends PollingWorker<ClaimedDelivery> {
       (performance.now() - started) / 1000,
     );
     if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
-      await markSucceeded(db, job, { at: done, status: outcome.status, ...response });
+      await this.successes.add({ job, at: done, status: outcome.status, ...response });
       return;
     }
     const status = outcome.kind === 'response' ? outcome.status : null;

@@ -1,4 +1,4 @@
-/** send and reply: mail out as an agent. Exit 3 when the message waits for a reviewer. */
+/** send and reply: mail out as an agent, now or `--at` a time. Exit 3 when the message waits for a reviewer. */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { MessagePriority, SendResult } from '@e2a/sdk';
@@ -7,9 +7,9 @@ import type { Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from '../failure.js';
 import { collect } from '../repeatable.js';
-import { PRIORITY_CHOICES, secondsOption } from '../values.js';
+import { PRIORITY_CHOICES, secondsOption, sendAtOption } from '../values.js';
 
-function readText(path: string | undefined, what: string): string | undefined {
+export function readText(path: string | undefined, what: string): string | undefined {
   if (path === undefined) return undefined;
   try {
     return readFileSync(path === '-' ? 0 : path, 'utf8');
@@ -18,7 +18,7 @@ function readText(path: string | undefined, what: string): string | undefined {
   }
 }
 
-function attachments(paths: string[]) {
+export function attachments(paths: string[]) {
   return paths.map((path) => {
     try {
       return { filename: basename(path), content: readFileSync(path).toString('base64') };
@@ -29,10 +29,11 @@ function attachments(paths: string[]) {
 }
 
 /** Prints the outcome and turns it into the exit code of the table. */
-function finish(ctx: Context, result: SendResult, waited: boolean): void {
+export function finish(ctx: Context, result: SendResult, waited: boolean): void {
   ctx.print(result, () => {
     const lines = [`${result.status}: ${result.id}`];
     if (result.status === 'pending_review') lines.push(`Held for review until ${result.approval_expires_at} (review ${result.review_id}).`);
+    if (result.send_at) lines.push(`Sends at ${result.send_at}${result.status === 'scheduled' ? `; \`e2a messages cancel ${result.id}\` stops it until then` : ''}.`);
     if (result.reason) lines.push(`Reason: ${result.reason}`);
     return lines.join('\n');
   });
@@ -50,6 +51,7 @@ interface BodyOptions {
   wait?: boolean;
   timeout: number;
   priority?: MessagePriority;
+  at?: string;
 }
 
 function bodyOf(opts: BodyOptions) {
@@ -61,10 +63,11 @@ function bodyOf(opts: BodyOptions) {
     ...(html !== undefined ? { html } : {}),
     attachments: attachments(opts.attach),
     ...(opts.priority ? { priority: opts.priority } : {}),
+    ...(opts.at ? { send_at: opts.at } : {}),
   };
 }
 
-function sendOptions(opts: BodyOptions) {
+export function sendOptions(opts: BodyOptions) {
   return { ...(opts.idempotencyKey ? { idempotencyKey: opts.idempotencyKey } : {}), wait: Boolean(opts.wait), timeoutSeconds: opts.timeout };
 }
 
@@ -75,6 +78,7 @@ function bodyFlags(cmd: Command): Command {
     .option('--html-file <path>', 'HTML body from a file')
     .option('--attach <path>', 'attach a file (repeatable)', collect, [])
     .addOption(new Option('--priority <priority>', 'urgent or low set Priority, Importance and X-Priority on the mail (default normal: none)').choices(PRIORITY_CHOICES))
+    .option('--at <time>', 'send at this time instead of now: RFC 3339 (2026-07-01T09:00:00+02:00) or a delay (+30m, +2h, +1d)', sendAtOption)
     .option('--idempotency-key <key>', 'repeat-safe key (a retry with the same key sends once)')
     .option('--wait', 'wait until the message is sent or failed')
     .option('--timeout <seconds>', 'with --wait, give up after this long', secondsOption, 30);
@@ -93,7 +97,10 @@ export function sendCommands(program: Command, ctx: () => Context): void {
       .option('--reply-to <address>', 'Reply-To (repeatable)', collect, [])
       .option('--conversation-id <id>', 'thread it into this conversation'),
   )
-    .addHelpText('after', '\nExamples:\n  e2a send --agent bot@agents.example.com --to alice@example.com --subject Hi --body "Hello"\n  e2a send --to a@example.com --subject Report --body-file report.txt --attach report.pdf --wait')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  e2a send --agent bot@agents.example.com --to alice@example.com --subject Hi --body "Hello"\n  e2a send --to a@example.com --subject Report --body-file report.txt --attach report.pdf --wait\n  e2a send --to a@example.com --subject Reminder --body "Stand-up in 10" --at 2026-07-01T08:50:00Z',
+    )
     .action(async (opts: BodyOptions & { agent?: string; to: string[]; cc: string[]; bcc: string[]; subject: string; replyTo: string[]; conversationId?: string }) => {
       const c = ctx();
       if (opts.to.length + opts.cc.length + opts.bcc.length === 0) throw new CliError('give at least one recipient with --to', EXIT.usage);

@@ -74,7 +74,14 @@ export function EventsScreen(props: { client: E2A }) {
                       <>
                         <td className="mono">{ev.data.direction === 'inbound' ? ev.data.from ?? '—' : ev.data.to.join(', ')}</td>
                         <td>{ev.data.subject ?? '—'}</td>
-                        <td>{ev.data.reason ?? ''}</td>
+                        <td>{ev.data.reason ?? (ev.data.labels ? `labels: ${ev.data.labels.join(', ') || '—'}` : '')}</td>
+                      </>
+                    ) : 'conversation_id' in ev.data ? (
+                      // conversation.labels_changed: the conversation's labels after the change (docs/LABELS.md).
+                      <>
+                        <td className="mono">—</td>
+                        <td>{ev.data.subject ?? '—'}</td>
+                        <td>labels: {ev.data.labels.join(', ') || '—'}</td>
                       </>
                     ) : (
                       // agent.expiring / agent.expired: about the agent, not a message.

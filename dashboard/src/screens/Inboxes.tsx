@@ -105,11 +105,11 @@ function InboxList(props: { client: E2A }) {
                     </button>
                     <ConfirmButton
                       label={`Delete ${a.address}`}
-                      question={`Delete ${a.address} and all its mail? This cannot be undone.`}
+                      question={`Delete ${a.address} and all its mail? It stops working now and is erased when the grace period ends; until then the deletion can be cancelled.`}
                       confirmLabel="Delete"
                       disabled={remove.busy}
                       onConfirm={() =>
-                        void remove.run(() => client.agents.delete(a.address)).then(() => {
+                        void remove.run(() => client.agents.delete(a.address, { confirm: a.address })).then(() => {
                           if (editing === a.address) setEditing(null);
                           agents.reload();
                         })

@@ -203,7 +203,8 @@ describeBrowser.each(ENGINES)('dashboard account screens (%s)' + skipNote, (engi
     await tempRow.getByRole('button', { name: `Delete ${temp}` }).click();
     await tempRow.getByRole('button', { name: 'Delete', exact: true }).click();
     await tempRow.waitFor({ state: 'detached' });
-    expect((await gw.api(`/v1/agents/${temp}`)).status).toBe(404);
+    // Deleted: disabled at once, erased when the grace period ends (docs/DATA.md).
+    expect((await gw.api(`/v1/agents/${temp}`)).status).toBe(410);
 
     // An inbox's mail links to each message.
     await page.getByRole('link', { name: bot }).click();

@@ -23,6 +23,14 @@ describe('collectBounded', () => {
     expect(stream.readableEnded).toBe(true);
   });
 
+  it('leaves no listener holding the bytes on a stream that outlives the transaction', async () => {
+    const stream = chunks(4, 10);
+    await collectBounded(stream, 40);
+    // smtp-server keeps the DATA stream until the reply; only a no-op error listener may stay on it.
+    expect({ data: stream.listenerCount('data'), error: stream.listenerCount('error') }).toEqual({ data: 0, error: 1 });
+    expect(() => stream.emit('error', new Error('late'))).not.toThrow();
+  });
+
   it('rejects on a stream error (client went away mid-DATA)', async () => {
     const stream = new Readable({ read() {} });
     const p = collectBounded(stream, 10);

@@ -12,7 +12,7 @@ export function collectBounded(stream: Readable, maxBytes: number): Promise<Coll
     let chunks: Buffer[] = [];
     let size = 0;
     let over = false;
-    stream.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (over) return;
       if (size > maxBytes) {
@@ -21,8 +21,23 @@ export function collectBounded(stream: Readable, maxBytes: number): Promise<Coll
         return;
       }
       chunks.push(chunk);
+    };
+    stream.on('data', onData);
+    stream.once('end', () => {
+      // smtp-server keeps the stream until the reply: a listener left on it would keep the chunks or
+      // (through this promise) the collected bytes reachable, a second copy of the message, for as
+      // long as the message takes to store.
+      stream.off('data', onData);
+      stream.off('error', reject);
+      // An error after the end has nobody left to tell, but unheard it would throw.
+      stream.on('error', ignore);
+      if (over) return resolve({ ok: false, size });
+      const bytes = Buffer.concat(chunks, size);
+      chunks = [];
+      resolve({ ok: true, bytes });
     });
-    stream.once('end', () => resolve(over ? { ok: false, size } : { ok: true, bytes: Buffer.concat(chunks, size) }));
     stream.once('error', reject);
   });
 }
+
+function ignore(): void {}

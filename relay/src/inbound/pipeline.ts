@@ -1,33 +1,20 @@
 /**
- * What happens to a message once DATA is complete: verify the sender on the bytes as received,
- * sanitise, parse, hand to the sink. The answer is an SMTP reply value and this never throws:
- * RFC 5321 §4.2.5 / STYLE §7, anything unexpected is 451 so the sender keeps the message and retries.
+ * What happens to a message once DATA is complete: the steps every message takes in (receive.ts:
+ * limits, verification, trace fields, sanitising, parsing, the sink), answered as an SMTP reply
+ * value. This never throws: RFC 5321 §4.2.5 / STYLE §7, anything unexpected is 451 so the sender
+ * keeps the message and retries.
  */
-import { createHash } from 'node:crypto';
 import type { SenderVerifier } from '../auth/verify.js';
 import type { Clock } from '../clock.js';
-import { toCrlf } from '../mime/line-endings.js';
-import { checkMessageLimits, type MessageLimits } from '../mime/limits.js';
+import type { MessageLimits } from '../mime/limits.js';
 import { ParseTimeoutError, type MessageParser } from '../mime/message-parser.js';
-import { sanitize } from '../mime/sanitize.js';
-import type { InboundObserver, InboundSink, Logger, Recipient } from '../ports.js';
+import type { InboundMessage, InboundObserver, InboundSink, Logger } from '../ports.js';
 import type { SmtpReply } from '../smtp-reply.js';
 import { REPLY, accepted } from '../smtp-reply.js';
-import { receivedHeader } from './received-header.js';
-import type { NegotiatedTls } from './tls.js';
+import { receive, type Receipt, type SmtpEnvelope } from './receive.js';
 
-export interface TransactionInfo {
-  /** smtp-server's session id plus the transaction number: our id in the Received line and logs. */
-  id: string;
-  mailFrom: string;
-  recipients: Recipient[];
-  remoteAddress: string;
-  helo: string;
-  /** ESMTP / ESMTPS / … for the Received line (RFC 3848). */
-  protocol: string;
-  /** What STARTTLS negotiated, when the session used it. */
-  tls?: NegotiatedTls;
-}
+/** One SMTP transaction as the session saw it. */
+export type TransactionInfo = Omit<SmtpEnvelope, 'via'>;
 
 export interface InboundPipelineOptions {
   verifier: SenderVerifier;
@@ -46,71 +33,47 @@ export interface InboundPipelineOptions {
 export type InboundPipeline = (original: Buffer, tx: TransactionInfo) => Promise<SmtpReply>;
 
 export function createInboundPipeline(options: InboundPipelineOptions): InboundPipeline {
-  const { verifier, sink, hostname, logger, clock, messageLimits, parser } = options;
+  const { sink, logger } = options;
+  const steps = {
+    verifier: options.verifier,
+    hostname: options.hostname,
+    clock: options.clock,
+    messageLimits: options.messageLimits,
+    parser: options.parser,
+    observer: options.observer,
+    accept: (message: InboundMessage) => sink.accept(message),
+  };
 
-  return async (original, tx) => {
+  // Not an async function itself: V8 keeps an async function's parameters alive across its awaits,
+  // and the bytes as received must be receive()'s alone, so that it can let go of them once it has
+  // its sanitised copy (docs/PERFORMANCE.md, "Memory for a large message").
+  return (original, tx) => answer(receive(original, { via: 'smtp', ...tx }, steps), original.length, tx);
+
+  async function answer(receiving: Promise<Receipt<{ queueId: string; refusal?: SmtpReply }>>, bytes: number, tx: TransactionInfo): Promise<SmtpReply> {
     try {
-      // mailauth's header parser is quadratic in folded lines, so the limits come before it; on the
-      // lines as they will be read (a CR-only message is otherwise one enormous header line).
-      const crlf = toCrlf(original);
-      const limits = await checkMessageLimits(crlf, messageLimits);
-      if (!limits.ok) {
-        logger.info({ tx: tx.id, limit: limits.limit, bytes: original.length }, 'message refused: over a message limit');
-        return limits.reply;
+      const receipt = await receiving;
+      if (!receipt.ok) {
+        logger.info({ tx: tx.id, limit: receipt.limit, bytes }, 'message refused: over a message limit');
+        return receipt.reply;
       }
-      const receivedAt = clock.now();
-      const contentHash = createHash('sha256').update(original).digest('hex');
-      // DKIM signs the bytes the author sent, so verification runs before we touch anything.
-      const { authentication, authResultsHeader } = await verifier.verify(original, {
-        ip: tx.remoteAddress,
-        helo: tx.helo,
-        mailFrom: tx.mailFrom,
-      });
-      options.observer?.verdict(authentication);
-      const received = receivedHeader({
-        helo: tx.helo,
-        remoteAddress: tx.remoteAddress,
-        hostname,
-        protocol: tx.protocol,
-        tls: tx.tls,
-        id: tx.id,
-        recipients: tx.recipients.map((r) => r.address),
-        date: receivedAt,
-      });
-      // RFC 8601 §5: Authentication-Results goes above the other trace fields, ours included.
-      const raw = sanitize(crlf, { authservId: hostname, prepend: [authResultsHeader, received] });
-      const parsed = await parser.parse(raw, limits.shape.textBytes);
-      const { queueId, refusal } = await sink.accept({
-        raw,
-        contentHash,
-        messageId: parsed.messageId,
-        envelope: {
-          mailFrom: tx.mailFrom,
-          recipients: tx.recipients,
-          remoteAddress: tx.remoteAddress,
-          helo: tx.helo,
-        },
-        authentication,
-        parsed,
-        receivedAt,
-      });
+      const { queueId, refusal } = receipt.accepted;
       if (refusal) {
         logger.info({ tx: tx.id, queueId, reply: refusal.code, reason: refusal.text }, 'inbound message refused by policy');
         return refusal;
       }
       logger.info(
-        { tx: tx.id, queueId, recipients: tx.recipients.length, bytes: original.length, verified: authentication.verified },
+        { tx: tx.id, queueId, recipients: tx.recipients.length, bytes, verified: receipt.authentication.verified },
         'inbound message accepted',
       );
       return accepted(queueId);
     } catch (err) {
       if (err instanceof ParseTimeoutError) {
         // Load-dependent, so temporary: a retry on a quieter machine may well finish.
-        logger.warn({ tx: tx.id, bytes: original.length }, 'inbound message took too long to parse, asking the sender to retry');
+        logger.warn({ tx: tx.id, bytes }, 'inbound message took too long to parse, asking the sender to retry');
         return REPLY.tryAgainLater;
       }
       logger.error({ err, tx: tx.id }, 'inbound message not stored, asking the sender to retry');
       return REPLY.tryAgainLater;
     }
-  };
+  }
 }

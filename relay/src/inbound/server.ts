@@ -54,8 +54,17 @@ export interface InboundServerOptions {
   observer?: InboundObserver;
 }
 
+/** How the listening socket is bound. */
+export interface InboundListenOptions {
+  /**
+   * SO_REUSEPORT: several processes bind the same port and the kernel spreads connections among
+   * them (Linux 3.9+, FreeBSD 12+; elsewhere listen fails with ENOTSUP). Default false.
+   */
+  reusePort?: boolean;
+}
+
 export interface InboundServer {
-  listen(host: string, port: number): Promise<{ port: number }>;
+  listen(host: string, port: number, options?: InboundListenOptions): Promise<{ port: number }>;
   close(): Promise<void>;
   /**
    * Serves new STARTTLS handshakes with these credentials if they pass checkTlsCredentials();
@@ -260,11 +269,11 @@ export function createInboundServer(options: InboundServerOptions): InboundServe
   smtp.on('error', (err) => logger.warn({ err }, 'smtp connection error'));
 
   return {
-    listen(host, port) {
+    listen(host, port, listenOptions = {}) {
       return new Promise((resolve, reject) => {
         const onError = (err: Error): void => reject(err);
         smtp.server.once('error', onError);
-        smtp.listen(port, host, () => {
+        smtp.listen({ port, host, reusePort: listenOptions.reusePort ?? false }, () => {
           smtp.server.off('error', onError);
           guard.start();
           const address = smtp.server.address();

@@ -45,8 +45,13 @@ describe('SDK resources against a live gateway', () => {
     const all: string[] = [];
     for await (const a of e2a.agents.iterate({ limit: 1 })) all.push(a.address);
     expect(all.sort()).toEqual([bot, 'helper@agents.test']);
-    await e2a.agents.delete('helper@agents.test');
-    await expect(e2a.agents.get('helper@agents.test')).rejects.toBeInstanceOf(NotFoundError);
+    // Deleting is confirmed and has a grace period (docs/DATA.md): gone at once, restorable until erased.
+    const erasure = await e2a.agents.delete('helper@agents.test', { confirm: 'helper@agents.test' });
+    expect(erasure).toMatchObject({ scope: 'agent', target: 'helper@agents.test', status: 'scheduled' });
+    await expect(e2a.agents.get('helper@agents.test')).rejects.toMatchObject({ code: 'gone', status: 410 });
+    expect((await e2a.account.cancelErasure(erasure.id)).status).toBe('cancelled');
+    expect((await e2a.agents.get('helper@agents.test')).address).toBe('helper@agents.test');
+    await expect(e2a.agents.delete('helper@agents.test', { confirm: 'someone-else@agents.test' })).rejects.toBeInstanceOf(ValidationError);
 
     const key = await e2a.apiKeys.create({ name: 'bot only', scope: 'agent', agent_address: bot });
     expect(key.key).toMatch(/^e2a_/);

@@ -16,8 +16,11 @@ import { ApiKeysResource } from './resources/api-keys.js';
 import { ConversationsResource } from './resources/conversations.js';
 import { SessionsResource, SignInLinksResource } from './resources/dashboard.js';
 import { DomainsResource } from './resources/domains.js';
+import { DraftsResource } from './resources/drafts.js';
 import { EventsResource } from './resources/events.js';
+import { LabelsResource } from './resources/labels.js';
 import { MessagesResource } from './resources/messages.js';
+import { SearchResource } from './resources/search.js';
 import { OutboxResource } from './resources/outbox.js';
 import { ReviewsResource } from './resources/reviews.js';
 import { WebhooksResource } from './resources/webhooks.js';
@@ -57,8 +60,14 @@ export class E2A {
   /** Contact requests and grants (docs/CONTACTS.md). */
   readonly contacts: ContactsResource;
   readonly messages: MessagesResource;
+  /** Full-text search across every mailbox the key may read. */
+  readonly search: SearchResource;
+  /** Saved drafts, sent later as a send would be (docs/OUTBOUND.md). */
+  readonly drafts: DraftsResource;
   readonly apiKeys: ApiKeysResource;
   readonly conversations: ConversationsResource;
+  /** An agent's labels and their counts (docs/LABELS.md). */
+  readonly labels: LabelsResource;
   readonly webhooks: WebhooksResource;
   readonly events: EventsResource;
   readonly reviews: ReviewsResource;
@@ -97,8 +106,11 @@ export class E2A {
     this.directory = new DirectoryResource(this.http);
     this.contacts = new ContactsResource(this.http);
     this.messages = new MessagesResource(this.http);
+    this.search = new SearchResource(this.http);
+    this.drafts = new DraftsResource(this.http);
     this.apiKeys = new ApiKeysResource(this.http);
     this.conversations = new ConversationsResource(this.http);
+    this.labels = new LabelsResource(this.http);
     this.webhooks = new WebhooksResource(this.http);
     this.events = new EventsResource(this.http);
     this.reviews = new ReviewsResource(this.http);

@@ -20,11 +20,17 @@ export interface HttpOptions {
 }
 
 export interface RequestOptions {
-  query?: Record<string, string | number | boolean | undefined | null>;
+  /** An array repeats the parameter (`?label=a&label=b`). */
+  query?: Record<string, string | number | boolean | readonly string[] | undefined | null>;
   body?: unknown;
   idempotencyKey?: string;
   /** Return the raw bytes instead of parsing JSON. */
   raw?: boolean;
+  /**
+   * Return the Response with its body unread, for a download too big for memory (an export
+   * archive). The timeout covers the wait for the response's headers only, not the body.
+   */
+  stream?: boolean;
   signal?: AbortSignal;
 }
 
@@ -60,7 +66,10 @@ export class HttpClient {
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const url = this.url(path);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(opts.query ?? {})) {
+      if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, item);
+      else if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+    }
     const headers: Record<string, string> = { accept: opts.raw ? '*/*' : 'application/json' };
     if (this.options.apiKey !== null) headers.authorization = `Bearer ${this.options.apiKey}`;
     if (this.options.session && !SAFE_METHODS.has(method)) {
@@ -73,7 +82,9 @@ export class HttpClient {
 
     for (let attempt = 0; ; attempt++) {
       let response: Response;
-      const timeout = AbortSignal.timeout(this.options.timeoutMs);
+      const headersTimeout = opts.stream ? new AbortController() : null;
+      const timer = headersTimeout ? setTimeout(() => headersTimeout.abort(new DOMException('timeout', 'TimeoutError')), this.options.timeoutMs) : undefined;
+      const timeout = headersTimeout ? headersTimeout.signal : AbortSignal.timeout(this.options.timeoutMs);
       const signal = opts.signal ? eitherSignal(opts.signal, timeout) : timeout;
       try {
         response = await this.options.fetch(url, {
@@ -84,6 +95,7 @@ export class HttpClient {
           ...(this.options.session ? { credentials: 'same-origin' as const } : {}),
         });
       } catch (err) {
+        clearTimeout(timer);
         if (opts.signal?.aborted) throw err;
         const timedOut = timeout.aborted;
         if (retryable && attempt < this.options.maxRetries) {
@@ -99,7 +111,9 @@ export class HttpClient {
           null,
         );
       }
+      clearTimeout(timer);
       if (response.ok) {
+        if (opts.stream) return response as T;
         if (response.status === 204) return undefined as T;
         if (opts.raw) return new Uint8Array(await response.arrayBuffer()) as T;
         return (await this.json(response, url, true)) as T;

@@ -18,11 +18,19 @@ export const AGENT_TOOLS = [
   'get_conversation',
   'check_inbox',
   'mark_read',
+  'search_messages',
+  'delete_message',
   'find_agents',
   'get_agent_card',
   'request_contact',
   'list_contacts',
   'approve_contact',
+  'create_draft',
+  'send_draft',
+  'cancel_scheduled',
+  'label_message',
+  'label_conversation',
+  'list_labels',
 ] as const;
 
 export const ACCOUNT_TOOLS = [

@@ -13,6 +13,8 @@ import { registerAccountTools } from './account-tools.js';
 import { registerAgentTools } from './agent-tools.js';
 import { registerContactTools } from './contact-tools.js';
 import { registerDirectoryTools } from './directory-tools.js';
+import { registerDraftTools } from './draft-tools.js';
+import { registerLabelTools } from './label-tools.js';
 import { toolError } from './results.js';
 import type { ToolName } from './tool-names.js';
 
@@ -71,6 +73,8 @@ export function registerE2ATools(server: McpServer, client: E2A, identity: Ident
   registerAgentTools(register, ctx);
   registerDirectoryTools(register, ctx);
   registerContactTools(register, ctx);
+  registerDraftTools(register, ctx);
+  registerLabelTools(register, ctx);
   if (identity.scope === 'account') registerAccountTools(register, ctx);
   return names;
 }

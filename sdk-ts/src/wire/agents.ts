@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Timestamp, page } from './primitives.js';
+import { AgentRetention } from './retention.js';
 
 /** The shortest TTL an agent may be given (docs/EPHEMERAL.md); the longest is the server's `agents.max_ttl_days`. */
 export const MIN_AGENT_TTL_SECONDS = 60;
@@ -13,6 +14,11 @@ export const Agent = z
     created_at: Timestamp,
     /** Ephemeral inboxes: when the agent, its mailbox and its agent keys stop existing; null never. */
     expires_at: Timestamp.nullable(),
+    /**
+     * Its retention (docs/RETENTION.md): days, null (forever) or "account" (the account's setting
+     * applies). Absent only from servers older than retention.
+     */
+    retention_days: AgentRetention.optional(),
   })
   .meta({ id: 'Agent' });
 export type Agent = z.infer<typeof Agent>;

@@ -2,15 +2,20 @@ import { z } from 'zod';
 import { MESSAGE_DIRECTIONS, MESSAGE_PRIORITIES } from './messages.js';
 import { PageQuery, Timestamp, page } from './primitives.js';
 
-import { AGENT_EVENT_TYPES, CONTACT_EVENT_TYPES, EVENT_TYPES, type AgentEventType, type ContactEventType, type EventType } from '../values.js';
+import { AGENT_EVENT_TYPES, CONTACT_EVENT_TYPES, CONVERSATION_EVENT_TYPES, EVENT_TYPES, type AgentEventType, type ContactEventType, type ConversationEventType, type EventType } from '../values.js';
 
-export { AGENT_EVENT_TYPES, CONTACT_EVENT_TYPES, EVENT_TYPES, type AgentEventType, type ContactEventType, type EventType };
+export { AGENT_EVENT_TYPES, CONTACT_EVENT_TYPES, CONVERSATION_EVENT_TYPES, EVENT_TYPES, type AgentEventType, type ContactEventType, type ConversationEventType, type EventType };
 /** The types whose `data` is MessageEventData. */
-export type EmailEventType = Exclude<EventType, AgentEventType | ContactEventType>;
-const NOT_EMAIL: readonly string[] = [...AGENT_EVENT_TYPES, ...CONTACT_EVENT_TYPES];
+export type EmailEventType = Exclude<EventType, AgentEventType | ContactEventType | ConversationEventType>;
+const NOT_EMAIL: readonly string[] = [...AGENT_EVENT_TYPES, ...CONTACT_EVENT_TYPES, ...CONVERSATION_EVENT_TYPES];
 const EMAIL_EVENT_TYPES = EVENT_TYPES.filter((t): t is EmailEventType => !NOT_EMAIL.includes(t)) as [EmailEventType, ...EmailEventType[]];
 
 export const EVENT_SCHEMA_VERSION = 1;
+
+/** What an email.deleted event reports: the move to the trash, or the purge that erased it. */
+export const DELETION_STAGES = ['trashed', 'purged'] as const;
+export type DeletionStage = (typeof DELETION_STAGES)[number];
+export const DELETED_BY = ['api', 'retention'] as const;
 
 /** Metadata about a message; the body is fetched over REST. */
 export const MessageEventData = z.object({
@@ -28,6 +33,20 @@ export const MessageEventData = z.object({
   reason: z.string().nullable().optional(),
   /** email.review_*: the review (GET /v1/reviews/{id}). */
   review_id: z.string().optional(),
+  /** email.labels_changed: the message's labels after the change, system labels first (docs/LABELS.md). */
+  labels: z.array(z.string()).optional(),
+  /** email.labels_changed: the user labels the change added and removed. */
+  labels_added: z.array(z.string()).optional(),
+  labels_removed: z.array(z.string()).optional(),
+  /**
+   * email.deleted (docs/RETENTION.md): `trashed`, out of the mailbox and restorable until
+   * `restorable_until`; or `purged`, erased with its attachments (and its bytes, once no other
+   * recipient's copy shares them).
+   */
+  deletion: z.enum(DELETION_STAGES).optional(),
+  /** email.deleted, trashed: by a DELETE through the API, or by the retention period. */
+  deleted_by: z.enum(DELETED_BY).optional(),
+  restorable_until: Timestamp.optional(),
 });
 export type MessageEventData = z.infer<typeof MessageEventData>;
 
@@ -55,6 +74,17 @@ export const ContactEventData = z.object({
   note: z.string().nullable().optional(),
 });
 export type ContactEventData = z.infer<typeof ContactEventData>;
+
+/** conversation.labels_changed (docs/LABELS.md): a conversation's labels after a change, and the change. */
+export const ConversationEventData = z.object({
+  conversation_id: z.string(),
+  agent_address: z.string(),
+  subject: z.string().nullable(),
+  labels: z.array(z.string()),
+  labels_added: z.array(z.string()),
+  labels_removed: z.array(z.string()),
+});
+export type ConversationEventData = z.infer<typeof ConversationEventData>;
 
 /** An event about a message: what an agent's own feeds (WebSocket, agent keys) carry. */
 export const EmailEvent = z
@@ -92,8 +122,20 @@ export const ContactEvent = z
   .meta({ id: 'ContactEvent' });
 export type ContactEvent = z.infer<typeof ContactEvent>;
 
+/** An event about a conversation (CONVERSATION_EVENT_TYPES): on account keys' REST feed and webhooks only. */
+export const ConversationEvent = z
+  .object({
+    id: z.string(),
+    type: z.enum(CONVERSATION_EVENT_TYPES),
+    schema_version: z.number().int(),
+    created_at: Timestamp,
+    data: ConversationEventData,
+  })
+  .meta({ id: 'ConversationEvent' });
+export type ConversationEvent = z.infer<typeof ConversationEvent>;
+
 /** Every stored event: a discriminated union on `type`. */
-export const Event = z.discriminatedUnion('type', [EmailEvent, AgentEvent, ContactEvent]).meta({ id: 'Event' });
+export const Event = z.discriminatedUnion('type', [EmailEvent, AgentEvent, ContactEvent, ConversationEvent]).meta({ id: 'Event' });
 export type Event = z.infer<typeof Event>;
 
 /** True for events whose data is about a message (narrows `Event`). */

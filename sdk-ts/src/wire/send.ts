@@ -39,6 +39,15 @@ const sendPriority = z
   .optional()
   .describe('urgent, normal or low (default normal). urgent and low set Priority, Importance and X-Priority on the mail; normal adds none.');
 
+/**
+ * Scheduled sending (docs/OUTBOUND.md, "Drafts and scheduled sending"): the message is accepted now
+ * (gate, limits, review) with status `scheduled`, and the outbound worker sends it at this time. It
+ * must be in the future and at most outbound.max_schedule_days ahead; cancellable until then.
+ */
+const sendAt = Timestamp.optional().describe(
+  'Send at this time instead of now (RFC 3339, in the future, at most outbound.max_schedule_days ahead, 365 by default). The message is accepted at once with status scheduled and can be cancelled until then.',
+);
+
 export const SendMessageRequest = z
   .object({
     to: z.array(Recipient).max(100).default([]),
@@ -57,6 +66,7 @@ export const SendMessageRequest = z
      * unread at this time no longer sees it. Not enforceable on mail to other servers.
      */
     expires_at: Timestamp.optional().describe('When unread copies delivered to agents of this gateway vanish (RFC 3339); must be in the future. Other servers cannot be made to honour it.'),
+    send_at: sendAt,
   })
   .meta({ id: 'SendMessageRequest' });
 export type SendMessageRequest = z.input<typeof SendMessageRequest>;
@@ -80,13 +90,14 @@ export const ForwardRequest = z
     text: z.string().max(1024 * 1024).optional(),
     html: z.string().max(1024 * 1024).optional(),
     priority: sendPriority,
+    send_at: sendAt,
   })
   .meta({ id: 'ForwardRequest' });
 export type ForwardRequest = z.input<typeof ForwardRequest>;
 
-export const SEND_STATUSES = ['accepted', 'pending_review', 'sent', 'failed', 'rejected'] as const;
+export const SEND_STATUSES = ['accepted', 'pending_review', 'sent', 'failed', 'rejected', 'scheduled', 'cancelled'] as const;
 
-/** 202 accepted (queued) or pending_review; with ?wait=sent, the final status. */
+/** 202 accepted (queued), scheduled (send_at) or pending_review; with ?wait=sent, the final status. */
 export const SendResult = z
   .object({
     id: z.string(),
@@ -97,6 +108,8 @@ export const SendResult = z
     review_id: z.string().nullable(),
     /** Why it was held, failed or rejected. */
     reason: z.string().nullable(),
+    /** The send_at it was accepted with: when a scheduled message goes out; null for mail sent at once. */
+    send_at: Timestamp.nullable(),
   })
   .meta({ id: 'SendResult' });
 export type SendResult = z.infer<typeof SendResult>;

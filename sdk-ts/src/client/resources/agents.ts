@@ -1,4 +1,4 @@
-import type { Agent, AgentPage, CreateAgentRequest, ExtendAgentRequest, Protection, ProtectionInput } from '../../wire/index.js';
+import type { Agent, AgentPage, ScheduledErasure, CreateAgentRequest, ExtendAgentRequest, Protection, ProtectionInput, UpdateAgentRequest } from '../../wire/index.js';
 import type { HttpClient } from '../http.js';
 import { paginate, type PageParams } from '../pagination.js';
 
@@ -35,8 +35,21 @@ export class AgentsResource {
     return this.http.request('POST', `/v1/agents/${enc(address)}/extend`, { body });
   }
 
-  delete(address: string): Promise<void> {
-    return this.http.request('DELETE', `/v1/agents/${enc(address)}`);
+  /**
+   * Deletes the agent and everything of it (docs/DATA.md): disabled at once, erased after the
+   * server's grace period. `confirm` repeats the address. Until the grace period ends,
+   * `account.cancelErasure(erasure.id)` (or `account.cancelDeletion(id, cancel_token)`) restores it.
+   */
+  delete(address: string, opts: { confirm: string }): Promise<ScheduledErasure> {
+    return this.http.request('DELETE', `/v1/agents/${enc(address)}`, { query: { confirm: opts.confirm } });
+  }
+
+  /**
+   * Changes the agent's settings: `update(address, { retention_days: 30 })` keeps its mail 30 days,
+   * `null` forever, `'account'` as the account says (docs/RETENTION.md). Account keys only.
+   */
+  update(address: string, body: UpdateAgentRequest): Promise<Agent> {
+    return this.http.request('PATCH', `/v1/agents/${enc(address)}`, { body });
   }
 
   /** Inbound and outbound gates, content scan and hold settings. */

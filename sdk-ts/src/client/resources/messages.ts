@@ -1,4 +1,4 @@
-import type { ForwardRequest, ListMessagesQuery, Message, MessagePage, MessageSummary, ReplyRequest, SendMessageRequest, SendResult } from '../../wire/index.js';
+import type { ForwardRequest, LabelChanges, LabelSet, ListMessagesQuery, Message, MessagePage, MessageSummary, ReplyRequest, SearchHit, SearchPage, SendMessageRequest, SendResult } from '../../wire/index.js';
 import { randomHex } from '../../signing/web-crypto.js';
 import type { HttpClient, RequestOptions } from '../http.js';
 import { paginate } from '../pagination.js';
@@ -7,6 +7,9 @@ const enc = encodeURIComponent;
 
 /** The list filters as the API parses them: `unread` is a boolean here, `true`/`false` in the URL. */
 export type ListMessagesParams = Partial<ListMessagesQuery>;
+
+/** The list filters a search combines with (docs/SEARCH.md); `q` is the search's own argument. */
+export type SearchParams = Omit<ListMessagesParams, 'q' | 'label'>;
 
 export interface SendOptions {
   /** Repeating a request with the same key returns the first result instead of sending twice. */
@@ -17,7 +20,7 @@ export interface SendOptions {
 }
 
 /** The request options every send shares: ?wait=sent, and an Idempotency-Key so a retry sends once. */
-function sending(body: unknown, opts: SendOptions): RequestOptions {
+export function sending(body: unknown, opts: SendOptions): RequestOptions {
   return {
     body,
     query: opts.wait ? { wait: 'sent', timeout: opts.timeoutSeconds || undefined } : {},
@@ -41,6 +44,19 @@ export class MessagesResource {
     return paginate((cursor) => this.list(agent, { ...params, cursor }));
   }
 
+  /**
+   * Full-text search of one mailbox (docs/SEARCH.md): `q` in words, "a phrase", -excluded, or; best
+   * match first, each hit with `match.snippet` (HTML-escaped, the words between <mark> and </mark>).
+   */
+  search(agent: string, q: string, params: SearchParams = {}): Promise<SearchPage> {
+    return this.http.request('GET', `/v1/agents/${enc(agent)}/messages`, { query: { ...params, q } });
+  }
+
+  /** Every hit of a mailbox search, best first, fetching pages as needed. */
+  iterateSearch(agent: string, q: string, params: Omit<SearchParams, 'cursor'> = {}): AsyncGenerator<SearchHit> {
+    return paginate((cursor) => this.search(agent, q, { ...params, cursor }));
+  }
+
   get(agent: string, id: string): Promise<Message> {
     return this.http.request('GET', `/v1/agents/${enc(agent)}/messages/${enc(id)}`);
   }
@@ -54,9 +70,31 @@ export class MessagesResource {
     return this.http.request('GET', `/v1/agents/${enc(agent)}/messages/${enc(id)}/attachments/${index}`, { raw: true });
   }
 
+  /**
+   * Add and remove the message's labels in one change (docs/LABELS.md); answers its labels as they
+   * now are, system labels (unread, sent, trash) first. A label is created on first use.
+   */
+  updateLabels(agent: string, id: string, changes: LabelChanges): Promise<LabelSet> {
+    return this.http.request('POST', `/v1/agents/${enc(agent)}/messages/${enc(id)}/labels`, { body: changes });
+  }
+
   /** Mark read (true) or unread (false). */
   markRead(agent: string, id: string, read = true): Promise<Message> {
     return this.http.request('PATCH', `/v1/agents/${enc(agent)}/messages/${enc(id)}`, { body: { read } });
+  }
+
+  /**
+   * Moves the message to the trash (docs/RETENTION.md): it leaves the mailbox and can be restored
+   * for the server's retention.trash_days, then it is purged. `list(agent, { in: 'trash' })` lists
+   * the trash.
+   */
+  delete(agent: string, id: string): Promise<void> {
+    return this.http.request('DELETE', `/v1/agents/${enc(agent)}/messages/${enc(id)}`);
+  }
+
+  /** Takes a message out of the trash; GoneError (410) once its restore period has ended. */
+  restore(agent: string, id: string): Promise<Message> {
+    return this.http.request('POST', `/v1/agents/${enc(agent)}/messages/${enc(id)}/restore`);
   }
 
   send(agent: string, body: SendMessageRequest, opts: SendOptions = {}): Promise<SendResult> {
@@ -69,5 +107,10 @@ export class MessagesResource {
 
   forward(agent: string, messageId: string, body: ForwardRequest, opts: SendOptions = {}): Promise<SendResult> {
     return this.http.request('POST', `/v1/agents/${enc(agent)}/messages/${enc(messageId)}/forward`, sending(body, opts));
+  }
+
+  /** Cancel a message sent with `send_at` before it goes out (status `cancelled`); a second cancel answers the same. */
+  cancel(agent: string, messageId: string): Promise<SendResult> {
+    return this.http.request('POST', `/v1/agents/${enc(agent)}/messages/${enc(messageId)}/cancel`);
   }
 }

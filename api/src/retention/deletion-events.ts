@@ -1,0 +1,38 @@
+/**
+ * email.deleted (docs/RETENTION.md): one event when a message goes to the trash and one when it is
+ * purged. Ids are deterministic (events/outbox.ts): the purge's on the message alone, the trash's
+ * on the instant it was trashed too, so a message trashed, restored and trashed again is told each
+ * time, and a sweep or request that runs twice tells once.
+ */
+import type { DeletionStage, MessageEventData } from '@e2a/sdk/wire';
+import { messageEvent, type EventDraft } from '../events/outbox.js';
+import { eventId } from '../ids.js';
+import { notQuarantined } from '../messages/visibility.js';
+import type { DeletionRow } from './repo.js';
+
+export function deletionEvent(
+  row: DeletionRow,
+  deletion: DeletionStage,
+  details: { deletedAt: Date; by?: 'api' | 'retention'; restorableUntil?: Date },
+): EventDraft {
+  const draft = messageEvent('email.deleted', {
+    id: row.id,
+    agentAddress: row.agent_address,
+    conversationId: row.conversation_id,
+    direction: row.direction,
+    from: row.from_address,
+    to: row.to_addresses.map((a) => a.address),
+    subject: row.subject,
+    verified: row.verified,
+    priority: row.priority,
+  });
+  const key = deletion === 'trashed' ? `${row.id}\ntrashed\n${details.deletedAt.toISOString()}` : `${row.id}\npurged`;
+  const data: MessageEventData = {
+    ...(draft.data as MessageEventData),
+    deletion,
+    ...(details.by ? { deleted_by: details.by } : {}),
+    ...(details.restorableUntil ? { restorable_until: details.restorableUntil.toISOString() } : {}),
+  };
+  // Blocked and rejected mail that retention deletes stays account-level (messages/visibility.ts).
+  return { id: eventId(key, 'email.deleted'), type: 'email.deleted', data, about: row.id, shown: notQuarantined(row) };
+}
