@@ -59,7 +59,9 @@ describe('e2a CLI', () => {
     expect((await e2a(['agents', 'get', 'ghost@agents.test'])).code).toBe(EXIT.notFound);
     expect((await e2a(['agents', 'create', 'bad name'])).code).toBe(EXIT.usage);
     await json(['agents', 'create', 'temp']);
-    expect((await e2a(['agents', 'delete', 'temp@agents.test'])).code).toBe(0);
+    // Deleting asks for the address again (a terminal prompt, or --confirm): without it, a usage error.
+    expect((await e2a(['agents', 'delete', 'temp@agents.test'])).code).toBe(EXIT.usage);
+    expect((await e2a(['agents', 'delete', 'temp@agents.test', '--confirm', 'temp@agents.test'])).code).toBe(0);
 
     const key = await json(['keys', 'create', '--name', 'ci', '--agent', bot]);
     expect(key.key).toMatch(/^e2a_/);
