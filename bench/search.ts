@@ -63,7 +63,9 @@ interface SearchResult {
   engine: Engine;
   options: SearchOptions;
   seedSeconds: number;
-  /** Size of the messages table with its indexes, and of the GIN index alone (bytes). */
+  /** The first search after the load, not in the figures (PGlite gathers statistics then). */
+  firstSearchMs: number;
+  /** Size of the messages and message_blobs tables with their indexes, and of the GIN index alone (bytes). */
   tableBytes: number;
   indexBytes: number;
   runs: QueryRun[];
@@ -116,7 +118,6 @@ export async function seed(bench: BenchGateway, agentId: string, count: number):
   if (bench.gateway.database.engine === 'postgres') {
     await sql`VACUUM ANALYZE messages`.execute(db);
     await sql`VACUUM ANALYZE message_blobs`.execute(db);
-    await sql`VACUUM ANALYZE message_blobs`.execute(db);
   }
 }
 
@@ -135,16 +136,20 @@ async function runSearch(opts: SearchOptions): Promise<SearchResult> {
     const seeded = performance.now();
     await seed(bench, agentId, opts.messages);
     const seedSeconds = (performance.now() - seeded) / 1000;
-    const sizes = await sql<{ table: string; index: string }>`SELECT pg_total_relation_size('messages')::text AS table, pg_relation_size('messages_search')::text AS index`.execute(db);
+    const sizes = await sql<{ table: string; index: string }>`
+      SELECT (pg_total_relation_size('messages') + pg_total_relation_size('message_blobs'))::text AS table, pg_relation_size('message_blobs_search')::text AS index`.execute(db);
 
     const queries = makeQueries(makeCorpus(), opts.queries);
-    const matches = new Map<string, number>();
-    for (const query of queries) {
-      const row = await sql<{ n: string }>`SELECT count(*)::text AS n FROM messages WHERE search @@ websearch_to_tsquery('simple', ${query.q})`.execute(db);
-      matches.set(query.q, Number(row.rows[0]!.n));
-    }
     const mailboxPath = (q: BenchQuery) => `/v1/agents/${encodeURIComponent(bot)}/messages?q=${encodeURIComponent(q.q)}&limit=${opts.limit}`;
     const accountPath = (q: BenchQuery) => `/v1/search?q=${encodeURIComponent(q.q)}&limit=${opts.limit}`;
+    // The first search after the load: on PGlite it also gathers the tables' statistics (db/fresh-statistics.ts).
+    const firstSearchMs = await timed(bench, mailboxPath(queries[0]!));
+    const matches = new Map<string, number>();
+    for (const query of queries) {
+      // One blob per message here: the blobs that match are the messages that match.
+      const row = await sql<{ n: string }>`SELECT count(*)::text AS n FROM message_blobs WHERE search @@ websearch_to_tsquery('simple', ${query.q})`.execute(db);
+      matches.set(query.q, Number(row.rows[0]!.n));
+    }
     // Warm-up: the first pass loads pages and plans; it is not counted.
     for (const query of queries.slice(0, 20)) {
       await timed(bench, mailboxPath(query));
@@ -181,6 +186,7 @@ async function runSearch(opts: SearchOptions): Promise<SearchResult> {
       engine: opts.engine,
       options: opts,
       seedSeconds,
+      firstSearchMs,
       tableBytes: Number(sizes.rows[0]!.table),
       indexBytes: Number(sizes.rows[0]!.index),
       runs,
@@ -216,10 +222,10 @@ export async function searchMain(argv: string[]): Promise<number> {
   process.stdout.write(`\nsearch: ${options.messages} messages in one mailbox, ${options.queries} queries of 1–3 words, one at a time over HTTP, limit ${options.limit}\n`);
   process.stdout.write(
     `${formatTable(
-      ['engine', 'route', 'p50 ms', 'p99 ms', 'max ms', 'seed s', 'table MiB', 'GIN MiB'],
+      ['engine', 'route', 'p50 ms', 'p99 ms', 'max ms', 'first ms', 'seed s', 'tables MiB', 'GIN MiB'],
       results.flatMap((r) => [
-        [r.engine, 'GET …/messages?q=', ...ms(r.mailbox), fixed(r.seedSeconds, 0), fixed(r.tableBytes / 2 ** 20, 0), fixed(r.indexBytes / 2 ** 20, 0)],
-        [r.engine, 'GET /v1/search?q=', ...ms(r.account), '', '', ''],
+        [r.engine, 'GET …/messages?q=', ...ms(r.mailbox), fixed(r.firstSearchMs, 0), fixed(r.seedSeconds, 0), fixed(r.tableBytes / 2 ** 20, 0), fixed(r.indexBytes / 2 ** 20, 0)],
+        [r.engine, 'GET /v1/search?q=', ...ms(r.account), '', '', '', ''],
       ]),
     )}\n`,
   );

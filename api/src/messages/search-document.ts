@@ -1,9 +1,10 @@
 /**
- * What search reads of a message (docs/SEARCH.md) and the SQL that turns it into the row's `search`
- * vector (migrations/0017). Bodies are sealed at rest, so no statement can compute the vector from
- * the stored columns: every writer (inbound copies, list copies, outbound sends, a reviewer's edits,
- * `e2a-server search-index`) builds the document from the plaintext it holds, and the statement
- * that stores the row computes the vector from it. The plaintext travels to the database as a
+ * What search reads of a message (docs/SEARCH.md) and the SQL that turns it into the `search`
+ * vector of its blob (migrations/0017: one per accepted message, shared by its copies). Bodies are
+ * sealed at rest, so no statement can compute the vector from the stored columns: every writer
+ * (inbound copies, list copies, outbound sends, a reviewer's edits, `e2a-server search-index`)
+ * builds the document from the plaintext it holds, and the statement that stores the blob computes
+ * the vector from it. The plaintext travels to the database as a
  * statement parameter and is not stored; the vector's words are (docs/SECURITY.md, "Search index").
  */
 import { htmlToText } from '@e2a/relay';

@@ -6,6 +6,7 @@ import { SmtpTestClient } from '@e2a/relay/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, TEST_DATABASE_URL } from '../testing/databases.js';
 import { runServer, startServer, type RunningServer } from '../testing/server-process.js';
+import { until } from '../testing/until.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -93,6 +94,19 @@ describe('e2a-server serve --processes', () => {
         server.child.kill('SIGTERM');
         expect(await server.exited).toEqual({ code: 0, signal: null });
         expect([survivor, restarted.pid].filter(alive)).toEqual([]);
+      } finally {
+        server.child.kill('SIGKILL');
+      }
+    });
+
+    it('gateway processes whose supervisor is killed stop by themselves', async () => {
+      const server = await startServer(await databaseEnv(), 60_000, { args: ['--processes', '2'] });
+      try {
+        const ready = JSON.parse(await server.waitFor('"e2a processes listening"')) as { processes: number[] };
+        server.child.kill('SIGKILL');
+        // Each sees its IPC channel close and stops gracefully.
+        for (const pid of ready.processes) await server.waitFor(new RegExp(`"pid":${pid}.*"shutting down: the supervising process has ended"`));
+        await until('every gateway process to have exited', () => ready.processes.every((pid) => !alive(pid)));
       } finally {
         server.child.kill('SIGKILL');
       }

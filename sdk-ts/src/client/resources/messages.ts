@@ -8,8 +8,11 @@ const enc = encodeURIComponent;
 /** The list filters as the API parses them: `unread` is a boolean here, `true`/`false` in the URL. */
 export type ListMessagesParams = Partial<ListMessagesQuery>;
 
-/** The list filters a search combines with (docs/SEARCH.md); `q` is the search's own argument. */
-export type SearchParams = Omit<ListMessagesParams, 'q' | 'label'>;
+/** The list filters a mailbox search combines with (docs/SEARCH.md); `q` is the search's own argument. */
+export type MailboxSearchParams = Omit<ListMessagesParams, 'q'>;
+
+/** The filters of a search across mailboxes: the list's but `label` (labels are per agent). */
+export type SearchParams = Omit<MailboxSearchParams, 'label'>;
 
 export interface SendOptions {
   /** Repeating a request with the same key returns the first result instead of sending twice. */
@@ -48,12 +51,12 @@ export class MessagesResource {
    * Full-text search of one mailbox (docs/SEARCH.md): `q` in words, "a phrase", -excluded, or; best
    * match first, each hit with `match.snippet` (HTML-escaped, the words between <mark> and </mark>).
    */
-  search(agent: string, q: string, params: SearchParams = {}): Promise<SearchPage> {
+  search(agent: string, q: string, params: MailboxSearchParams = {}): Promise<SearchPage> {
     return this.http.request('GET', `/v1/agents/${enc(agent)}/messages`, { query: { ...params, q } });
   }
 
   /** Every hit of a mailbox search, best first, fetching pages as needed. */
-  iterateSearch(agent: string, q: string, params: Omit<SearchParams, 'cursor'> = {}): AsyncGenerator<SearchHit> {
+  iterateSearch(agent: string, q: string, params: Omit<MailboxSearchParams, 'cursor'> = {}): AsyncGenerator<SearchHit> {
     return paginate((cursor) => this.search(agent, q, { ...params, cursor }));
   }
 
