@@ -32,6 +32,36 @@ export const ROOMY_API_RATE_LIMITS: Record<string, string> = Object.fromEntries(
   ['REQUESTS_PER_KEY_PER_MINUTE', 'REQUESTS_PER_CLIENT_PER_MINUTE', 'FAILED_AUTH_PER_CLIENT_PER_HOUR', 'SENDS_PER_AGENT_PER_MINUTE', 'SENDS_PER_AGENT_PER_DAY', 'WEBHOOK_TESTS_PER_ACCOUNT_PER_HOUR', 'REVIEW_LINK_ATTEMPTS_PER_CLIENT_PER_HOUR', 'WEBSOCKET_CONNECTS_PER_KEY_PER_MINUTE', 'WEBSOCKET_UNAUTHENTICATED_PER_CLIENT_PER_MINUTE', 'MAX_LISTENERS_PER_AGENT'].map((k) => [`E2A_API_LIMITS_${k}`, '1000000000']),
 );
 
+/**
+ * The settings every bench gateway runs with, in this process or as a compiled server: a fresh data
+ * directory and database, ephemeral ports, the bench domain, fixed secrets, and the shared rate
+ * budgets set out of the load's reach (their cost is still measured: they are consulted).
+ */
+export function benchSettings(o: { dataDir?: string; databaseUrl: string }): Record<string, string> {
+  return {
+    E2A_ENV: 'test',
+    ...(o.dataDir ? { E2A_DATA_DIR: o.dataDir } : {}),
+    E2A_DATABASE_URL: o.databaseUrl,
+    E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
+    E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
+    E2A_SHARED_DOMAIN: BENCH_DOMAIN,
+    E2A_SMTP_HOSTNAME: `mx.${BENCH_DOMAIN}`,
+    E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
+    E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
+    ...ROOMY_SMTP_RATE_LIMITS,
+    ...ROOMY_API_RATE_LIMITS,
+  };
+}
+
+/** The sender's DNS: SPF for 127.0.0.1, DMARC p=reject, its DKIM key. */
+export function senderZone(senderKey: { dnsName: string; txt: string }) {
+  return {
+    [SENDER_DOMAIN]: { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+    [`_dmarc.${SENDER_DOMAIN}`]: { TXT: ['v=DMARC1; p=reject'] },
+    [senderKey.dnsName]: { TXT: [senderKey.txt] },
+  };
+}
+
 /** The HTTP API's rates switched off. */
 export const NO_API_RATE_LIMITS: Record<string, string> = Object.fromEntries(Object.keys(ROOMY_API_RATE_LIMITS).map((k) => [k, '0']));
 
@@ -57,11 +87,7 @@ export interface BenchGateway {
 
 export async function startBenchGateway(engine: Engine, env: Record<string, string> = {}): Promise<BenchGateway> {
   const senderKey = generateDkimKey(SENDER_DOMAIN, 'bench', 2048);
-  const resolver = createFakeResolver({
-    [SENDER_DOMAIN]: { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
-    [`_dmarc.${SENDER_DOMAIN}`]: { TXT: ['v=DMARC1; p=reject'] },
-    [senderKey.dnsName]: { TXT: [senderKey.txt] },
-  });
+  const resolver = createFakeResolver(senderZone(senderKey));
   const dataDir = mkdtempSync(join(tmpdir(), 'e2a-bench-'));
   const postgres = engine === 'postgres' ? await createFreshPostgres() : null;
   const cleanup = async () => {
@@ -70,23 +96,9 @@ export async function startBenchGateway(engine: Engine, env: Record<string, stri
   };
   try {
     const config = loadConfig({
-      env: {
-        E2A_ENV: 'test',
-        E2A_DATA_DIR: dataDir,
-        E2A_DATABASE_URL: postgres?.url ?? '',
-        E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
-        E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
-        E2A_SHARED_DOMAIN: BENCH_DOMAIN,
-        E2A_SMTP_HOSTNAME: `mx.${BENCH_DOMAIN}`,
-        E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
-        E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
-        // One load generator on 127.0.0.1 sends thousands of messages a minute from one sender:
-        // the shared rate budgets are consulted on every message but set out of its reach, so what
-        // is measured is their cost (a bench passes 0 to switch them off and compare).
-        ...ROOMY_SMTP_RATE_LIMITS,
-        ...ROOMY_API_RATE_LIMITS,
-        ...env,
-      },
+      // One load generator on 127.0.0.1 sends thousands of messages a minute from one sender: a
+      // bench passes 0 for the rate budgets to switch them off and compare.
+      env: { ...benchSettings({ dataDir, databaseUrl: postgres?.url ?? '' }), ...env },
     });
     const logger = pino({ level: 'info', base: { service: 'e2a' } }, pino.destination({ dest: '/dev/null', sync: true }));
     const gateway = await createGateway({ config, logger, resolver });

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertBuildCurrent } from '../testing/compiled.js';
 import { createFreshPostgres, type Engine } from './bench-database.js';
-import { BENCH_DOMAIN, benchApi, ROOMY_API_RATE_LIMITS, type BenchApi } from './bench-gateway.js';
+import { benchApi, benchSettings, type BenchApi } from './bench-gateway.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const MAIN = join(ROOT, 'api/dist/main.js');
@@ -27,6 +27,20 @@ export interface CompiledGateway {
   api: BenchApi;
   /** SIGTERM (the graceful stop), then the database or data directory is removed. */
   stop(): Promise<void>;
+}
+
+
+/** A compiled server's environment: benchSettings, a PATH and HOME, and its log on stdout (the bench reads "e2a listening"). */
+export function compiledServerEnv(o: { dataDir?: string; databaseUrl: string }): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', E2A_LOG_LEVEL: 'info', ...benchSettings(o) };
+}
+
+/** Creates the bench account with `e2a-server bootstrap` on that environment's database; returns its API key. */
+export function bootstrapServer(env: Record<string, string>): string {
+  const boot = spawnSync(process.execPath, [MAIN, 'bootstrap', '--email', 'bench@example.com'], { cwd: ROOT, env, encoding: 'utf8' });
+  const key = /API key: (\S+)/.exec(boot.stdout)?.[1];
+  if (boot.status !== 0 || !key) throw new Error(`e2a-server bootstrap failed (${boot.status}): ${boot.stdout}${boot.stderr}`);
+  return key;
 }
 
 /** Fails, naming the fix, when api/dist (or a workspace it uses) is older than its sources. */
@@ -42,26 +56,10 @@ export async function startCompiledGateway(engine: Engine, execArgv: string[]): 
     await postgres?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '/tmp',
-    E2A_ENV: 'test',
-    E2A_LOG_LEVEL: 'info',
-    E2A_DATA_DIR: dataDir,
-    E2A_DATABASE_URL: postgres?.url ?? '',
-    E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
-    E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
-    E2A_SHARED_DOMAIN: BENCH_DOMAIN,
-    E2A_SMTP_HOSTNAME: `mx.${BENCH_DOMAIN}`,
-    E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
-    E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
-    ...ROOMY_API_RATE_LIMITS,
-  };
+  const env = compiledServerEnv({ dataDir, databaseUrl: postgres?.url ?? '' });
   let child: ChildProcess | null = null;
   try {
-    const boot = spawnSync(process.execPath, [MAIN, 'bootstrap', '--email', 'bench@example.com'], { cwd: ROOT, env, encoding: 'utf8' });
-    const key = /API key: (\S+)/.exec(boot.stdout)?.[1];
-    if (boot.status !== 0 || !key) throw new Error(`e2a-server bootstrap failed (${boot.status}): ${boot.stdout}${boot.stderr}`);
+    const key = bootstrapServer(env);
     const started = fork(MAIN, ['serve'], { cwd: ROOT, env, execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     child = started;
     const httpUrl = await new Promise<string>((resolve, reject) => {

@@ -4,11 +4,12 @@
  * process each. The sender's DNS (SPF, DMARC, a 2048-bit DKIM key) is a real UDP server on
  * loopback (`dns.servers`), so verification is what production does, without the network.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { generateDkimKey, startDnsServer, type DkimKey, type TestDnsServer } from '@e2a/relay/testing';
 import { createFreshPostgres } from './bench-database.js';
-import { BENCH_DOMAIN, benchApi, ROOMY_API_RATE_LIMITS, ROOMY_SMTP_RATE_LIMITS, SENDER_DOMAIN, type BenchApi } from './bench-gateway.js';
+import { benchApi, SENDER_DOMAIN, senderZone, type BenchApi } from './bench-gateway.js';
+import { bootstrapServer, compiledServerEnv } from './compiled-gateway.js';
 import { childPids } from './process-cpu.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -29,30 +30,9 @@ export async function createDeployment(): Promise<Deployment> {
   let dns: TestDnsServer | null = null;
   try {
     const senderKey = generateDkimKey(SENDER_DOMAIN, 'bench', 2048);
-    dns = await startDnsServer({
-      [SENDER_DOMAIN]: { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
-      [`_dmarc.${SENDER_DOMAIN}`]: { TXT: ['v=DMARC1; p=reject'] },
-      [senderKey.dnsName]: { TXT: [senderKey.txt] },
-    });
-    const env = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      E2A_ENV: 'test',
-      E2A_LOG_LEVEL: 'info',
-      E2A_DATABASE_URL: postgres.url,
-      E2A_HTTP_LISTEN_ADDR: '127.0.0.1:0',
-      E2A_SMTP_LISTEN_ADDR: '127.0.0.1:0',
-      E2A_SHARED_DOMAIN: BENCH_DOMAIN,
-      E2A_SMTP_HOSTNAME: `mx.${BENCH_DOMAIN}`,
-      E2A_DNS_SERVERS: dns.address,
-      E2A_SIGNING_HMAC_SECRET: 'bench-hmac-secret-0123456789abcdef0123',
-      E2A_STORAGE_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64'),
-      ...ROOMY_SMTP_RATE_LIMITS,
-      ...ROOMY_API_RATE_LIMITS,
-    };
-    const boot = spawnSync(process.execPath, [MAIN, 'bootstrap', '--email', 'bench@example.com'], { cwd: ROOT, env, encoding: 'utf8' });
-    const key = /API key: (\S+)/.exec(boot.stdout)?.[1];
-    if (boot.status !== 0 || !key) throw new Error(`e2a-server bootstrap failed (${boot.status}): ${boot.stdout}${boot.stderr}`);
+    dns = await startDnsServer(senderZone(senderKey));
+    const env = { ...compiledServerEnv({ databaseUrl: postgres.url }), E2A_DNS_SERVERS: dns.address };
+    const key = bootstrapServer(env);
     const openDns = dns;
     return {
       databaseUrl: postgres.url,

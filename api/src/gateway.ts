@@ -674,12 +674,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
     // ---- metrics listener: end ----
     // Workers start once both listeners are up, so a failed start leaves nothing running.
+    // The sweepers: each scans for due rows on its own poll, safe across replicas (workers/sweeper.ts).
+    const sweepers = [holdExpiry, agentExpiry, accountExports, erasure, retention];
     webhookWorker.start();
-    holdExpiry.start();
-    agentExpiry.start();
-    accountExports.start();
-    erasure.start();
-    retention.start();
+    for (const sweeper of sweepers) sweeper.start();
     outboundWorker.start();
     systemMailWorker.start();
     httpPort = (http.address() as AddressInfo).port;
@@ -724,11 +722,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           await outboundWorker.stop();
           await systemMailWorker.stop();
           await outboundTransport?.close();
-          await holdExpiry.stop();
-          await agentExpiry.stop();
-          await accountExports.stop();
-          await erasure.stop();
-          await retention.stop();
+          for (const sweeper of sweepers) await sweeper.stop();
           // After SMTP and the outbound worker: nothing scans any more.
           await scanner.close();
           await eventBus.close();

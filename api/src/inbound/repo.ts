@@ -82,24 +82,25 @@ export async function insertInboundCopy(
   /** Held mail is not counted (conversations/repo.ts ConversationTouch); the review's approval counts it. */
   conversation: { subject: string | null; counted: boolean },
   events: EventDraft[],
-  /** The message's blob, while no copy has stored it yet; null once one has (it is referenced as message.blob_id). */
-  blob: Insertable<MessageBlobsTable> | null,
-  /** What search indexes of the message; read only by the copy that writes the blob. */
-  search: SearchDocument,
+  /**
+   * The message's blob and what search indexes of it (its vector is the blob's), while no copy has
+   * stored it yet; null once one has (it is referenced as message.blob_id).
+   */
+  blob: { row: Insertable<MessageBlobsTable>; search: SearchDocument } | null,
 ): Promise<boolean> {
   const columns = Object.keys(message);
   const values: Record<string, unknown> = {
     subject: conversation.subject,
     counted: conversation.counted,
     at: message.received_at,
-    blob_id: blob?.id ?? null,
-    blob_raw: blob?.raw ?? null,
-    blob_text: blob?.text_body ?? null,
-    blob_html: blob?.html_body ?? null,
-    blob_at: blob?.created_at ?? null,
-    search_subject: search.subject,
-    search_names: search.names,
-    search_body: search.body,
+    blob_id: blob?.row.id ?? null,
+    blob_raw: blob?.row.raw ?? null,
+    blob_text: blob?.row.text_body ?? null,
+    blob_html: blob?.row.html_body ?? null,
+    blob_at: blob?.row.created_at ?? null,
+    search_subject: blob?.search.subject ?? null,
+    search_names: blob?.search.names ?? null,
+    search_body: blob?.search.body ?? null,
   };
   const ev = eventColumns(events);
   Object.assign(values, { ev_ids: ev.ids, ev_abouts: ev.abouts, ev_types: ev.types, ev_data: ev.data, ev_reaches: ev.reachesAgent });

@@ -436,8 +436,8 @@ export class InboundService implements InboundSink {
       },
       { subject, counted: !held },
       events,
-      writeBlob ? blobRow(sealed, this.deps.clock.now()) : null,
-      inboundSearchDocument(message),
+      // Only the copy that writes the blob builds the search document: the others share the blob's vector.
+      writeBlob ? { row: blobRow(sealed, this.deps.clock.now()), search: inboundSearchDocument(message) } : null,
     );
     if (stored && writeBlob) await insertAttachments(db, sealed);
     if (stored && decision.action === 'review') {

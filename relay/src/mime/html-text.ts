@@ -11,7 +11,7 @@
  * 200,000. Here a close tag whose element is not open costs O(1) (a count per tag name), and each
  * element is pushed and popped once.
  */
-import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
+import { readTags } from './html-tags.js';
 
 export interface HiddenText {
   text: string;
@@ -203,53 +203,19 @@ export function extractHtmlText(html: string): HtmlText {
     }
   };
 
-  let tagName = '';
-  let attribs: Record<string, string> = {};
-  let attribName = '';
-  let attribValue = '';
-  const callbacks: TokenizerCallbacks = {
-    ontext: (start, end) => text(html.slice(start, end)),
-    ontextentity: (cp) => text(String.fromCodePoint(cp)),
-    onopentagname: (start, end) => {
-      tagName = html.slice(start, end).toLowerCase();
-      attribs = {};
+  // A callback bug, not the input, is the only way readTags fails: what was read so far stands.
+  readTags(html, {
+    text,
+    openTag: (name, attribs, _start, selfClosing) => {
+      push(name, attribs);
+      if (selfClosing && top().tag === name && top().foreign) close(name);
     },
-    onattribname: (start, end) => {
-      attribName = html.slice(start, end).toLowerCase();
-      attribValue = '';
-    },
-    onattribdata: (start, end) => {
-      attribValue += html.slice(start, end);
-    },
-    onattribentity: (cp) => {
-      attribValue += String.fromCodePoint(cp);
-    },
-    onattribend: () => {
-      // HTML §13.2.5.33: the first of two attributes with one name wins.
-      if (!Object.hasOwn(attribs, attribName)) attribs[attribName] = attribValue;
-    },
-    onopentagend: () => push(tagName, attribs),
-    onselfclosingtag: () => {
-      push(tagName, attribs);
-      if (top().tag === tagName && top().foreign) close(tagName);
-    },
-    onclosetag: (start, end) => close(html.slice(start, end).toLowerCase()),
-    oncomment: (start, end, offset) => {
-      const data = html.slice(start, end - offset);
+    closeTag: (name) => close(name),
+    comment: (data) => {
       if (!/^\[if |^\[endif\]|^<!\[endif\]/i.test(data.trim())) pushHidden(data, 'HTML comment');
     },
-    oncdata: (start, end, offset) => pushHidden(html.slice(start, end - offset), 'HTML comment'),
-    ondeclaration: () => {},
-    onprocessinginstruction: () => {},
-    onend: () => {},
-  };
-  try {
-    const tokenizer = new Tokenizer({ decodeEntities: true }, callbacks);
-    tokenizer.write(html);
-    tokenizer.end();
-  } catch {
-    // The tokenizer does not throw on malformed markup; this guards a callback bug, not the input.
-  }
+    cdata: (data) => pushHidden(data, 'HTML comment'),
+  });
   // Adjacent text nodes from one hidden element belong together.
   const merged: HiddenText[] = [];
   for (const h of hidden) {

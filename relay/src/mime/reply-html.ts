@@ -16,7 +16,7 @@
  *                       Word's header box, a div with a top border in #E1E1E1 or #B5C4DF): the
  *                       earlier message follows it as siblings, up to the parent's end tag.
  */
-import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
+import { readTags } from './html-tags.js';
 import { htmlToText } from './html-text.js';
 import { isAttribution } from './reply-text.js';
 
@@ -102,12 +102,7 @@ export function extractReplyHtml(html: string): string {
     if (frame.text.length < SIBLING_TEXT_MAX) frame.text += data.slice(0, SIBLING_TEXT_MAX - frame.text.length);
   };
 
-  let tagName = '';
-  let tagStart = 0;
-  let attribs: Record<string, string> = {};
-  let attribName = '';
-  let attribValue = '';
-  const openTag = () => {
+  const openTag = (tagName: string, attribs: Record<string, string>, tagStart: number) => {
     const parent = top();
     const marker = cutting > 0 ? null : markerOf(tagName, attribs);
     if (marker === 'rest') {
@@ -129,52 +124,19 @@ export function extractReplyHtml(html: string): string {
     open.set(tagName, (open.get(tagName) ?? 0) + 1);
   };
 
-  const callbacks: TokenizerCallbacks = {
-    ontext: (start, end) => text(html.slice(start, end)),
-    ontextentity: (cp) => text(String.fromCodePoint(cp)),
-    onopentagname: (start, end) => {
-      tagName = html.slice(start, end).toLowerCase();
-      tagStart = start - 1;
-      attribs = {};
-    },
-    onattribname: (start, end) => {
-      attribName = html.slice(start, end).toLowerCase();
-      attribValue = '';
-    },
-    onattribdata: (start, end) => {
-      attribValue += html.slice(start, end);
-    },
-    onattribentity: (cp) => {
-      attribValue += String.fromCodePoint(cp);
-    },
-    onattribend: () => {
-      if (!Object.hasOwn(attribs, attribName)) attribs[attribName] = attribValue;
-    },
-    onopentagend: () => openTag(),
+  const read = readTags(html, {
+    text,
     // HTML ignores the slash of `<div/>`: the element stays open, as a start tag would leave it.
-    onselfclosingtag: () => openTag(),
-    onclosetag: (start, end) => {
-      const name = html.slice(start, end).toLowerCase();
+    openTag: (name, attribs, start) => openTag(name, attribs, start),
+    closeTag: (name, closeStart, end) => {
       if ((open.get(name) ?? 0) === 0) return;
-      // `</name>` starts two characters before the name; the frames it closes end where it ends.
-      const closeStart = start - 2;
+      // The frames `</name>` closes end where it ends.
       while (top().tag !== name) pop(closeStart, closeStart);
       pop(end + 1, closeStart);
     },
-    oncomment: () => {},
-    oncdata: () => {},
-    ondeclaration: () => {},
-    onprocessinginstruction: () => {},
-    onend: () => {},
-  };
-  try {
-    const tokenizer = new Tokenizer({ decodeEntities: true }, callbacks);
-    tokenizer.write(html);
-    tokenizer.end();
-  } catch {
-    // The tokenizer does not throw on malformed markup; this guards a callback bug, not the input.
-    return html;
-  }
+  });
+  // readTags fails only on a callback bug, not on the input: the body is then left whole.
+  if (!read) return html;
   // Elements left open at the end run to the end of the document.
   while (stack.length > 1) pop(html.length, html.length);
   if (root.restFrom !== null) cuts.push([root.restFrom, html.length]);
