@@ -6,6 +6,7 @@ import { agentCommands } from './commands/agents.js';
 import { cardCommands } from './commands/cards.js';
 import { listCommands } from './commands/lists.js';
 import { contactCommands } from './commands/contacts.js';
+import { conversationCommands } from './commands/conversations.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { keyCommands } from './commands/keys.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -50,6 +51,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   agentCommands(program, ctx);
   keyCommands(program, ctx);
   messageCommands(program, ctx);
+  conversationCommands(program, ctx);
   labelCommands(program, ctx);
   retentionCommands(program, ctx);
   sendCommands(program, ctx);

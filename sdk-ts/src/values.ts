@@ -68,6 +68,8 @@ export const EVENT_TYPES = [
   'email.labels_changed',
   /** A message moved to the trash or purged from it (`data.deletion`; docs/RETENTION.md). */
   'email.deleted',
+  /** A message taken back out of the trash, into the mailbox (docs/RETENTION.md). */
+  'email.restored',
   ...AGENT_EVENT_TYPES,
   ...CONTACT_EVENT_TYPES,
   ...CONVERSATION_EVENT_TYPES,

@@ -34,7 +34,7 @@ interface Draft<T, D> {
   data: D;
   /** The id of the row the event is about (message, agent, contact): the key `appendEventsFrom` joins on. */
   about: string;
-  /** email.deleted: whether the agent's mailbox showed the message (default true; messages/visibility.ts). */
+  /** email.deleted, email.restored: whether the agent's mailbox showed the message (default true; messages/visibility.ts). */
   shown?: boolean;
 }
 

@@ -86,12 +86,13 @@ function shown(owner: Expression<unknown>, now: Date, table: 'm' | 'messages', v
  * which delivers). An inbound hold, its decision and a block are account-level: the subject and
  * sender of quarantined mail are themselves untrusted content. The email.received an approval emits
  * reaches the agent like any other, and so does email.labels_changed: only mail the mailbox shows
- * can be labelled (docs/LABELS.md). email.deleted (trashed or purged, docs/RETENTION.md) reaches
- * the agent when its mailbox showed the message (`shown`); retention also trashes and purges
- * blocked and rejected mail, and that event is account-level like the block itself. Outbound: every
+ * can be labelled (docs/LABELS.md). email.deleted (trashed or purged, docs/RETENTION.md) and
+ * email.restored reach the agent when its mailbox showed the message (`shown`); retention also
+ * trashes and purges blocked and rejected mail, and that event is account-level like the block
+ * itself. Outbound: every
  * event, the agent sent the mail and waits for its outcome; their metadata is what the agent wrote
  * itself.
  */
 export function eventReachesAgent(direction: 'inbound' | 'outbound', type: EventType, shown = true): boolean {
-  return direction === 'outbound' || type === 'email.received' || type === 'email.flagged' || type === 'email.labels_changed' || (type === 'email.deleted' && shown);
+  return direction === 'outbound' || type === 'email.received' || type === 'email.flagged' || type === 'email.labels_changed' || ((type === 'email.deleted' || type === 'email.restored') && shown);
 }

@@ -15,6 +15,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { buildMessage, createFakeResolver } from '@e2a/relay/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reviewMailFor } from '../reviews/test-fixtures.js';
 import { TestClock } from '../testing/clock.js';
 import { ENGINES } from '../testing/databases.js';
 import { startTestGateway, TEST_DOMAIN, type TestGateway } from '../testing/gateway.js';
@@ -179,6 +180,10 @@ describe.each(ENGINES)('drafts and scheduled sending (%s)', (engine) => {
     const sendAt = later(HOUR);
     const held = await ok(call('POST', `/v1/agents/${careful}/messages`, { to: ['lee@example.com'], subject: 'Held and scheduled', text: 'x', send_at: sendAt }), 202);
     expect(held).toMatchObject({ status: 'pending_review', send_at: sendAt });
+    // The reviewer is told when it goes out if approved: in the review, and in the notification.
+    expect(await ok(call('GET', `/v1/reviews/${held.review_id}`))).toMatchObject({ send_at: sendAt });
+    const notice = (await reviewMailFor(gw, held.id)).text;
+    expect(notice).toMatch(new RegExp(`^Scheduled for ${sendAt.slice(0, 10)} ${sendAt.slice(11, 16)}(:\\d\\d)? UTC; approving before then sends it at that time`, 'm'));
     // Held mail is not in the mailbox: cancelling it is not found, as reading it is.
     expect((await call('POST', `/v1/agents/${careful}/messages/${held.id}/cancel`)).status).toBe(404);
     await ok(call('POST', `/v1/reviews/${held.review_id}/approve`, {}));

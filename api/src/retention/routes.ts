@@ -22,7 +22,7 @@ export function retentionRoutes(routes: RouteTable, deps: { agents: AgentsServic
       method: 'post',
       path: '/v1/agents/:address/messages/:id/restore',
       operationId: 'messages.restore',
-      summary: 'Take a message out of the trash (410 once its restore period has ended)',
+      summary: 'Take a message out of the trash (email.restored; 410 once its restore period has ended)',
       tag: 'messages',
       response: Message,
       errors: ['gone'],

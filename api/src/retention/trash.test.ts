@@ -39,6 +39,17 @@ describe.each(ENGINES)('the trash: delete, restore, purge (%s)', (engine) => {
       const data = e.data as { deletion: string; deleted_by?: string; restorable_until?: string };
       return { deletion: data.deletion, by: data.deleted_by ?? null, restorable: data.restorable_until ?? null, toAgent: e.agent_id !== null };
     });
+  /** The message's email.restored events: their ids, and whether the agent's own feeds carry them. */
+  const restoredEvents = async (messageId: string) =>
+    (await db().selectFrom('events').select(['id', 'agent_id']).where('type', '=', 'email.restored').where(sql<string>`data->>'message_id'`, '=', messageId).orderBy('seq').execute()).map((e) => ({
+      id: e.id,
+      toAgent: e.agent_id !== null,
+    }));
+  /** The email.restored events about `messageId` that `key` reads from GET /v1/events. */
+  const restoredFeed = async (messageId: string, key: string) =>
+    ((await (await gw.api('/v1/events?type=email.restored&limit=200', { key })).json()) as { items: Array<{ id: string; type: string; data: { message_id: string; agent_address: string } }> }).items.filter(
+      (e) => e.data.message_id === messageId,
+    );
   const blobState = async (blobId: string) => ({
     blob: (await db().selectFrom('message_blobs').select('id').where('id', '=', blobId).execute()).length,
     attachments: (await db().selectFrom('attachments').select('idx').where('blob_id', '=', blobId).execute()).length,
@@ -99,8 +110,23 @@ describe.each(ENGINES)('the trash: delete, restore, purge (%s)', (engine) => {
     expect(await listed(bot, '', keys.bot)).toContain(id);
     expect(await listed(bot, '?in=trash', keys.bot)).toEqual([]);
     expect(await count()).toBe(2);
-    // Restoring what is not in the trash answers the message as it is.
+    // One email.restored, in the agent's own feed as its email.deleted was; not in another agent's.
+    const [told] = await restoredEvents(id);
+    expect(await restoredEvents(id)).toEqual([{ id: expect.stringMatching(/^evt_/), toAgent: true }]);
+    expect(await restoredFeed(id, keys.bot)).toMatchObject([{ id: told!.id, type: 'email.restored', data: { message_id: id, agent_address: bot } }]);
+    expect(await restoredFeed(id, keys.peer)).toEqual([]);
+    // Restoring what is not in the trash answers the message as it is, and tells nothing new.
     expect((await restore(bot, id, keys.bot)).status).toBe(200);
+    expect(await restoredEvents(id)).toEqual([told]);
+
+    // Trashed and restored again: a second stay in the trash, a second event.
+    clock.advance(1000);
+    expect((await del(bot, id, keys.bot)).status).toBe(204);
+    expect((await restore(bot, id, keys.bot)).status).toBe(200);
+    const both = await restoredEvents(id);
+    expect(both).toHaveLength(2);
+    expect(both[0]).toEqual(told);
+    expect(both[1]!.id).not.toBe(told!.id);
   });
 
   it("another agent's or account's message answers 404 to delete and restore, and is left as it was", async () => {
@@ -151,6 +177,8 @@ describe.each(ENGINES)('the trash: delete, restore, purge (%s)', (engine) => {
     clock.advance(TRASH_DAYS * DAY + 60_000);
     const late = await restore(bot, id, keys.bot);
     expect(late.status).toBe(410);
+    // The restore that came in time told once; the one too late, nothing.
+    expect(await restoredEvents(id)).toHaveLength(1);
     expect(((await late.json()) as { error: { message: string } }).error.message).toContain('could be restored until');
 
     expect(await gw.gateway.retention.sweepOnce()).toEqual({ trashed: 0, purged: 1 });

@@ -8,14 +8,14 @@
  * Both requests lock the message for their transaction, so they serialise with each other and with
  * a purge: a restore that loses the race to the purge finds no message (404), one that wins keeps it.
  * Deleting is idempotent (a trashed message stays as it was trashed), and so is restoring a message
- * that is not in the trash.
+ * that is not in the trash: each tells its event (email.deleted, email.restored) once.
  */
 import type { Message } from '@e2a/sdk/wire';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { AppError, notFound } from '../errors.js';
 import type { MessagesService } from '../messages/service.js';
-import { deletionEvent } from './deletion-events.js';
+import { deletionEvent, restoredEvent } from './deletion-events.js';
 import { appendDeletionEvents, lockForDeletion, markRestored, markTrashed, recountConversations, UNSETTLED_STATUSES } from './repo.js';
 
 const DAY_MS = 86_400_000;
@@ -43,7 +43,7 @@ export class TrashService {
     });
   }
 
-  /** Takes the message out of the trash; returns it as it now is. */
+  /** Takes the message out of the trash, with its email.restored event; returns it as it now is. */
   async restore(agent: Agent, id: string): Promise<Message> {
     await this.deps.db.transaction().execute(async (tx) => {
       const now = this.deps.clock.now();
@@ -56,6 +56,7 @@ export class TrashService {
         throw new AppError('gone', `message ${id} went to the trash at ${new Date(row.deleted_at).toISOString()} and could be restored until ${ended} (retention.trash_days is ${this.deps.trashDays}); it is being purged`);
       }
       await recountConversations(tx, [{ id: row.conversation_id, agentId: agent.id }], now);
+      await appendDeletionEvents(tx, [id], [restoredEvent(row, new Date(row.deleted_at))], now);
     });
     return this.deps.messages.get(agent, id);
   }

@@ -62,6 +62,7 @@ export class ReviewHoldsService implements ReviewHolds {
       subject: req.summary.subject,
       reasons: req.reasons,
       preview: previewText(source, box),
+      sendAt: source.send_at === null ? null : new Date(source.send_at),
       expiresAt,
       onExpiry: req.holds.on_expiry,
       approveUrl: reviewLink(this.deps.publicUrl, approve.token),

@@ -50,6 +50,7 @@ describe.each(ENGINES)('magic links (%s)', (engine) => {
 
     const done = await page(mail.approveToken, 'POST');
     expect(done.html).toContain('Approved');
+    expect(done.html).toContain('The message is on its way.');
     expect(await status(messageId)).toEqual({ review: 'approved', message: 'queued' });
 
     expect((await page(mail.approveToken)).html).toContain('already been used');
@@ -88,5 +89,45 @@ describe.each(ENGINES)('magic links (%s)', (engine) => {
   it('unknown and malformed tokens get the not-recognised page', async () => {
     expect((await page('x'.repeat(43))).html).toContain('Link not recognised');
     expect((await page('short', 'POST')).html).toContain('Link not recognised');
+  });
+
+  it('a scheduled send: the approve page says it goes at send_at while that is to come, at once after; approved after, it is queued', async () => {
+    // A whole minute, an hour or so ahead: shown as "YYYY-MM-DD HH:MM UTC".
+    const sendAt = new Date(Math.ceil((clock.now().getTime() + 3600_000) / 60_000) * 60_000);
+    const when = `${sendAt.toISOString().slice(0, 10)} ${sendAt.toISOString().slice(11, 16)} UTC`;
+    const { messageId } = await holdOutbound(gw, { agent: bot, to: ['x@partner.com'], subject: 'scheduled', text: 'later', clock, sendAt });
+    const mail = await reviewMailFor(gw, messageId);
+    expect(mail.text).toContain(`Send at: ${when}`);
+
+    const before = await page(mail.approveToken);
+    expect(before.html).toContain(`Scheduled for ${when}; approving before then sends it at that time.`);
+    clock.advance(2 * 3600_000); // within the hold's 24 h
+    const after = await page(mail.approveToken);
+    expect(after.html).toContain(`Scheduled for ${when}, which has passed; approving sends it at once.`);
+    expect((await page(mail.approveToken, 'POST')).res.status).toBe(200);
+    expect(await status(messageId)).toEqual({ review: 'approved', message: 'queued' });
+    clock.advance(-2 * 3600_000);
+  });
+
+  it('approved before its send_at, the confirmation says when it will be sent; after it, that it is on its way', async () => {
+    const sendAt = new Date(Math.ceil((clock.now().getTime() + 3600_000) / 60_000) * 60_000);
+    const when = `${sendAt.toISOString().slice(0, 10)} ${sendAt.toISOString().slice(11, 16)} UTC`;
+    const early = await holdOutbound(gw, { agent: bot, to: ['x@partner.com'], subject: 'approved early', text: 'later', clock, sendAt });
+    const done = await page((await reviewMailFor(gw, early.messageId)).approveToken, 'POST');
+    expect(done.html).toContain(`The message will be sent at ${when}, as scheduled.`);
+    expect(done.html).not.toContain('on its way');
+    expect(await status(early.messageId)).toEqual({ review: 'approved', message: 'scheduled' });
+
+    const late = await holdOutbound(gw, { agent: bot, to: ['x@partner.com'], subject: 'approved late', text: 'later', clock, sendAt });
+    const lateMail = await reviewMailFor(gw, late.messageId);
+    clock.advance(2 * 3600_000); // past send_at, within the hold's 24 h
+    try {
+      const after = await page(lateMail.approveToken, 'POST');
+      expect(after.html).toContain('The message is on its way.');
+      expect(after.html).not.toContain('will be sent at');
+      expect(await status(late.messageId)).toEqual({ review: 'approved', message: 'queued' });
+    } finally {
+      clock.advance(-2 * 3600_000);
+    }
   });
 });

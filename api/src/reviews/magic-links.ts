@@ -10,9 +10,10 @@
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
+import { releaseAt } from '../outbound/schedule.js';
 import { loadPreviewSource, previewText } from './message-preview.js';
 import type { ReviewDecider } from './outcome.js';
-import { consumeToken, findToken, getReview, type ReviewStatus } from './repo.js';
+import { consumeToken, findToken, getReview, type ReviewRow, type ReviewStatus } from './repo.js';
 import { hashToken, isWellFormedToken, type TokenAction } from './tokens.js';
 
 export interface ReviewSummary {
@@ -23,13 +24,17 @@ export interface ReviewSummary {
   subject: string | null;
   reasons: string[];
   preview: string | null;
+  /** Outbound mail sent with send_at: when it leaves if approved before then (after it: at once). */
+  sendAt: Date | null;
   expiresAt: Date;
   onExpiry: 'approve' | 'reject';
 }
 
 export type LinkPage =
-  | { kind: 'confirm'; action: TokenAction; review: ReviewSummary }
-  | { kind: 'done'; action: TokenAction; direction: 'inbound' | 'outbound' }
+  /** `at`: when the page was asked for, which says whether a send_at has passed. */
+  | { kind: 'confirm'; action: TokenAction; review: ReviewSummary; at: Date }
+  /** `sendsAt`: an approved send_at still to come, which the message now waits for; null when it goes at once. */
+  | { kind: 'done'; action: TokenAction; direction: 'inbound' | 'outbound'; sendsAt: Date | null }
   | { kind: 'used'; status: ReviewStatus }
   | { kind: 'decided'; status: ReviewStatus }
   | { kind: 'expired'; status: ReviewStatus; onExpiry: 'approve' | 'reject' }
@@ -47,13 +52,15 @@ export class MagicLinks {
     if (!review) return { kind: 'invalid' };
     if (found.used_at) return { kind: 'used', status: review.status };
     if (review.status !== 'pending') return { kind: 'decided', status: review.status };
-    if (new Date(found.expires_at).getTime() <= this.deps.clock.now().getTime()) {
+    const now = this.deps.clock.now();
+    if (new Date(found.expires_at).getTime() <= now.getTime()) {
       return { kind: 'expired', status: review.status, onExpiry: review.on_expiry };
     }
     const source = await loadPreviewSource(this.deps.db, review.message_id);
     return {
       kind: 'confirm',
       action: found.action,
+      at: now,
       review: {
         agentAddress: review.agent_address,
         direction: review.direction,
@@ -62,6 +69,7 @@ export class MagicLinks {
         subject: review.subject,
         reasons: review.reasons,
         preview: previewText(source, this.deps.box),
+        sendAt: review.send_at === null ? null : new Date(review.send_at),
         expiresAt: new Date(review.expires_at),
         onExpiry: review.on_expiry,
       },
@@ -83,6 +91,18 @@ export class MagicLinks {
       const review = await getReview(this.deps.db, outcome.reviewId);
       return { kind: 'decided', status: review?.status ?? 'pending' };
     }
-    return { kind: 'done', action: outcome.action, direction: outcome.decided.direction };
+    const { decided } = outcome;
+    const sendsAt = outcome.action === 'approve' && decided.direction === 'outbound' ? await this.scheduledUntil(decided) : null;
+    return { kind: 'done', action: outcome.action, direction: decided.direction, sendsAt };
+  }
+
+  /**
+   * The send_at an approved outbound message now waits for, or null when it goes at once: the
+   * decider's rule (releaseAt, outcome.ts) at the moment it decided.
+   */
+  private async scheduledUntil(decided: ReviewRow): Promise<Date | null> {
+    const sendAt = (await getReview(this.deps.db, decided.id))?.send_at;
+    if (!sendAt || !decided.decided_at) return null;
+    return releaseAt(new Date(sendAt), new Date(decided.decided_at)).status === 'scheduled' ? new Date(sendAt) : null;
   }
 }

@@ -30,7 +30,7 @@ export function loadPreviewSource(db: Database, messageId: string) {
   return db
     .selectFrom('messages as m')
     .innerJoin('message_blobs as b', 'b.id', 'm.blob_id')
-    .select(['m.direction', 'b.text_body', 'b.html_body', 'm.draft', 'm.verified', 'm.priority'])
+    .select(['m.direction', 'b.text_body', 'b.html_body', 'm.draft', 'm.verified', 'm.priority', 'm.send_at'])
     .where('m.id', '=', messageId)
     .executeTakeFirstOrThrow();
 }

@@ -5,7 +5,7 @@
  * the held mail may be hostile.
  */
 import type { ReviewSummary } from './magic-links.js';
-import { escapeHtml, expiryNote, summaryFacts } from './pages.js';
+import { escapeHtml, expiryNote, scheduleNote, summaryFacts } from './pages.js';
 
 export interface NotificationInput extends ReviewSummary {
   reviewId: string;
@@ -31,9 +31,12 @@ export function composeNotification(n: NotificationInput): ComposedNotification 
   const subject = `[e2a review] ${what}: ${oneLine(n.subject ?? '(no subject)', 120)}`;
   const preview = n.preview === null ? '(no text part)' : n.preview.length > PREVIEW_CHARS ? `${n.preview.slice(0, PREVIEW_CHARS)}\n[… truncated]` : n.preview;
   const expiry = expiryNote(n);
+  // Composed once and read at any time after, so it says what approval does on both sides of send_at.
+  const schedule = n.direction === 'outbound' && n.sendAt ? scheduleNote(n.sendAt) : null;
   const facts: Array<[string, string]> = [...summaryFacts(n), ['Review', n.reviewId]];
   const text = [
     `${what}. It waits for your decision.`,
+    ...(schedule ? [schedule] : []),
     '',
     ...facts.map(([k, v]) => `${k}: ${oneLine(v, 500)}`),
     '',
@@ -53,7 +56,7 @@ export function composeNotification(n: NotificationInput): ComposedNotification 
   ].join('\n');
   const html = `<!doctype html><html><body style="font-family:sans-serif;max-width:640px">
 <p><strong>${escapeHtml(what)}.</strong> It waits for your decision.</p>
-<table>${facts.map(([k, v]) => `<tr><td><b>${escapeHtml(k)}</b></td><td>${escapeHtml(oneLine(v, 500))}</td></tr>`).join('')}</table>
+${schedule ? `<p>${escapeHtml(schedule)}</p>\n` : ''}<table>${facts.map(([k, v]) => `<tr><td><b>${escapeHtml(k)}</b></td><td>${escapeHtml(oneLine(v, 500))}</td></tr>`).join('')}</table>
 <p>Why it was held:</p><ul>${n.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>
 <pre style="white-space:pre-wrap;border:1px solid #ccc;padding:8px">${escapeHtml(preview)}</pre>
 <p><a href="${escapeHtml(n.approveUrl)}">Approve</a> &nbsp; <a href="${escapeHtml(n.rejectUrl)}">Reject</a></p>

@@ -4,6 +4,7 @@
  * that posts back to this same URL. Everything shown from the message is escaped.
  */
 import { createHash } from 'node:crypto';
+import { releaseAt } from '../outbound/schedule.js';
 import type { LinkPage, ReviewSummary } from './magic-links.js';
 import type { ReviewStatus } from './repo.js';
 
@@ -44,7 +45,28 @@ export function summaryFacts(r: ReviewSummary): Array<[string, string]> {
     ['From', r.from ?? '(none)'],
     ['To', r.to.join(', ') || '(none)'],
     ['Subject', r.subject ?? '(no subject)'],
+    ...(r.sendAt ? [['Send at', utcTime(r.sendAt)] as [string, string]] : []),
   ];
+}
+
+/** "2026-12-03 09:00 UTC", with the seconds when it has any: a time as a reviewer reads it. */
+function utcTime(at: Date): string {
+  const iso = at.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, at.getUTCSeconds() === 0 && at.getUTCMilliseconds() === 0 ? 16 : 19)} UTC`;
+}
+
+/**
+ * When an outbound message sent with send_at leaves if approved: at that time if it is still to
+ * come, at once if it has passed (docs/OUTBOUND.md, "Scheduled sending"; the rule is releaseAt's).
+ * With `now`, said for that moment (the confirm page); without, for a reader who may read it on
+ * either side of the time (the notification mail).
+ */
+export function scheduleNote(sendAt: Date, now?: Date): string {
+  const at = utcTime(sendAt);
+  if (!now) return `Scheduled for ${at}; approving before then sends it at that time, approving later sends it at once.`;
+  return releaseAt(sendAt, now).status === 'scheduled'
+    ? `Scheduled for ${at}; approving before then sends it at that time.`
+    : `Scheduled for ${at}, which has passed; approving sends it at once.`;
 }
 
 export function expiryNote(r: Pick<ReviewSummary, 'expiresAt' | 'onExpiry'>): string {
@@ -63,7 +85,9 @@ export function renderPage(page: LinkPage): string {
       const verb = page.action === 'approve' ? 'Approve' : 'Reject';
       const effect =
         page.action === 'approve'
-          ? page.review.direction === 'outbound' ? 'The message will be sent.' : 'The message will be delivered to the agent.'
+          ? page.review.direction === 'outbound'
+            ? page.review.sendAt ? escapeHtml(scheduleNote(page.review.sendAt, page.at)) : 'The message will be sent.'
+            : 'The message will be delivered to the agent.'
           : page.review.direction === 'outbound' ? 'The message will not be sent.' : 'The agent will never see the message.';
       // No action attribute: the form posts to this very URL, the only place the token lives.
       return layout(`${verb} this message?`, `${summary(page.review)}
@@ -74,7 +98,7 @@ export function renderPage(page: LinkPage): string {
     case 'done':
       return layout(
         page.action === 'approve' ? 'Approved' : 'Rejected',
-        `<p>${page.action === 'approve' ? (page.direction === 'outbound' ? 'The message is on its way.' : 'The message has been delivered to the agent.') : page.direction === 'outbound' ? 'The message will not be sent.' : 'The message stays hidden from the agent.'}</p>`,
+        `<p>${page.action === 'approve' ? (page.direction === 'outbound' ? (page.sendsAt ? `The message will be sent at ${utcTime(page.sendsAt)}, as scheduled.` : 'The message is on its way.') : 'The message has been delivered to the agent.') : page.direction === 'outbound' ? 'The message will not be sent.' : 'The message stays hidden from the agent.'}</p>`,
       );
     case 'used':
       return layout('This link has already been used', `<p>Each review link works once. This review is ${STATUS_TEXT[page.status]}.</p>`);

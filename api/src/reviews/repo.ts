@@ -19,7 +19,7 @@ function withMessage(db: Database) {
     .innerJoin('agents as a', 'a.id', 'r.agent_id')
     .innerJoin('messages as m', 'm.id', 'r.message_id')
     .selectAll('r')
-    .select(['a.address as agent_address', 'm.from_address', 'm.to_addresses', 'm.cc_addresses', 'm.subject']);
+    .select(['a.address as agent_address', 'm.from_address', 'm.to_addresses', 'm.cc_addresses', 'm.subject', 'm.send_at']);
 }
 export type ReviewView = Awaited<ReturnType<ReturnType<typeof withMessage>['executeTakeFirstOrThrow']>>;
 

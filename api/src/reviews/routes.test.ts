@@ -41,6 +41,26 @@ describe.each(ENGINES)('reviews API (%s)', (engine) => {
     expect(requested!.agent_id).not.toBeNull();
   });
 
+  it('a held scheduled send: the notification says when it goes out if approved, the review carries send_at', async () => {
+    const sendAt = new Date('2026-12-03T09:00:00Z');
+    const { messageId, reviewId } = await holdOutbound(gw, { agent: bot, to: ['x@partner.com'], subject: 'for december', text: 'later', sendAt });
+    const mail = await reviewMailFor(gw, messageId);
+    expect(mail.text).toContain('Send at: 2026-12-03 09:00 UTC');
+    expect(mail.text).toContain('Scheduled for 2026-12-03 09:00 UTC; approving before then sends it at that time, approving later sends it at once.');
+    expect(mail.html).toContain('<p>Scheduled for 2026-12-03 09:00 UTC; approving before then sends it at that time, approving later sends it at once.</p>');
+
+    expect(await (await gw.api(`/v1/reviews/${reviewId}`)).json()).toMatchObject({ id: reviewId, send_at: '2026-12-03T09:00:00.000Z' });
+    const listed = (await (await gw.api(`/v1/reviews?status=pending&limit=100`)).json()).items as Array<{ id: string; send_at: string | null }>;
+    expect(listed.find((r) => r.id === reviewId)?.send_at).toBe('2026-12-03T09:00:00.000Z');
+
+    // Sent at once when approved: no send_at, and the notification says nothing of a schedule.
+    const now = await holdOutbound(gw, { agent: bot, to: ['x@partner.com'], subject: 'right away', text: 'now' });
+    expect((await (await gw.api(`/v1/reviews/${now.reviewId}`)).json()).send_at).toBeNull();
+    const plain = await reviewMailFor(gw, now.messageId);
+    expect(plain.text).not.toContain('Scheduled for');
+    expect(plain.text).not.toContain('Send at:');
+  });
+
   it('lists with filters and a cursor, and gets one with its text', async () => {
     for (let i = 0; i < 3; i++) await holdOutbound(gw, { agent: bot, to: [`p${i}@partner.com`], subject: `page ${i}`, text: `body ${i}` });
     const first = await (await gw.api('/v1/reviews?status=pending&limit=2')).json();

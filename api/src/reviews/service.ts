@@ -27,6 +27,7 @@ export function toWireReview(row: ReviewView, text: string | null): Review {
     to: [...row.to_addresses, ...row.cc_addresses].map((a) => a.address),
     subject: row.subject,
     text,
+    send_at: isoTime(row.send_at),
     expires_at: isoTime(row.expires_at),
     on_expiry: row.on_expiry,
     decided_at: isoTime(row.decided_at),

@@ -27,7 +27,8 @@ function storage(s: Storage): { db: Database; box: SecretBox } {
 
 export async function holdOutbound(
   target: Storage,
-  opts: { agent: string; to: string[]; subject: string; text: string; clock?: Clock; protection?: ProtectionInput },
+  /** `sendAt`: held as a send with send_at is, the time on the row (not checked, so it may have passed). */
+  opts: { agent: string; to: string[]; subject: string; text: string; clock?: Clock; protection?: ProtectionInput; sendAt?: Date },
 ): Promise<{ messageId: string; reviewId: string; expiresAt: Date }> {
   const { db, box } = storage(target);
   const clock = opts.clock ?? { now: () => new Date() };
@@ -89,6 +90,7 @@ export async function holdOutbound(
         locked_until: null,
         status_reason: null,
         sent_at: null,
+        send_at: opts.sendAt ?? null,
         draft: box.seal(JSON.stringify(draft)),
       })
       .execute();

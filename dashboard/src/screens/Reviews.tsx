@@ -1,7 +1,7 @@
 /**
  * The review queue: mail the protection rules held, inbound and outbound, waiting for a person.
- * Each item shows why it was held, who it is for, when it decides itself (and which way), and its
- * content; it can be approved, rejected, or (outbound) edited and then approved, one at a time or in
+ * Each item shows why it was held, who it is for, when a scheduled send goes out if approved, when
+ * it decides itself (and which way), and its content; it can be approved, rejected, or (outbound) edited and then approved, one at a time or in
  * bulk. The queue shows a page at a time and refreshes the page in view every few seconds: reviews
  * are account events, and the live WebSocket is per agent (held mail is invisible to agents), so the
  * queue polls the reviews API.
@@ -203,6 +203,14 @@ function ReviewItem(props: { client: E2A; review: Review; selected: boolean; onS
         <dd>{review.from ?? '—'}</dd>
         <dt>To</dt>
         <dd>{review.to.join(', ') || '—'}</dd>
+        {review.send_at && (
+          <>
+            <dt>Scheduled for</dt>
+            <dd>
+              <ScheduledFor sendAt={review.send_at} />
+            </dd>
+          </>
+        )}
         <dt>Decides itself</dt>
         <dd>
           <Countdown until={review.expires_at} /> then {review.on_expiry === 'approve' ? 'approved' : 'rejected'}
@@ -349,6 +357,24 @@ function EditForm(props: {
         </button>
       </div>
     </form>
+  );
+}
+
+/**
+ * An outbound send_at and what approving does about it: approved before then, the message waits for
+ * it; after, it goes at once (docs/OUTBOUND.md, "Scheduled sending"). The queue re-renders with
+ * every poll, so the clause follows the time passing.
+ */
+function ScheduledFor(props: { sendAt: string }) {
+  const at = new Date(props.sendAt);
+  const utc = `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return (
+    <>
+      <time dateTime={props.sendAt} title={at.toLocaleString()}>
+        {utc}
+      </time>
+      {at.getTime() > Date.now() ? '; approving before then sends it at that time' : ', which has passed; approving sends it at once'}
+    </>
   );
 }
 

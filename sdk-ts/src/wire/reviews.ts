@@ -16,6 +16,9 @@ export const Review = z
     to: z.array(z.string()),
     subject: z.string().nullable(),
     text: z.string().nullable(),
+    send_at: Timestamp.nullable().describe(
+      'Outbound mail sent with send_at: when it goes out if approved before then (approved later, it goes out at once). Null for mail sent at once and for inbound mail.',
+    ),
     expires_at: Timestamp,
     on_expiry: z.enum(['approve', 'reject']),
     decided_at: Timestamp.nullable(),
