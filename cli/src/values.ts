@@ -16,6 +16,20 @@ export function limitOption(max: number): (text: string) => number {
   };
 }
 
+/** The API's largest page: a listing of at most `limit` items asks for pages of this size. */
+export const pageSize = (limit: number): number => Math.min(limit, 200);
+
+/** The first `limit` items of a paged listing (`--limit`); no page is asked for after that. */
+export async function firstItems<T>(items: AsyncIterable<T>, limit: number): Promise<T[]> {
+  const out: T[] = [];
+  if (limit <= 0) return out;
+  for await (const item of items) {
+    out.push(item);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
 /** Seconds as a positive number: `--timeout 30`. */
 export function secondsOption(text: string): number {
   const n = Number(text);

@@ -3,7 +3,7 @@ import type { Conversation } from '@e2a/sdk';
 import type { Command } from 'commander';
 import { table, type Context } from '../context.js';
 import { collect } from '../repeatable.js';
-import { limitOption } from '../values.js';
+import { firstItems, limitOption, pageSize } from '../values.js';
 import { conversationLabelCommand } from './labels.js';
 
 export function conversationCommands(program: Command, ctx: () => Context): void {
@@ -19,11 +19,7 @@ export function conversationCommands(program: Command, ctx: () => Context): void
     .addHelpText('after', '\nExamples:\n  e2a conversations --agent bot@agents.example.com\n  e2a conversations list --label finance --label unread')
     .action(async (opts: { agent?: string; label?: string[]; limit: number }) => {
       const c = ctx();
-      const items: Conversation[] = [];
-      for await (const conv of c.client().conversations.iterate(c.agent(opts.agent), { limit: Math.min(opts.limit, 200), ...(opts.label ? { label: opts.label } : {}) })) {
-        items.push(conv);
-        if (items.length >= opts.limit) break;
-      }
+      const items = await firstItems(c.client().conversations.iterate(c.agent(opts.agent), { limit: pageSize(opts.limit), ...(opts.label ? { label: opts.label } : {}) }), opts.limit);
       c.print(items, () => conversationTable(items));
     });
   conversations

@@ -2,11 +2,11 @@
  * drafts: mail saved to send later. `drafts send` sends one exactly as `e2a send` (or `e2a reply`,
  * for a draft made with --in-reply-to) would, with the same exit codes; `--at` schedules it.
  */
-import type { Draft, DraftRequest, DraftSummary, MessagePriority } from '@e2a/sdk';
+import type { Draft, DraftRequest, MessagePriority } from '@e2a/sdk';
 import { Option, type Command } from 'commander';
 import { table, type Context } from '../context.js';
 import { collect } from '../repeatable.js';
-import { limitOption, PRIORITY_CHOICES, secondsOption, sendAtOption } from '../values.js';
+import { firstItems, limitOption, pageSize, PRIORITY_CHOICES, secondsOption, sendAtOption } from '../values.js';
 import { attachments, finish, readText } from './send.js';
 
 interface FieldOptions {
@@ -106,11 +106,7 @@ export function draftCommands(program: Command, ctx: () => Context): void {
     .option('--limit <n>', 'at most this many', limitOption(10_000), 50)
     .action(async (opts: { agent?: string; limit: number }) => {
       const c = ctx();
-      const items: DraftSummary[] = [];
-      for await (const d of c.client().drafts.iterate(c.agent(opts.agent), { limit: Math.min(opts.limit, 200) })) {
-        items.push(d);
-        if (items.length >= opts.limit) break;
-      }
+      const items = await firstItems(c.client().drafts.iterate(c.agent(opts.agent), { limit: pageSize(opts.limit) }), opts.limit);
       c.print(items, () =>
         table(
           items.map((d) => ({ id: d.id, to: d.to.map((x) => (typeof x === 'string' ? x : x.address)).join(', '), subject: d.subject, send_at: d.send_at ?? '', updated_at: d.updated_at })),

@@ -1,9 +1,9 @@
-import type { MessagePriority, MessageSummary, SearchHit } from '@e2a/sdk';
+import type { MessagePriority } from '@e2a/sdk';
 import { Option, type Command } from 'commander';
 import { table, type Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from '../failure.js';
-import { limitOption, PRIORITY_CHOICES } from '../values.js';
+import { firstItems, limitOption, pageSize, PRIORITY_CHOICES } from '../values.js';
 import { collect } from '../repeatable.js';
 import { messageLabelCommand } from './labels.js';
 
@@ -30,10 +30,8 @@ export function messageCommands(program: Command, ctx: () => Context): void {
     .addHelpText('after', '\nExamples:\n  e2a messages list --agent bot@agents.example.com --unread\n  e2a messages list --unread --priority urgent\n  e2a messages list --trash')
     .action(async (opts: { agent?: string; unread?: boolean; from?: string; subject?: string; conversation?: string; priority?: MessagePriority; trash?: boolean; label?: string[]; limit: number }) => {
       const c = ctx();
-      const limit = opts.limit;
-      const items: MessageSummary[] = [];
-      for await (const m of c.client().messages.iterate(c.agent(opts.agent), {
-        limit: Math.min(limit, 200),
+      const pages = c.client().messages.iterate(c.agent(opts.agent), {
+        limit: pageSize(opts.limit),
         ...(opts.unread ? { unread: true } : {}),
         ...(opts.from ? { from: opts.from } : {}),
         ...(opts.subject ? { subject_contains: opts.subject } : {}),
@@ -41,10 +39,8 @@ export function messageCommands(program: Command, ctx: () => Context): void {
         ...(opts.priority ? { priority: opts.priority } : {}),
         ...(opts.trash ? { in: 'trash' as const } : {}),
         ...(opts.label ? { label: opts.label } : {}),
-      })) {
-        items.push(m);
-        if (items.length >= limit) break;
-      }
+      });
+      const items = await firstItems(pages, opts.limit);
       c.print(items, () =>
         table(
           items.map((m) => ({ id: m.id, from: m.from?.address, subject: m.subject, priority: m.priority, verified: m.verified, received_at: m.received_at, labels: m.labels.join(',') })),
@@ -84,18 +80,14 @@ export function messageCommands(program: Command, ctx: () => Context): void {
       const c = ctx();
       if (opts.all && opts.agent) throw new CliError('pass --agent or --all, not both', EXIT.usage);
       const params = {
-        limit: Math.min(opts.limit, 200),
+        limit: pageSize(opts.limit),
         ...(opts.direction ? { direction: opts.direction } : {}),
         ...(opts.from ? { from: opts.from } : {}),
         ...(opts.unread ? { unread: true } : {}),
       };
       const client = c.client();
       const hits = opts.all ? client.search.iterate(q, params) : client.messages.iterateSearch(c.agent(opts.agent), q, params);
-      const items: SearchHit[] = [];
-      for await (const hit of hits) {
-        items.push(hit);
-        if (items.length >= opts.limit) break;
-      }
+      const items = await firstItems(hits, opts.limit);
       c.print(items, () =>
         table(
           items.map((m) => ({ id: m.id, ...(opts.all ? { agent: m.agent_address } : {}), from: m.from?.address, subject: m.subject, snippet: snippetText(m.match.snippet), received_at: m.received_at })),

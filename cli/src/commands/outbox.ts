@@ -1,10 +1,9 @@
 /** outbox: mail the gateway captured instead of sending (outbound_smtp.mode outbox, the development default). */
-import type { OutboxItem } from '@e2a/sdk';
 import type { Command } from 'commander';
 import { table, type Context } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { CliError } from '../failure.js';
-import { limitOption } from '../values.js';
+import { firstItems, limitOption, pageSize } from '../values.js';
 import { openInBrowser } from '../open-browser.js';
 
 /** The review pages' magic links come first; otherwise the first URL in the message. */
@@ -23,11 +22,7 @@ export function outboxCommands(program: Command, ctx: () => Context): void {
     .option('--limit <n>', 'at most this many', limitOption(10_000), 20)
     .action(async (opts: { limit: number }) => {
       const c = ctx();
-      const items: OutboxItem[] = [];
-      for await (const m of c.client().outbox.iterate({ limit: Math.min(opts.limit, 200) })) {
-        items.push(m);
-        if (items.length >= opts.limit) break;
-      }
+      const items = await firstItems(c.client().outbox.iterate({ limit: pageSize(opts.limit) }), opts.limit);
       c.print(items, () =>
         table(
           items.map((m) => ({ id: m.id, from: m.mail_from, to: m.recipients.join(', '), subject: m.subject, source: m.source, created_at: m.created_at })),
