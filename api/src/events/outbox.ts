@@ -24,6 +24,7 @@ import { EVENT_SCHEMA_VERSION, type AgentEventData, type AgentEventType, type Co
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
+import type { StoredAddress } from '../db/schema.js';
 import { eventId } from '../ids.js';
 import { eventReachesAgent } from '../messages/visibility.js';
 
@@ -56,6 +57,33 @@ export interface MessageFacts {
   subject: string | null;
   verified: boolean;
   priority: MessagePriority;
+}
+
+/** The stored columns a message event is told from (messages row, snake case). */
+export interface StoredMessageFacts {
+  id: string;
+  conversation_id: string;
+  direction: 'inbound' | 'outbound';
+  from_address: string | null;
+  to_addresses: StoredAddress[];
+  subject: string | null;
+  verified: boolean;
+  priority: MessagePriority;
+}
+
+/** A stored message's facts for its events; the agent's address comes from its agents row. */
+export function storedMessageFacts(row: StoredMessageFacts, agentAddress: string): MessageFacts {
+  return {
+    id: row.id,
+    agentAddress,
+    conversationId: row.conversation_id,
+    direction: row.direction,
+    from: row.from_address,
+    to: row.to_addresses.map((a) => a.address),
+    subject: row.subject,
+    verified: row.verified,
+    priority: row.priority,
+  };
 }
 
 /**

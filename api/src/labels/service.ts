@@ -14,7 +14,7 @@ import type { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/database.js';
 import { AppError, notFound } from '../errors.js';
-import { appendEvents, appendEventsFrom, type EventDraft, type MessageFacts } from '../events/outbox.js';
+import { appendEvents, appendEventsFrom, storedMessageFacts, type EventDraft } from '../events/outbox.js';
 import { newId } from '../ids.js';
 import { labelsOf, SHOWN_SYSTEM_LABELS } from './conditions.js';
 import { conversationLabelsChanged, messageLabelsChanged, newChangeKey } from './events.js';
@@ -85,7 +85,7 @@ export class LabelsService {
       const key = newChangeKey();
       const removed = { added: [], removed: [label.name] };
       const drafts: EventDraft[] = [
-        ...(await repo.messages(agent.id, messageIds, now)).map((m) => messageLabelsChanged(key, facts(agent, m), { labels: labelsOf(m), ...removed })),
+        ...(await repo.messages(agent.id, messageIds, now)).map((m) => messageLabelsChanged(key, storedMessageFacts(m, agent.address), { labels: labelsOf(m), ...removed })),
         ...(await repo.conversations(agent.id, conversationIds, now)).map((c) =>
           conversationLabelsChanged(key, { id: c.id, agentAddress: agent.address, subject: c.subject }, { labels: labelsOf(c), ...removed }),
         ),
@@ -118,7 +118,7 @@ export class LabelsService {
       if (target === 'message') {
         const after = (await repo.message(agent.id, targetId, now))!;
         labels = labelsOf(after);
-        draft = messageLabelsChanged(key, facts(agent, after), { labels, added: names(added), removed: names(removed) });
+        draft = messageLabelsChanged(key, storedMessageFacts(after, agent.address), { labels, added: names(added), removed: names(removed) });
       } else {
         const after = (await repo.conversation(agent.id, targetId, now))!;
         labels = labelsOf(after);
@@ -152,20 +152,6 @@ export class LabelsService {
     await repo.create(agent.id, [...fresh.values()], now);
     return repo.byKeys(agent.id, lowerKeys(names));
   }
-}
-
-function facts(agent: Agent, m: Awaited<ReturnType<LabelsRepo['messages']>>[number]): MessageFacts {
-  return {
-    id: m.id,
-    agentAddress: agent.address,
-    conversationId: m.conversation_id,
-    direction: m.direction,
-    from: m.from_address,
-    to: m.to_addresses.map((a) => a.address),
-    subject: m.subject,
-    verified: m.verified,
-    priority: m.priority,
-  };
 }
 
 function systemLabelError(label: SystemLabel, verb: string, path: string): AppError {

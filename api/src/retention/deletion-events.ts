@@ -6,31 +6,18 @@
  * that runs twice tells once.
  */
 import type { DeletionStage, MessageEventData } from '@e2a/sdk/wire';
-import { messageEvent, type EventDraft, type MessageFacts } from '../events/outbox.js';
+import { messageEvent, storedMessageFacts, type EventDraft } from '../events/outbox.js';
 import { eventId } from '../ids.js';
 import { notQuarantined } from '../messages/visibility.js';
 import type { DeletionRow } from './repo.js';
 
-function facts(row: DeletionRow): MessageFacts {
-  return {
-    id: row.id,
-    agentAddress: row.agent_address,
-    conversationId: row.conversation_id,
-    direction: row.direction,
-    from: row.from_address,
-    to: row.to_addresses.map((a) => a.address),
-    subject: row.subject,
-    verified: row.verified,
-    priority: row.priority,
-  };
-}
 
 export function deletionEvent(
   row: DeletionRow,
   deletion: DeletionStage,
   details: { deletedAt: Date; by?: 'api' | 'retention'; restorableUntil?: Date },
 ): EventDraft {
-  const draft = messageEvent('email.deleted', facts(row));
+  const draft = messageEvent('email.deleted', storedMessageFacts(row, row.agent_address));
   const key = deletion === 'trashed' ? `${row.id}\ntrashed\n${details.deletedAt.toISOString()}` : `${row.id}\npurged`;
   const data: MessageEventData = {
     ...(draft.data as MessageEventData),
@@ -47,7 +34,7 @@ export function deletionEvent(
  * instant as the trash's event is: one restore per stay in the trash, however often it is asked.
  */
 export function restoredEvent(row: DeletionRow, deletedAt: Date): EventDraft {
-  const draft = messageEvent('email.restored', facts(row));
+  const draft = messageEvent('email.restored', storedMessageFacts(row, row.agent_address));
   // Seen by the agent exactly when its email.deleted was (messages/visibility.ts).
   return { ...draft, id: eventId(`${row.id}\nrestored\n${deletedAt.toISOString()}`, 'email.restored'), shown: notQuarantined(row) };
 }

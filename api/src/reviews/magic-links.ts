@@ -10,10 +10,9 @@
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
-import { releaseAt } from '../outbound/schedule.js';
 import { loadPreviewSource, previewText } from './message-preview.js';
 import type { ReviewDecider } from './outcome.js';
-import { consumeToken, findToken, getReview, type ReviewRow, type ReviewStatus } from './repo.js';
+import { consumeToken, findToken, getReview, type ReviewStatus } from './repo.js';
 import { hashToken, isWellFormedToken, type TokenAction } from './tokens.js';
 
 export interface ReviewSummary {
@@ -91,18 +90,6 @@ export class MagicLinks {
       const review = await getReview(this.deps.db, outcome.reviewId);
       return { kind: 'decided', status: review?.status ?? 'pending' };
     }
-    const { decided } = outcome;
-    const sendsAt = outcome.action === 'approve' && decided.direction === 'outbound' ? await this.scheduledUntil(decided) : null;
-    return { kind: 'done', action: outcome.action, direction: decided.direction, sendsAt };
-  }
-
-  /**
-   * The send_at an approved outbound message now waits for, or null when it goes at once: the
-   * decider's rule (releaseAt, outcome.ts) at the moment it decided.
-   */
-  private async scheduledUntil(decided: ReviewRow): Promise<Date | null> {
-    const sendAt = (await getReview(this.deps.db, decided.id))?.send_at;
-    if (!sendAt || !decided.decided_at) return null;
-    return releaseAt(new Date(sendAt), new Date(decided.decided_at)).status === 'scheduled' ? new Date(sendAt) : null;
+    return { kind: 'done', action: outcome.action, direction: outcome.decided.direction, sendsAt: outcome.decided.sendsAt };
   }
 }

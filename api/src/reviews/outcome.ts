@@ -17,7 +17,7 @@ import { recountConversation } from '../conversations/repo.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database } from '../db/database.js';
 import { json } from '../db/database.js';
-import { appendEvents, messageEvent, type MessageFacts } from '../events/outbox.js';
+import { appendEvents, messageEvent, storedMessageFacts } from '../events/outbox.js';
 import { AppError } from '../errors.js';
 import { draftSearchDocument, searchVector } from '../messages/search-document.js';
 import type { OutboundDraft } from '../outbound/draft.js';
@@ -38,8 +38,12 @@ export interface DecisionInput {
 export class ReviewDecider {
   constructor(private readonly deps: { box: SecretBox; clock: Clock }) {}
 
-  /** The decided review, or null when it was not pending (or not in the right window) any more. */
-  async apply(tx: Database, reviewId: string, input: DecisionInput): Promise<ReviewRow | null> {
+  /**
+   * The decided review, or null when it was not pending (or not in the right window) any more.
+   * `sendsAt`: the send_at an approved outbound message now waits for; null when it goes at once
+   * (or was not outbound, or was rejected).
+   */
+  async apply(tx: Database, reviewId: string, input: DecisionInput): Promise<(ReviewRow & { sendsAt: Date | null }) | null> {
     const at = this.deps.clock.now();
     const approve = input.outcome === 'approve';
     const status = input.byExpiry ? (approve ? 'expired_approved' : 'expired_rejected') : approve ? 'approved' : 'rejected';
@@ -53,18 +57,9 @@ export class ReviewDecider {
       .select(['m.id', 'm.agent_id', 'a.address', 'm.conversation_id', 'm.direction', 'm.from_address', 'm.to_addresses', 'm.subject', 'm.verified', 'm.priority', 'm.draft', 'm.received_at', 'm.expires_at', 'm.send_at'])
       .where('m.id', '=', review.message_id)
       .executeTakeFirstOrThrow();
-    const message: MessageFacts = {
-      id: row.id,
-      agentAddress: row.address,
-      conversationId: row.conversation_id,
-      direction: row.direction,
-      from: row.from_address,
-      to: row.to_addresses.map((a) => a.address),
-      subject: row.subject,
-      verified: row.verified,
-      priority: row.priority,
-    };
+    const message = storedMessageFacts(row, row.address);
     const events = { userId: review.user_id, agentId: row.agent_id, at };
+    let sendsAt: Date | null = null;
     const showInConversation = () => recountConversation(tx, { id: row.conversation_id, agentId: row.agent_id, subject: message.subject, receivedAt: row.received_at, now: at });
     const reason = input.note ?? (input.byExpiry ? `the hold expired; on_expiry is ${review.on_expiry}` : null);
 
@@ -100,7 +95,10 @@ export class ReviewDecider {
         await tx.updateTable('messages').set({ ...update, status: release.status, next_attempt_at: release.nextAttemptAt, status_reason: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
         if (bodies) await replaceOutboundBodies(tx, row.id, bodies);
         await showInConversation();
-        if (release.status === 'scheduled') await appendEvents(tx, [messageEvent('email.scheduled', message)], events);
+        if (release.status === 'scheduled') {
+          sendsAt = release.nextAttemptAt;
+          await appendEvents(tx, [messageEvent('email.scheduled', message)], events);
+        }
       } else {
         await tx.updateTable('messages').set({ status: 'rejected', status_reason: reason ?? 'rejected by the reviewer', next_attempt_at: null }).where('id', '=', row.id).where('status', '=', 'held').execute();
       }
@@ -116,6 +114,6 @@ export class ReviewDecider {
     }
 
     await appendEvents(tx, [messageEvent(approve ? 'email.review_approved' : 'email.review_rejected', message, { reviewId: review.id, reason })], events);
-    return review;
+    return { ...review, sendsAt };
   }
 }
